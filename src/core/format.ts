@@ -1,0 +1,163 @@
+// Pure rendering of a QuotaSnapshot into words: the status bar item (text, colour, tooltip markdown,
+// accessibility label) and the one-line summary of the quota check. No vscode: the adapter only copies
+// these strings onto VS Code objects, and the unit tests read them directly.
+import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
+import { balanceOf, QuotaSnapshot, Severity } from './quota';
+import { formatAge, formatClock, formatDuration } from './time';
+
+export interface StatusBarView {
+  text: string;
+  severity: Severity;
+  tooltip: string;
+  accessibilityLabel: string;
+  command: string;
+}
+
+export interface FormatOptions {
+  /** Time zone for "local" times; the machine's when undefined. */
+  timeZone?: string;
+}
+
+const DASH = '—';
+const n = (v: number | null | undefined) => (v === null || v === undefined ? DASH : String(v));
+
+export function usd(v: number): string {
+  const sign = v < 0 ? '-' : '';
+  const a = Math.abs(v);
+  return `${sign}$${a < 0.01 && a > 0 ? a.toFixed(4) : a.toFixed(2)}`;
+}
+
+/** Escape text from the network before it goes into trusted markdown (it may contain links or commands). */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
+}
+
+function dayFigure(s: QuotaSnapshot): string {
+  const d = s.day!;
+  return `${n(d.used)}/${d.limit === null ? d.candidates.join('|') : d.limit}`;
+}
+
+function minuteFigure(s: QuotaSnapshot): string {
+  const m = s.minute!;
+  return `${m.used !== null && m.estimate ? '~' : ''}${n(m.used)}/${m.limit}`;
+}
+
+export function renderStatusBar(s: QuotaSnapshot, opts: FormatOptions = {}): StatusBarView {
+  switch (s.status) {
+    case 'no-key':
+      return {
+        text: '$(key) OpenRouter',
+        severity: 'normal',
+        tooltip: `**OpenRouter Quota**\n\nNo API key set. [Set API Key](command:${CommandId.setApiKey}) to see your free-model quota.`,
+        accessibilityLabel: 'OpenRouter Quota: no API key set',
+        command: CommandId.setApiKey,
+      };
+    case 'loading':
+      return {
+        text: '$(loading~spin) OpenRouter',
+        severity: 'normal',
+        tooltip: '**OpenRouter Quota**\n\nReading your quota from OpenRouter…',
+        accessibilityLabel: 'OpenRouter Quota: loading',
+        command: CommandId.showQuota,
+      };
+  }
+  if (!s.day || !s.minute) {
+    const auth = s.error?.reason === 'auth';
+    return {
+      text: auth ? '$(error) OpenRouter: key rejected' : '$(warning) OpenRouter',
+      severity: auth ? 'critical' : 'normal',
+      tooltip: renderTooltip(s, opts),
+      accessibilityLabel: `OpenRouter Quota: ${auth ? 'API key rejected' : 'quota unavailable'}`,
+      command: auth ? CommandId.setApiKey : CommandId.showQuota,
+    };
+  }
+  const icon = s.error ? '$(debug-disconnect)' : '$(pulse)';
+  const d = s.day;
+  const m = s.minute;
+  const spoken =
+    `OpenRouter free requests: ${d.used === null ? 'unknown' : d.used} of ${d.limit ?? 'unknown'} today, ` +
+    `${m.used === null ? 'unknown' : `${m.estimate ? 'about ' : ''}${m.used}`} of ${m.limit} this minute` +
+    (s.stale ? ', out of date' : '');
+  return {
+    text: `${icon} ${dayFigure(s)} · ${minuteFigure(s)}`,
+    severity: s.severity,
+    tooltip: renderTooltip(s, opts),
+    accessibilityLabel: spoken,
+    command: s.error?.reason === 'auth' ? CommandId.setApiKey : CommandId.showQuota,
+  };
+}
+
+function resetLine(resetsAt: number, now: number, opts: FormatOptions): string {
+  return `resets in ${formatDuration(resetsAt - now)}, at ${formatClock(resetsAt, 'UTC')} UTC (${formatClock(resetsAt, opts.timeZone)} local)`;
+}
+
+function keyCapText(s: QuotaSnapshot): string {
+  const c = s.keyCap;
+  if (!c) return 'no spending cap on this key';
+  const per = c.reset ? ` (resets ${c.reset})` : '';
+  return c.remaining === null ? `cap ${usd(c.limit)}${per}` : `${usd(c.remaining)} of ${usd(c.limit)} left${per}`;
+}
+
+function balanceText(s: QuotaSnapshot): string {
+  const b = s.balance;
+  if (!b) return 'unknown';
+  if (b.kind === 'known') {
+    const v = balanceOf(b)!;
+    return v < 0 ? `${usd(v)}: negative, OpenRouter refuses requests (402), even to free models, until you add credits` : usd(v);
+  }
+  return b.reason === 'needs-management-key' ? 'unavailable (OpenRouter only shows it to a management key)' : 'unavailable (the /credits call failed)';
+}
+
+export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): string {
+  const lines: string[] = ['**OpenRouter free models**'];
+  if (s.error) {
+    const retry = s.error.retryAt && s.error.retryAt > s.at ? ` Next try in ${formatDuration(s.error.retryAt - s.at)}.` : '';
+    const fix = s.error.reason === 'auth' ? ` [Set API Key](command:${CommandId.setApiKey})` : '';
+    lines.push(`$(warning) ${escapeMarkdown(s.error.message)}${retry}${fix}`);
+  }
+  if (s.day && s.minute) {
+    const d = s.day;
+    const m = s.minute;
+    if (d.used !== null) {
+      lines.push(
+        `Today: **${d.used} / ${d.limit ?? d.candidates.join(' or ')}** free requests used` +
+          (d.remaining !== null ? `, **${d.remaining} left**` : '') +
+          ' (official, from OpenRouter)',
+      );
+    } else {
+      lines.push(`Today: count unknown: OpenRouter did not report it (limit ${d.limit ?? d.candidates.join(' or ')})`);
+    }
+    lines.push(`Daily quota ${resetLine(d.resetsAt, s.at, opts)}`);
+    const how = m.used === null ? 'unknown until two polls a minute apart' : m.estimate ? 'estimate from the growth of today\'s count' : 'counted';
+    const limitNote = m.limitSource === 'learned' ? ', limit learned from a 429' : m.limitSource === 'setting' ? ', limit from settings' : '';
+    lines.push(`This minute: ${m.used !== null && m.estimate ? '~' : ''}${n(m.used)} / ${m.limit} (${how}${limitNote}); window resets in ${formatDuration(m.resetsAt - s.at)}`);
+    lines.push(`Tier: ${escapeMarkdown(d.tierReason)}` + (d.tier !== 'funded' ? ` [Add credits](${ADD_CREDITS_URL})` : ''));
+    lines.push(`Key: ${keyCapText(s)}${s.keyLabel ? ` · ${escapeMarkdown(s.keyLabel)}` : ''}`);
+    lines.push(`Balance: ${balanceText(s)}`);
+  }
+  if (s.fetchedAt !== undefined) lines.push(`Updated ${formatAge(s.at - s.fetchedAt)}${s.stale ? ' (out of date)' : ''}`);
+  lines.push(`[Refresh](command:${CommandId.refresh}) · [Show Quota](command:${CommandId.showQuota}) · [Log](command:${CommandId.showLog})`);
+  return lines.join('\n\n');
+}
+
+/** The quota check's answer in one line: "Free today 12/50 (38 left, resets in 5 h 12 min) · …". */
+export function renderSummary(s: QuotaSnapshot): string {
+  if (s.status === 'no-key') return 'OpenRouter: no API key set.';
+  if (s.status === 'loading') return 'OpenRouter: reading your quota…';
+  const parts: string[] = [];
+  if (s.day && s.minute) {
+    const d = s.day;
+    const m = s.minute;
+    const limit = d.limit ?? d.candidates.join(' or ');
+    const reset = `resets in ${formatDuration(d.resetsAt - s.at)}`;
+    parts.push(d.used === null ? `Free today ?/${limit} (count not reported, ${reset})` : `Free today ${d.used}/${limit} (${d.remaining ?? '?'} left, ${reset})`);
+    parts.push(m.used === null ? `this minute ?/${m.limit} (unknown)` : `this minute ${m.estimate ? '~' : ''}${m.used}/${m.limit}${m.estimate ? ' (estimate)' : ''}`);
+    const c = s.keyCap;
+    parts.push(c ? (c.remaining !== null ? `key cap ${usd(c.remaining)} left` : `key cap ${usd(c.limit)}`) : 'no key cap');
+    const b = balanceOf(s.balance);
+    parts.push(b !== undefined ? `balance ${usd(b)}` : 'balance unavailable');
+  }
+  if (s.error) parts.push(`last refresh failed: ${s.error.message}`);
+  if (s.fetchedAt !== undefined && s.stale) parts.push(`data from ${formatAge(s.at - s.fetchedAt)}`);
+  return parts.join(' · ');
+}

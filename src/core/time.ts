@@ -1,0 +1,41 @@
+// UTC windows and human durations. OpenRouter's daily free quota resets at 00:00 UTC and its per-minute
+// window is a fixed window on whole minutes (openrouter-api.md §4.1).
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+/** The next 00:00 UTC strictly after `now`. */
+export function nextUtcMidnight(now: number): number {
+  return Math.floor(now / DAY) * DAY + DAY;
+}
+
+export function utcDate(now: number): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+export function minuteWindowStart(now: number): number {
+  return Math.floor(now / MINUTE) * MINUTE;
+}
+
+/** "5 h 12 min", "42 s", "3 min": coarse on purpose; a status bar is not a stopwatch. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  const rest = m % 60;
+  if (h < 48) return rest ? `${h} h ${rest} min` : `${h} h`;
+  return `${Math.round(h / 24)} days`;
+}
+
+/** "12 s ago", "5 min ago". */
+export function formatAge(ms: number): string {
+  return ms < 1500 ? 'just now' : `${formatDuration(ms)} ago`;
+}
+
+/** HH:MM in a time zone (the machine's by default), 24-hour. */
+export function formatClock(t: number, timeZone?: string): string {
+  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone }).format(t);
+}

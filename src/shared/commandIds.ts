@@ -1,0 +1,12 @@
+// Command ids in one place: the manifest (package.json), the vscode layer and the tooltip links use them.
+export const CommandId = {
+  setApiKey: 'openrouterQuota.setApiKey',
+  clearApiKey: 'openrouterQuota.clearApiKey',
+  refresh: 'openrouterQuota.refresh',
+  showQuota: 'openrouterQuota.showQuota',
+  showLog: 'openrouterQuota.showLog',
+} as const;
+
+export type CommandId = (typeof CommandId)[keyof typeof CommandId];
+
+export const ADD_CREDITS_URL = 'https://openrouter.ai/settings/credits';
