@@ -43,6 +43,8 @@ async function main() {
     return;
   }
   await Promise.all(contexts.map((c) => c.rebuild()));
+  // A production build has no maps: drop stale ones from an earlier development build.
+  if (production) for (const f of ['dist/extension.js.map', 'dist/cli.js.map']) require('fs').rmSync(f, { force: true });
   await Promise.all(contexts.map((c) => c.dispose()));
 }
 

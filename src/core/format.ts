@@ -61,8 +61,9 @@ export function renderStatusBar(s: QuotaSnapshot, opts: FormatOptions = {}): Sta
         command: CommandId.showQuota,
       };
   }
-  if (!s.day || !s.minute) {
-    const auth = s.error?.reason === 'auth';
+  // A rejected key is the one thing to fix first, whatever numbers were read before it.
+  const auth = s.error?.reason === 'auth';
+  if (!s.day || !s.minute || auth) {
     return {
       text: auth ? '$(error) OpenRouter: key rejected' : '$(warning) OpenRouter',
       severity: auth ? 'critical' : 'normal',
@@ -83,7 +84,7 @@ export function renderStatusBar(s: QuotaSnapshot, opts: FormatOptions = {}): Sta
     severity: s.severity,
     tooltip: renderTooltip(s, opts),
     accessibilityLabel: spoken,
-    command: s.error?.reason === 'auth' ? CommandId.setApiKey : CommandId.showQuota,
+    command: CommandId.showQuota,
   };
 }
 

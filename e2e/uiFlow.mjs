@@ -1,0 +1,154 @@
+// UI mode: install the packaged .vsix into a fresh code-server + chromium profile and use the extension
+// the way a user does (command palette, password input, status bar, hover, notification), against the
+// project's fake OpenRouter server. Finally scan every file the run wrote for the raw API key.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { startCodeServer, openBrowser, memoryMB, QUIET_SETTINGS } from './codeServer.mjs';
+import { SEL, statusItem, runCommand, styleOf, themeColor, screenshotRegion } from './workbench.mjs';
+import { scanForSecret, selfTest, findFiles, MAX_FILE_BYTES } from './leakScan.mjs';
+
+const NO_KEY_LABEL = 'OpenRouter Quota: no API key set';
+const LOG_CHANNEL = 'OpenRouter Quota';
+const mb = (n) => (n / 1024 / 1024).toFixed(1);
+
+/** Artifacts this mode writes (removed first, so a stale file can't pass for a fresh one). */
+export const UI_ARTIFACTS = ['ui.png', 'statusbar-tooltip.png', 'ui-notification.png', 'ui-failure.png', 'ui-code-server.log', 'ui-extension.log'];
+
+export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const extId = `${pkg.publisher}.${pkg.name}`;
+  const vsix = path.join(root, 'dist', `${pkg.name}.vsix`);
+  const fixture = path.join(root, 'out', 'test', 'fixtures', 'fakeOpenRouter.js');
+  for (const [f, how] of [[vsix, 'npm run package'], [fixture, 'npm run compile-tests']]) {
+    if (!fs.existsSync(f)) throw new Error(`${f} missing: run "${how}" first`);
+  }
+  const { FakeOpenRouter, TEST_KEY } = createRequire(import.meta.url)(fixture);
+  const art = (f) => path.join(artifacts, f);
+
+  let fake, cs, browser, page, broken;
+  const shot = (file, opts) => page?.screenshot({ path: art(file), ...opts }).catch((e) => log(`screenshot ${file}: ${e.message}`));
+  // Steps depend on each other: after the first failure the rest are reported as skipped, not failed.
+  const step = async (title, fn) => {
+    if (broken) return reporter.skip(title, `after "${broken}" failed`);
+    if (!await reporter.step(title, fn)) { broken = title; await shot('ui-failure.png'); }
+  };
+  const item = (text, opts) => statusItem(page, extId, text, opts);
+
+  try {
+    await step('a. fake OpenRouter up, vsix installed, workbench open', async () => {
+      fake = await FakeOpenRouter.start();
+      cleanup.add(once(() => fake.close()));
+      fake.setFreeDaily({ used: 12, limit: 50 });
+      cs = await startCodeServer({ name: 'ui', vsix, log, settings: { ...QUIET_SETTINGS, 'openrouterQuota.apiBaseUrl': fake.baseUrl } });
+      cleanup.add(cs.dispose);
+      browser = await openBrowser({ name: 'ui', log });
+      cleanup.add(browser.dispose);
+      page = browser.page;
+      await page.goto(cs.url, { waitUntil: 'domcontentloaded' });
+      await page.locator(SEL.statusbar).waitFor();
+      // give the workbench keyboard focus so F1 reaches it
+      await page.locator('.part.editor').click();
+      return `fake at ${fake.baseUrl}, code-server :${cs.port}`;
+    });
+
+    await step('b. status bar shows the no-key state "OpenRouter"', async () => {
+      const it = item('OpenRouter', { exact: true });
+      await it.waitFor(); // onStartupFinished activation: can take 10+ s after the workbench appears
+      const label = await it.getAttribute('aria-label');
+      if (label !== NO_KEY_LABEL) throw new Error(`aria-label is "${label}", expected "${NO_KEY_LABEL}"`);
+    });
+
+    let calmStyle;
+    await step('c. "Set API Key" via palette + password box -> status bar 12/50, key sent trimmed', async () => {
+      await runCommand(page, 'OpenRouter: Set API Key');
+      const pw = page.locator(`${SEL.quickInput}[type=password]`);
+      await pw.waitFor({ state: 'visible', timeout: 15000 });
+      await page.keyboard.type(`  ${TEST_KEY}  `); // stray whitespace on purpose: the extension must trim it
+      await page.keyboard.press('Enter');
+      await item('12/50').waitFor({ timeout: 15000 });
+      const auths = fake.requests.map((r) => r.authorization).filter(Boolean);
+      if (!auths.includes(`Bearer ${TEST_KEY}`)) throw new Error(`fake server never saw "Bearer <TEST_KEY>" (saw ${auths.length} authorization headers)`);
+      const bad = auths.filter((a) => a.includes(TEST_KEY) && a !== `Bearer ${TEST_KEY}`);
+      if (bad.length) throw new Error(`untrimmed key sent: ${JSON.stringify(bad[0].replace(TEST_KEY, '<TEST_KEY>'))}`);
+      calmStyle = await styleOf(item('12/50'));
+      if (calmStyle.classes.includes('warning-kind')) throw new Error('12/50 is already shown as a warning');
+      return `${fake.requests.length} requests so far, background ${calmStyle.background}`;
+    });
+
+    await step('d. "Refresh Quota" -> 41/50 with the warning background', async () => {
+      fake.setFreeDaily({ used: 41, limit: 50 });
+      await runCommand(page, 'OpenRouter: Refresh Quota');
+      await item('41/50').waitFor({ timeout: 15000 });
+      // VS Code renders ThemeColor('statusBarItem.warningBackground') as class "warning-kind" on the item
+      // (CSS: background-color: var(--vscode-statusBarItem-warningBackground)).
+      const warn = page.locator(`${SEL.statusItem(extId)}.warning-kind`).filter({ hasText: '41/50' });
+      await warn.waitFor({ timeout: 15000 });
+      const { background } = await styleOf(warn);
+      const expected = await themeColor(page, '--vscode-statusBarItem-warningBackground');
+      if (background !== expected) throw new Error(`background ${background}, expected the theme's warning background ${expected}`);
+      if (background === calmStyle.background) throw new Error(`background unchanged from 12/50 (${background})`);
+      return `background ${calmStyle.background} -> ${background}`;
+    });
+
+    await step('e. hover tooltip mentions "free requests"; screenshots', async () => {
+      const it = item('41/50');
+      await it.hover();
+      const hover = page.locator(SEL.hover).filter({ hasText: 'free requests' }).first();
+      await hover.waitFor({ timeout: 15000 });
+      await screenshotRegion(page, [it, hover], art('statusbar-tooltip.png'));
+      await page.screenshot({ path: art('ui.png'), animations: 'disabled' });
+      await page.mouse.move(400, 300); // away from the item, so the hover doesn't cover later steps
+      await hover.waitFor({ state: 'hidden', timeout: 15000 });
+      return `${art('statusbar-tooltip.png')}, ${art('ui.png')}`;
+    });
+
+    await step('f. "Show Quota" -> notification "Free today 41/50"', async () => {
+      await runCommand(page, 'OpenRouter: Show Quota');
+      const toast = page.locator(SEL.toast).filter({ hasText: 'Free today 41/50' });
+      await toast.waitFor({ timeout: 15000 });
+      await shot('ui-notification.png', { animations: 'disabled' });
+    });
+
+    await step('g. "Clear API Key" -> status bar back to "OpenRouter"', async () => {
+      await runCommand(page, 'OpenRouter: Clear API Key');
+      const it = item('OpenRouter', { exact: true });
+      await it.waitFor({ timeout: 15000 });
+      const label = await it.getAttribute('aria-label');
+      if (label !== NO_KEY_LABEL) throw new Error(`aria-label is "${label}", expected "${NO_KEY_LABEL}"`);
+    });
+  } finally {
+    // Stop writers first (chromium flushes its profile on close, code-server its logs) so the scan sees
+    // the final state of every file; keep the files until the scan is done.
+    if (cs) log(`[ui] memory: code-server tree ${memoryMB(cs.pid)} MB`);
+    await browser?.close().catch((e) => log(`browser close: ${e.message}`));
+    await cs?.stop();
+  }
+
+  if (!cs) return;
+  // The leak check is independent of the UI steps: run it even when one of them failed.
+  const extLogs = findFiles(path.join(cs.userDataDir, 'logs'), LOG_CHANNEL);
+  await reporter.step('h. API key not written in the clear to any file (code-server dirs + chromium profile)', () => {
+    selfTest(TEST_KEY);
+    const roots = [cs.dir, browser?.dir].filter(Boolean);
+    const r = scanForSecret(roots, TEST_KEY);
+    for (const s of r.skipped) log(`  scan skipped ${s.file}: ${s.reason}`);
+    if (r.hits.length) throw new Error(`raw key found in ${r.hits.map((h) => `${h.file} (${h.encoding})`).join(', ')}`);
+    if (r.skipped.some((s) => !/bytes >/.test(s.reason))) throw new Error('some files could not be read');
+    return `${r.files} files, ${mb(r.bytes)} MB scanned in ${roots.join(' + ')}; ${r.skipped.length} skipped (> ${mb(MAX_FILE_BYTES)} MB or unreadable)`;
+  });
+  await reporter.step(`h. extension log "${LOG_CHANNEL}" exists under user-data-dir/logs (covered by the scan)`, () => {
+    if (!extLogs.length) throw new Error(`no file named *${LOG_CHANNEL}* under ${path.join(cs.userDataDir, 'logs')}`);
+    const big = extLogs.filter((f) => fs.statSync(f).size > MAX_FILE_BYTES);
+    if (big.length) throw new Error(`too large to scan: ${big.join(', ')}`);
+    fs.copyFileSync(extLogs[0], art('ui-extension.log'));
+    return extLogs.map((f) => `${path.relative(cs.dir, f)} (${fs.statSync(f).size} bytes)`).join(', ');
+  });
+  fs.copyFileSync(cs.logFile, art('ui-code-server.log'));
+  log(`[ui] fake server saw ${fake.requests.length} requests: ${[...new Set(fake.requests.map((r) => `${r.method} ${r.path}`))].join(', ')}`);
+}
+
+function once(fn) {
+  let p;
+  return () => (p ??= fn());
+}

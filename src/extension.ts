@@ -1,0 +1,31 @@
+// Entry point: builds the composition root and hands it to VS Code to dispose. Nothing else lives here.
+import * as vscode from 'vscode';
+import type { StatusBarView } from './core/format';
+import type { QuotaSnapshot } from './core/quota';
+import { registerCommands } from './vscode/commands';
+import { offerEnvironmentKey } from './vscode/keyCommands';
+import { Services } from './vscode/services';
+
+/** What other extensions (and our integration tests) get from `getExtension(...).exports`. */
+export interface OpenRouterQuotaApi {
+  /** The current quota snapshot (no key inside, ever). */
+  snapshot(): QuotaSnapshot;
+  /** Fires whenever the snapshot (and so the status bar) changes. */
+  onDidChangeSnapshot: vscode.Event<QuotaSnapshot>;
+  /** The status bar item as rendered right now. */
+  statusBar(): StatusBarView | undefined;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<OpenRouterQuotaApi> {
+  const services = new Services(context);
+  context.subscriptions.push(services, ...registerCommands(services));
+  await services.start();
+  void offerEnvironmentKey(services, context);
+  return {
+    snapshot: () => services.snapshot,
+    onDidChangeSnapshot: services.onDidChangeSnapshot,
+    statusBar: () => services.statusBar.view,
+  };
+}
+
+export function deactivate(): void {}

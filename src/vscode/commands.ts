@@ -1,0 +1,29 @@
+// Registers every command of the manifest (ids in src/shared/commandIds.ts) against the services.
+import * as vscode from 'vscode';
+import { errorText } from '../core/logger';
+import { CommandId } from '../shared/commandIds';
+import { clearApiKey, setApiKey } from './keyCommands';
+import { refresh, showQuota } from './quotaCommands';
+import type { Services } from './services';
+
+export function registerCommands(services: Services): vscode.Disposable[] {
+  // A command that throws must not leave an unhandled rejection behind: log it and tell the user once.
+  const safe =
+    <A extends unknown[], R>(name: string, fn: (...args: A) => R | Promise<R>) =>
+    async (...args: A): Promise<R | undefined> => {
+      try {
+        return await fn(...args);
+      } catch (e) {
+        services.log.error(`${name} failed: ${errorText(e)}`);
+        void vscode.window.showErrorMessage(`OpenRouter Quota: ${name} failed. See the log (OpenRouter: Show Log).`);
+        return undefined;
+      }
+    };
+  return [
+    vscode.commands.registerCommand(CommandId.setApiKey, safe('Set API Key', (key?: unknown) => setApiKey(services, typeof key === 'string' ? key : undefined))),
+    vscode.commands.registerCommand(CommandId.clearApiKey, safe('Clear API Key', () => clearApiKey(services))),
+    vscode.commands.registerCommand(CommandId.refresh, safe('Refresh', () => refresh(services))),
+    vscode.commands.registerCommand(CommandId.showQuota, safe('Show Quota', () => showQuota(services))),
+    vscode.commands.registerCommand(CommandId.showLog, () => services.log.show()),
+  ];
+}

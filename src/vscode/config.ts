@@ -1,0 +1,77 @@
+// Typed access to the extension's settings. Every setting is declared in package.json
+// (contributes.configuration) with the same key and default; keep the two in step.
+import * as vscode from 'vscode';
+import { DEFAULT_BASE_URL, ProxySettings } from '../core/openRouterClient';
+import { MIN_INTERVAL_SECONDS } from '../core/poller';
+import { DEFAULT_SETTINGS, QuotaSettings } from '../core/quota';
+
+export const SECTION = 'openrouterQuota';
+
+export interface Config {
+  /** Base URL of the OpenRouter API (or a gateway, or a local fake in tests). */
+  apiBaseUrl: string;
+  /** Seconds between polls of GET /key while the window is focused (at least 30). */
+  pollIntervalSeconds: number;
+  /** Fraction of a limit at which the status bar turns yellow. */
+  'thresholds.warning': number;
+  /** Fraction of a limit at which it turns red (also red at the limit itself). */
+  'thresholds.critical': number;
+  /** Per-minute limit; 0 = automatic (learned from a 429, else 20). */
+  'limits.perMinute': number;
+  /** Daily limit; 0 = automatic (from OpenRouter's answer). */
+  'limits.perDay': number;
+  /** Which side of the status bar the item sits on. */
+  'statusBar.alignment': 'left' | 'right';
+}
+
+export type ConfigKey = keyof Config;
+
+const DEFAULTS: Config = {
+  apiBaseUrl: DEFAULT_BASE_URL,
+  pollIntervalSeconds: DEFAULT_SETTINGS.pollIntervalSeconds,
+  'thresholds.warning': DEFAULT_SETTINGS.warning,
+  'thresholds.critical': DEFAULT_SETTINGS.critical,
+  'limits.perMinute': 0,
+  'limits.perDay': 0,
+  'statusBar.alignment': 'right',
+};
+
+export function get<K extends ConfigKey>(key: K): Config[K] {
+  const v = vscode.workspace.getConfiguration(SECTION).get<Config[K]>(key);
+  return v ?? DEFAULTS[key];
+}
+
+/** True when the event touches `key`; no event means "everything", so start-up and changes share one path. */
+export function changed(e: vscode.ConfigurationChangeEvent | undefined, ...keys: ConfigKey[]): boolean {
+  return !e || keys.some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
+}
+
+function fraction(v: number, fallback: number): number {
+  return Number.isFinite(v) && v > 0 && v <= 1 ? v : fallback;
+}
+
+function wholeOrZero(v: number): number {
+  return Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
+}
+
+export function quotaSettings(): QuotaSettings {
+  const warning = fraction(get('thresholds.warning'), DEFAULT_SETTINGS.warning);
+  return {
+    warning,
+    critical: Math.max(warning, fraction(get('thresholds.critical'), DEFAULT_SETTINGS.critical)),
+    perMinute: wholeOrZero(get('limits.perMinute')),
+    perDay: wholeOrZero(get('limits.perDay')),
+    pollIntervalSeconds: Math.max(MIN_INTERVAL_SECONDS, Number(get('pollIntervalSeconds')) || DEFAULT_SETTINGS.pollIntervalSeconds),
+  };
+}
+
+/** VS Code's own proxy settings, which the client honours before HTTPS_PROXY/NO_PROXY. */
+export function proxySettings(): ProxySettings {
+  const http = vscode.workspace.getConfiguration('http');
+  const noProxy = http.get<string[]>('noProxy') ?? [];
+  return { url: http.get<string>('proxy') || undefined, noProxy: noProxy.length ? noProxy.join(',') : undefined };
+}
+
+export function proxyChanged(e: vscode.ConfigurationChangeEvent): boolean {
+  return e.affectsConfiguration('http.proxy') || e.affectsConfiguration('http.noProxy');
+}

@@ -1,0 +1,149 @@
+// The composition root: builds the log, settings, key store, status bar and the per-key session, wires
+// VS Code events to them, and owns every disposable. extension.ts only creates and disposes this.
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { renderStatusBar } from '../core/format';
+import { errorText } from '../core/logger';
+import { noKeySnapshot, QuotaSnapshot } from '../core/quota';
+import { FileSharedStore, MemorySharedStore, SharedStore } from '../core/sharedStore';
+import { CommandId } from '../shared/commandIds';
+import * as config from './config';
+import { KeyStore } from './secrets';
+import { QuotaSession } from './session';
+import { ExtensionLog } from './log';
+import { StatusBarController } from './statusBar';
+
+/** Re-render (no network) this often, so ages, countdowns and the minute window stay true. */
+const RERENDER_MS = 30_000;
+
+export class Services implements vscode.Disposable {
+  readonly log: ExtensionLog;
+  readonly keys: KeyStore;
+  readonly statusBar: StatusBarController;
+  private readonly store: SharedStore;
+  private readonly owner = randomUUID();
+  private readonly userAgent: string;
+  private readonly disposables: vscode.Disposable[] = [];
+  private session?: QuotaSession;
+  private key?: string;
+  private current: QuotaSnapshot;
+  private authWarned = false;
+  private starting: Promise<void> = Promise.resolve();
+  private readonly changed = new vscode.EventEmitter<QuotaSnapshot>();
+  /** Fires with every snapshot the status bar renders. */
+  readonly onDidChangeSnapshot = this.changed.event;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.log = new ExtensionLog(() => (this.key ? [this.key] : []));
+    this.keys = new KeyStore(context.secrets);
+    this.statusBar = new StatusBarController(config.get('statusBar.alignment'));
+    this.store = this.createStore();
+    this.userAgent = `openrouter-quota-vscode/${String(context.extension.packageJSON.version)}`;
+    this.current = noKeySnapshot(Date.now());
+    this.disposables.push(
+      this.log,
+      this.changed,
+      this.keys,
+      this.statusBar,
+      this.keys.onDidChange(() => void this.reloadKey('the key changed')),
+      vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
+      vscode.window.onDidChangeWindowState((s) => this.session?.poller.setFocused(s.focused)),
+    );
+    const timer = setInterval(() => this.rerender(), RERENDER_MS);
+    this.disposables.push({ dispose: () => clearInterval(timer) });
+  }
+
+  /** Read the stored key and start polling (or show the no-key state). */
+  start(): Promise<void> {
+    this.render(noKeySnapshot(Date.now()));
+    return this.reloadKey('start-up');
+  }
+
+  /** The key in use, if any (only ever in memory and SecretStorage). */
+  get apiKey(): string | undefined {
+    return this.key;
+  }
+
+  get snapshot(): QuotaSnapshot {
+    return this.session ? this.session.poller.snapshot() : this.current;
+  }
+
+  /** Poll now. Without a key, resolves with the no-key snapshot. */
+  async refresh(): Promise<QuotaSnapshot> {
+    await this.starting;
+    if (!this.session) return this.snapshot;
+    return this.session.poller.refresh();
+  }
+
+  /** Re-read the key from SecretStorage and rebuild the session if it differs. */
+  reloadKey(why: string): Promise<void> {
+    this.starting = this.starting.then(async () => {
+      let key: string | undefined;
+      try {
+        key = await this.keys.get();
+      } catch (e) {
+        this.log.error(`cannot read SecretStorage: ${errorText(e)}`);
+      }
+      if (key === this.key && (this.session || !key)) return;
+      this.key = key;
+      this.restart(why);
+    });
+    return this.starting;
+  }
+
+  private restart(why: string): void {
+    this.session?.dispose();
+    this.session = undefined;
+    this.authWarned = false;
+    if (!this.key) {
+      this.log.info(`no API key (${why})`);
+      this.render(noKeySnapshot(Date.now()));
+      return;
+    }
+    this.log.info(`polling ${config.get('apiBaseUrl')} every ${config.quotaSettings().pollIntervalSeconds} s (${why})`);
+    this.session = new QuotaSession(this.key, this.store, this.owner, this.userAgent, this.log, (s) => this.render(s));
+  }
+
+  private render(s: QuotaSnapshot): void {
+    this.current = s;
+    this.statusBar.render(renderStatusBar(s));
+    this.changed.fire(s);
+    if (s.error?.reason === 'auth' && !this.authWarned) {
+      this.authWarned = true;
+      void vscode.window
+        .showWarningMessage('OpenRouter did not accept the stored API key (401), so the quota cannot be read. Set a new key.', 'Set API Key')
+        .then((a) => (a ? vscode.commands.executeCommand(CommandId.setApiKey) : undefined), (e: unknown) => this.log.error(errorText(e)));
+    }
+  }
+
+  private rerender(): void {
+    if (this.session && vscode.window.state.focused) this.render(this.session.poller.snapshot());
+  }
+
+  private onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {
+    if (!e.affectsConfiguration(config.SECTION) && !config.proxyChanged(e)) return;
+    if (config.changed(e, 'statusBar.alignment')) this.statusBar.setAlignment(config.get('statusBar.alignment'));
+    if (config.changed(e, 'apiBaseUrl') || config.proxyChanged(e)) {
+      if (this.key) this.restart('settings changed');
+      return;
+    }
+    // Limits, thresholds and the interval are read live by the poller and renderer.
+    this.render(this.snapshot);
+  }
+
+  private createStore(): SharedStore {
+    try {
+      return new FileSharedStore(path.join(this.context.globalStorageUri.fsPath, 'shared'), this.log);
+    } catch (e) {
+      this.log.warn(`cannot share polls between windows (${(e as Error).message}); this window polls on its own`);
+      return new MemorySharedStore();
+    }
+  }
+
+  dispose(): void {
+    this.session?.dispose();
+    this.session = undefined;
+    for (const d of this.disposables.reverse()) d.dispose();
+  }
+}

@@ -1,0 +1,172 @@
+// Runs inside a real VS Code extension host (code-server here, desktop VS Code elsewhere), against the
+// fake OpenRouter on 127.0.0.1. Drives the extension through its commands and checks what it renders.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { OpenRouterQuotaApi } from '../../src/extension';
+import type { QuotaSnapshot } from '../../src/core/quota';
+import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
+
+const EXTENSION_ID = 'openrouter-quota.openrouter-quota';
+const COMMANDS = ['openrouterQuota.setApiKey', 'openrouterQuota.clearApiKey', 'openrouterQuota.refresh', 'openrouterQuota.showQuota', 'openrouterQuota.showLog'];
+
+let api: OpenRouterQuotaApi;
+let fake: FakeOpenRouter;
+
+/** Resolves with the first snapshot (current or future) that satisfies `ok`; no sleeping. */
+function snapshotWhere(ok: (s: QuotaSnapshot) => boolean, what: string, timeoutMs = 20_000): Promise<QuotaSnapshot> {
+  const now = api.snapshot();
+  if (ok(now)) return Promise.resolve(now);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`timed out waiting for ${what}; last: ${JSON.stringify(api.snapshot()).slice(0, 400)}`));
+    }, timeoutMs);
+    const sub = api.onDidChangeSnapshot((s) => {
+      if (!ok(s)) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(s);
+    });
+  });
+}
+
+const settings = () => vscode.workspace.getConfiguration('openrouterQuota');
+
+describe('OpenRouter Quota in a real VS Code', () => {
+  before(async () => {
+    console.log(`vscode.version=${vscode.version} appName=${vscode.env.appName} uiKind=${vscode.env.uiKind}`);
+    fake = await FakeOpenRouter.start();
+    fake.setFreeDaily({ used: 12, limit: 50 });
+    await settings().update('apiBaseUrl', fake.baseUrl, vscode.ConfigurationTarget.Global);
+    const ext = vscode.extensions.getExtension<OpenRouterQuotaApi>(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} not found`);
+    api = await ext.activate();
+    await vscode.commands.executeCommand('openrouterQuota.clearApiKey');
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('openrouterQuota.clearApiKey');
+    await settings().update('apiBaseUrl', undefined, vscode.ConfigurationTarget.Global);
+    await fake?.close();
+  });
+
+  it('registers every command of the manifest', async () => {
+    const all = await vscode.commands.getCommands(true);
+    for (const c of COMMANDS) assert.ok(all.includes(c), `${c} missing`);
+  });
+
+  it('shows the no-key state without a key, and Show Quota says so', async () => {
+    const s = await snapshotWhere((x) => x.status === 'no-key', 'no-key');
+    assert.equal(s.status, 'no-key');
+    assert.equal(api.statusBar()?.text, '$(key) OpenRouter');
+    assert.equal(api.statusBar()?.command, 'openrouterQuota.setApiKey');
+    assert.equal(await vscode.commands.executeCommand('openrouterQuota.showQuota'), 'OpenRouter: no API key set.');
+  });
+
+  it('rejects text that is not a key, without calling OpenRouter', async () => {
+    const before = fake.requests.length;
+    assert.equal(await vscode.commands.executeCommand('openrouterQuota.setApiKey', 'hello world'), 'invalid');
+    assert.equal(fake.requests.length, before);
+    assert.equal(api.snapshot().status, 'no-key');
+  });
+
+  it('does not store a key that OpenRouter answers 401 for', async () => {
+    const wrong = 'sk-or-v1-' + '0'.repeat(64);
+    assert.equal(await vscode.commands.executeCommand('openrouterQuota.setApiKey', wrong), 'rejected');
+    assert.equal(fake.requests.at(-1)?.authorization, `Bearer ${wrong}`);
+    assert.equal(api.snapshot().status, 'no-key');
+  });
+
+  it('stores a key (stray whitespace trimmed) and shows the fake server\'s numbers', async () => {
+    assert.equal(await vscode.commands.executeCommand('openrouterQuota.setApiKey', `  ${TEST_KEY}\n`), 'stored');
+    const s = await snapshotWhere((x) => x.day?.used === 12, 'used 12');
+    assert.equal(s.day?.limit, 50);
+    assert.equal(s.day?.remaining, 38);
+    assert.match(api.statusBar()!.text, /^\$\(pulse\) 12\/50 · (—|~\d+)\/20$/);
+    assert.equal(api.statusBar()!.severity, 'normal');
+    assert.ok(fake.requests.some((r) => r.path === '/key' && r.authorization === `Bearer ${TEST_KEY}`));
+    assert.equal(s.balance?.kind, 'unavailable', 'an ordinary key gets 403 on /credits: balance unavailable, not $0');
+  });
+
+  it('Refresh reads new numbers, and the colour follows the thresholds', async () => {
+    fake.setFreeDaily({ used: 41, limit: 50 });
+    const s = (await vscode.commands.executeCommand('openrouterQuota.refresh')) as QuotaSnapshot;
+    assert.equal(s.day?.used, 41);
+    await snapshotWhere((x) => x.day?.used === 41, 'used 41');
+    assert.match(api.statusBar()!.text, /41\/50/);
+    assert.equal(api.statusBar()!.severity, 'warning');
+    fake.setFreeDaily({ used: 50, limit: 50 });
+    await vscode.commands.executeCommand('openrouterQuota.refresh');
+    await snapshotWhere((x) => x.day?.used === 50, 'used 50');
+    assert.equal(api.statusBar()!.severity, 'critical');
+  });
+
+  it('Show Quota answers from the snapshot at once, without a network call', async () => {
+    fake.setFreeDaily({ used: 12, limit: 50 });
+    await vscode.commands.executeCommand('openrouterQuota.refresh');
+    const before = fake.requests.length;
+    const summary = (await vscode.commands.executeCommand('openrouterQuota.showQuota')) as string;
+    assert.match(summary, /^Free today 12\/50 \(38 left, resets in .+\) · this minute .+\/20/);
+    assert.match(summary, /balance unavailable/);
+    assert.equal(fake.requests.length, before);
+  });
+
+  it('a limit set in settings applies at once', async () => {
+    await settings().update('limits.perDay', 40, vscode.ConfigurationTarget.Global);
+    try {
+      await snapshotWhere((x) => x.day?.limit === 40, 'limit 40');
+      assert.match(api.statusBar()!.text, /12\/40/);
+    } finally {
+      await settings().update('limits.perDay', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await snapshotWhere((x) => x.day?.limit === 50, 'limit 50 again');
+  });
+
+  it('the field missing from /key gives an honest unknown, not a fake 0', async () => {
+    fake.setFreeDaily(null);
+    try {
+      const s = (await vscode.commands.executeCommand('openrouterQuota.refresh')) as QuotaSnapshot;
+      assert.equal(s.day?.used, null);
+      assert.match(api.statusBar()!.text, /—\/50/, 'is_free_tier true: 50 a day');
+    } finally {
+      fake.setFreeDaily({ used: 12, limit: 50 });
+    }
+  });
+
+  it('a 5xx keeps the last good numbers on screen, marked out of date', async () => {
+    await vscode.commands.executeCommand('openrouterQuota.refresh');
+    fake.fail('/key', { kind: 'status', status: 503, body: { error: { code: 503, message: 'Service Unavailable' } } });
+    const s = (await vscode.commands.executeCommand('openrouterQuota.refresh')) as QuotaSnapshot;
+    assert.equal(s.status, 'error');
+    assert.equal(s.error?.reason, 'server');
+    assert.equal(s.day?.used, 12);
+    assert.ok(s.stale);
+    assert.match(api.statusBar()!.text, /^\$\(debug-disconnect\) 12\/50/);
+    await vscode.commands.executeCommand('openrouterQuota.refresh');
+    await snapshotWhere((x) => x.status === 'ok', 'recovered');
+  });
+
+  it('a key revoked on the server turns into one actionable state', async () => {
+    fake.revoke(TEST_KEY);
+    try {
+      const s = (await vscode.commands.executeCommand('openrouterQuota.refresh')) as QuotaSnapshot;
+      assert.equal(s.error?.reason, 'auth');
+      assert.equal(api.statusBar()!.text, '$(error) OpenRouter: key rejected');
+      assert.equal(api.statusBar()!.severity, 'critical');
+      assert.equal(api.statusBar()!.command, 'openrouterQuota.setApiKey');
+    } finally {
+      fake.accept(TEST_KEY);
+    }
+    const s = (await vscode.commands.executeCommand('openrouterQuota.refresh')) as QuotaSnapshot;
+    assert.equal(s.status, 'ok');
+  });
+
+  it('Clear API Key returns to the no-key state', async () => {
+    await vscode.commands.executeCommand('openrouterQuota.clearApiKey');
+    await snapshotWhere((x) => x.status === 'no-key', 'no-key after clear');
+    assert.equal(api.statusBar()?.text, '$(key) OpenRouter');
+    const before = fake.count('/key');
+    await vscode.commands.executeCommand('openrouterQuota.showQuota');
+    assert.equal(fake.count('/key'), before, 'no polling without a key');
+  });
+});
