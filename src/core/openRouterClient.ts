@@ -16,6 +16,7 @@ import {
   ServerError,
   TimeoutError,
 } from './errors';
+import { redact } from './logger';
 import { classifyRateLimit, findErrorEnvelope, HeaderBag, parseRetryAfter } from './rateLimit';
 import { Credits, KeyInfo, parseCredits, parseFreeModelIds, parseKeyInfo } from './responses';
 
@@ -120,10 +121,10 @@ export class OpenRouterClient {
     }
     const body = parseJson(text);
     if (res.statusCode >= 200 && res.statusCode < 300) {
-      if (body === undefined) throw new ResponseShapeError(`GET ${path}: the body is not JSON (${snippet(text)})`, res.statusCode);
+      if (body === undefined) throw new ResponseShapeError(`GET ${path}: the body is not JSON (${redact(snippet(text), [this.apiKey])})`, res.statusCode);
       return body;
     }
-    throw errorForStatus(res.statusCode, res.headers as HeaderBag, body, text, path, this.now());
+    throw errorForStatus(res.statusCode, res.headers as HeaderBag, body, text, path, this.now(), [this.apiKey]);
   }
 
   private transportError(e: unknown, path: string, signal: AbortSignal | undefined, deadline: AbortSignal): OpenRouterError {
@@ -131,13 +132,16 @@ export class OpenRouterClient {
     const code = (e as { code?: string }).code ?? '';
     if (deadline.aborted || /TIMEOUT/.test(code)) return new TimeoutError(`GET ${path}: no answer within ${this.timeoutMs} ms`, undefined, { cause: e });
     const detail = e instanceof Error ? (code && !e.message.includes(code) ? `${e.message} (${code})` : e.message) : String(e);
-    return new NetworkError(`GET ${path}: ${detail}`, undefined, { cause: e });
+    return new NetworkError(`GET ${path}: ${redact(detail, [this.apiKey])}`, undefined, { cause: e });
   }
 }
 
-/** Maps a non-2xx answer to a typed error, keeping OpenRouter's own message where it sent one. */
-export function errorForStatus(status: number, headers: HeaderBag, body: unknown, text: string, path: string, now: number): OpenRouterError {
-  const message = findErrorEnvelope(body)?.message?.trim() || snippet(text) || `HTTP ${status}`;
+/**
+ * Maps a non-2xx answer to a typed error, keeping OpenRouter's own message where it sent one, minus the
+ * key: a gateway may echo it, and error messages end up in tooltips and the shared state file.
+ */
+export function errorForStatus(status: number, headers: HeaderBag, body: unknown, text: string, path: string, now: number, secrets: readonly string[] = []): OpenRouterError {
+  const message = redact(findErrorEnvelope(body)?.message?.trim() || snippet(text) || `HTTP ${status}`, secrets);
   switch (status) {
     case 401:
       return new AuthError(message, status);
@@ -149,7 +153,7 @@ export function errorForStatus(status: number, headers: HeaderBag, body: unknown
       return new NotFoundError(`GET ${path}: ${message}`, status);
     case 429: {
       const info = classifyRateLimit(body, headers, now);
-      return new RateLimitError(info.message, info.kind, info.resetsAt, info.limit);
+      return new RateLimitError(redact(info.message, secrets), info.kind, info.resetsAt, info.limit);
     }
     default: {
       const retryAfter = headers['retry-after'];

@@ -2,7 +2,7 @@
 // with jitter after errors (capped at 15 minutes, never sooner than the server's own reset hint), stops on
 // a rejected key, and shares each poll with the other windows through a SharedStore so that N windows
 // cost about one poll per interval. Time comes from an injected Clock, so tests drive it without sleeping.
-import { AuthError, describeError, OpenRouterError, retryHint } from './errors';
+import { describeError, OpenRouterError, retryHint } from './errors';
 import type { Clock, TimerHandle } from './clock';
 import { errorText, Logger, nullLogger } from './logger';
 import { buildSnapshot, Observation, QuotaSettings, QuotaSnapshot, SnapshotError } from './quota';
@@ -98,37 +98,48 @@ export class QuotaPoller {
 
   private tick(force: boolean): Promise<void> {
     if (this.inFlight) return this.inFlight;
-    this.inFlight = this.run(force).finally(() => {
+    this.inFlight = this.run(force).then((polled) => {
+      // Clear the marker before telling anyone, so a listener that asks for a refresh gets a new poll.
       this.inFlight = undefined;
+      if (!polled || this.disposed) return;
+      this.emit();
+      if (this.error?.reason !== 'auth' && this.focused) this.schedule(Math.max(0, this.nextDueAt() - this.deps.clock.now()));
     });
     return this.inFlight;
   }
 
-  private async run(force: boolean): Promise<void> {
-    if (this.disposed) return;
+  /** One poll, if one is due (or forced). Resolves true when it polled. */
+  private async run(force: boolean): Promise<boolean> {
+    if (this.disposed) return false;
     this.cancelTimer();
     const now = this.deps.clock.now();
     if (!force) {
       if (this.adopt(this.deps.store.read())) this.emit();
       // A rejected key stays rejected until the key changes or the user asks again.
-      if (AuthError.is(this.error) || this.error?.reason === 'auth') return;
+      if (this.error?.reason === 'auth') return false;
       const due = this.nextDueAt();
-      if (due > now) return this.schedule(due - now);
-      if (!this.deps.store.tryLease(this.deps.owner, now, LEASE_MS)) return this.schedule(LEASE_RECHECK_MS);
+      if (due > now) {
+        this.schedule(due - now);
+        return false;
+      }
+      if (!this.deps.store.tryLease(this.deps.owner, now, LEASE_MS)) {
+        this.schedule(LEASE_RECHECK_MS);
+        return false;
+      }
     } else {
       this.deps.store.tryLease(this.deps.owner, now, LEASE_MS);
     }
     this.abort = new AbortController();
     try {
       const obs = await this.deps.fetch(this.obs, this.abort.signal);
-      if (this.disposed) return;
+      if (this.disposed) return false;
       this.obs = obs;
       this.error = undefined;
       this.failures = 0;
       this.publish();
       this.log.debug(`polled: free today ${obs.key.freeDaily ? `${obs.key.freeDaily.used}/${obs.key.freeDaily.limit}` : 'not reported'}`);
     } catch (e) {
-      if (this.disposed) return;
+      if (this.disposed) return false;
       this.failures++;
       this.error = this.toSnapshotError(e);
       this.publish();
@@ -137,8 +148,7 @@ export class QuotaPoller {
     } finally {
       this.deps.store.releaseLease(this.deps.owner);
     }
-    this.emit();
-    if (this.error?.reason !== 'auth' && this.focused) this.schedule(Math.max(0, this.nextDueAt() - this.deps.clock.now()));
+    return true;
   }
 
   /** When the next poll is due: an interval after the last success, or the backoff/reset hint after an error. */
@@ -154,6 +164,7 @@ export class QuotaPoller {
     const exp = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1));
     const jittered = exp * (0.5 + 0.5 * (this.deps.random ?? Math.random)());
     const hint = retryHint(e);
+    // Honour the server's own reset time (a per-day 429 means midnight UTC), but never beyond a day.
     const retryAt = Math.max(now + jittered, hint !== undefined ? Math.min(hint, now + 24 * 3_600_000) : 0);
     return { reason, message: describeError(e), at: now, retryAt: Math.round(retryAt) };
   }

@@ -73,6 +73,9 @@ export function parseRetryAfter(raw: string | undefined, now: number): number | 
   if (raw === undefined) return undefined;
   const n = toNumber(raw);
   if (n !== undefined) return n >= 0 ? now + Math.round(n * 1000) : undefined;
+  // Every HTTP-date form has a time of day; without this, V8's lenient Date.parse turns text such as
+  // "garbage 2027" into 00:00 on 1 Jan 2027, which then reads as a daily reset.
+  if (!/\d{1,2}:\d{2}:\d{2}/.test(raw)) return undefined;
   const t = Date.parse(raw);
   return Number.isFinite(t) ? t : undefined;
 }
@@ -86,10 +89,12 @@ export function classifyRateLimit(body: unknown, headers: HeaderBag | undefined,
 
   const limit = toNumber(pick('X-RateLimit-Limit'));
   const remaining = toNumber(pick('X-RateLimit-Remaining'));
-  const resetsAt = parseResetValue(pick('X-RateLimit-Reset'), now) ?? parseRetryAfter(pick('Retry-After'), now);
+  const availability = isObject(body) && isObject(body.error) && isObject(body.error.availability) ? body.error.availability : undefined;
+  // The capacity_exhausted body says when to retry in availability.retry_after (seconds), not in a header.
+  const bodyRetry = typeof availability?.retry_after === 'number' ? parseRetryAfter(String(availability.retry_after), now) : undefined;
+  const resetsAt = parseResetValue(pick('X-RateLimit-Reset'), now) ?? parseRetryAfter(pick('Retry-After'), now) ?? bodyRetry;
   const message = (env?.message ?? '').trim() || 'Rate limit exceeded';
   const source = typeof meta.limit_source === 'string' ? meta.limit_source : '';
-  const availability = isObject(body) && isObject(body.error) && isObject(body.error.availability) ? body.error.availability : undefined;
 
   let kind: RateLimitKind = 'unknown';
   if (/free-models-per-min/i.test(message) || source === 'openrouter_per_model_minute') kind = 'per-minute';

@@ -57,6 +57,8 @@ export async function setApiKey(services: Services, provided?: string): Promise<
   }
   await services.keys.store(key);
   await services.reloadKey('key stored');
+  // The user is here and just acted: read the quota now, even if the window lost focus meanwhile.
+  void services.refresh().catch((e: unknown) => services.log.error(errorText(e)));
   services.log.info(`API key ${label ?? '(unchecked)'} stored in SecretStorage`);
   void vscode.window.showInformationMessage(label ? `OpenRouter key ${label} stored in SecretStorage.` : 'OpenRouter key stored in SecretStorage.');
   return 'stored';
