@@ -19,6 +19,8 @@ export const QUIET_SETTINGS = {
   'extensions.ignoreRecommendations': true,
   // stops the agent host / copilot-runtime processes (~150 MB each) from starting
   'chat.disableAIFeatures': true,
+  // otherwise an empty chat side bar takes a third of the window in screenshots
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'security.workspace.trust.enabled': false,
   'git.enabled': false,
   'git.autoRepositoryDetection': false,
@@ -26,15 +28,28 @@ export const QUIET_SETTINGS = {
 
 const keep = () => Boolean(process.env.E2E_KEEP);
 
-/** LIFO list of async teardown steps; run() is safe to call repeatedly (watchdog, signals, normal exit). */
+/**
+ * LIFO list of async teardown steps. run() may be called from several places at once (watchdog, signal
+ * handler, normal flow): concurrent callers share one pass, so nobody returns before teardown is done.
+ */
 export function createCleanup(log = console.log) {
   const steps = [];
+  let running = null;
   return {
     add(fn) { steps.push(fn); },
-    async run() {
-      while (steps.length) await steps.pop()().catch((e) => log(`cleanup: ${e.message}`));
+    run() {
+      running ??= (async () => {
+        while (steps.length) await steps.pop()().catch((e) => log(`cleanup: ${e.message}`));
+      })().finally(() => { running = null; });
+      return running;
     },
   };
+}
+
+/** Wraps an async teardown so every caller awaits the same single execution. */
+export function once(fn) {
+  let p;
+  return () => (p ??= fn());
 }
 
 function httpOk(url) {
@@ -52,17 +67,26 @@ function httpOk(url) {
  * Starts code-server on 127.0.0.1:<port> (0 = any free port) with everything it writes kept in one temp dir:
  *   <dir>/home (HOME, XDG_*), ud (user-data-dir, incl. logs), ext (extensions-dir), ws (the opened folder),
  *   tmp (TMPDIR: VS Code's ipc/git sockets), config.yaml, code-server.log.
- * Options: name, settings (object -> ud/User/settings.json), vsix (installed first), env (extra env for the
- * server and so for the extension host), extraArgs, port, log.
- * Returns { dir, port, pid, ws, userDataDir, url, logFile, stop(), dispose() }; stop() ends the process
- * tree and keeps the files (e.g. to scan them), dispose() also deletes them unless E2E_KEEP=1.
+ * Options: name, settings (object -> ud/User/settings.json), machineSettings (-> ud/Machine/settings.json),
+ * vsix (installed first), env (extra env for the server and so for the extension host), extraArgs, port, log.
+ * The extension host here is a *remote* one: VS Code ignores `"scope": "machine"` settings from User settings
+ * in a remote window, so such settings (e.g. a base URL) must go in machineSettings, the remote machine's
+ * settings file (the workbench's "Remote" settings tab). Machine settings also override User ones for
+ * every other scope, so that is the safe place for anything the extension must see.
+ * Returns { dir, port, pid, ws, userDataDir, url, logFile, exited, stop(), dispose() }: exited resolves with
+ * the exit code; stop() ends the process tree and keeps the files (e.g. to scan them), dispose() also
+ * deletes them unless E2E_KEEP=1.
  */
-export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, vsix, env = {}, extraArgs = [], port = 0, log = console.log } = {}) {
+export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, machineSettings, vsix, env = {}, extraArgs = [], port = 0, log = console.log } = {}) {
   // Short base path: VS Code creates unix sockets under TMPDIR and their paths are limited to 107 chars.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vse2e-${name}-`));
   const p = (...s) => path.join(dir, ...s);
   for (const d of ['home', 'ud/User', 'ext', 'ws', 'tmp']) fs.mkdirSync(p(d), { recursive: true });
   fs.writeFileSync(p('ud/User/settings.json'), JSON.stringify(settings, null, 2));
+  if (machineSettings) {
+    fs.mkdirSync(p('ud/Machine'), { recursive: true });
+    fs.writeFileSync(p('ud/Machine/settings.json'), JSON.stringify(machineSettings, null, 2));
+  }
   fs.writeFileSync(p('config.yaml'), `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   fs.writeFileSync(p('ws/README.md'), '# e2e workspace\n');
 
@@ -100,17 +124,18 @@ export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, 
   fs.closeSync(errFd);
   const exited = new Promise((resolve) => child.once('exit', resolve));
 
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+  const stop = once(async () => {
     const killGroup = (sig) => { try { process.kill(-child.pid, sig); } catch { /* already gone */ } };
+    // leader already dead: still sweep its group (an orphaned extension host would keep running)
+    if (child.exitCode !== null || child.signalCode !== null) return killGroup('SIGKILL');
     killGroup('SIGTERM');
     let timer;
     const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), 10000); });
     if (await Promise.race([exited, timeout]) === 'timeout') killGroup('SIGKILL');
     clearTimeout(timer);
     killGroup('SIGKILL'); // stragglers that left the leader behind
-  };
-  const dispose = async () => { await stop(); rmDir(); };
+  });
+  const dispose = once(async () => { await stop(); rmDir(); });
 
   const t = Date.now();
   try {
@@ -136,8 +161,9 @@ export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, 
     log(`[${name}] code-server pid ${child.pid} ready on 127.0.0.1:${actualPort} in ${Date.now() - t} ms`);
     return {
       dir, port: actualPort, pid: child.pid, ws: p('ws'), userDataDir: p('ud'), logFile,
-      url: `http://127.0.0.1:${actualPort}/?folder=${encodeURIComponent(p('ws'))}`,
-      stop, dispose,
+      // '/' may stay unescaped in a query: keeps the printed demo URL readable
+      url: `http://127.0.0.1:${actualPort}/?folder=${encodeURIComponent(p('ws')).replace(/%2F/g, '/')}`,
+      exited, stop, dispose,
     };
   } catch (e) {
     await dispose();
@@ -147,15 +173,16 @@ export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, 
 
 /**
  * Launches headless chromium (Debian's, through playwright-core) with a fresh persistent profile in a temp
- * dir. Returns { context, page, dir, close(), dispose() }; close() keeps the profile on disk, dispose()
- * deletes it unless E2E_KEEP=1. playwright-core is imported lazily so scripts/demo.mjs never needs it.
+ * dir; scale = deviceScaleFactor (2 gives crisp screenshots, same CSS layout).
+ * Returns { context, page, dir, close(), dispose() }: close() keeps the profile on disk (e.g. to scan it),
+ * dispose() deletes it unless E2E_KEEP=1. playwright-core is imported lazily so scripts/demo.mjs never needs it.
  */
-export async function openBrowser({ name = 'browser', log = console.log } = {}) {
+export async function openBrowser({ name = 'browser', scale = 1, log = console.log } = {}) {
   const { chromium } = await import('playwright-core');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vse2e-chrome-${name}-`));
   for (const d of ['profile', 'home', 'tmp']) fs.mkdirSync(path.join(dir, d));
   const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 }, deviceScaleFactor: scale,
     // chromium creates $HOME/.config/chromium (crash reports) even with its own profile: keep it all in dir.
     env: { ...process.env, HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: path.join(dir, 'home/.config'), XDG_CACHE_HOME: path.join(dir, 'home/.cache'), TMPDIR: path.join(dir, 'tmp') },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -163,12 +190,11 @@ export async function openBrowser({ name = 'browser', log = console.log } = {}) 
   });
   const page = context.pages()[0] ?? await context.newPage();
   page.setDefaultTimeout(60000);
-  let closed = false;
-  const close = async () => { if (!closed) { closed = true; await context.close(); } };
-  const dispose = async () => {
+  const close = once(() => context.close());
+  const dispose = once(async () => {
     await close();
     if (keep()) log(`[${name}] kept browser profile ${dir}`); else fs.rmSync(dir, { recursive: true, force: true });
-  };
+  });
   return { context, page, dir, close, dispose };
 }
 

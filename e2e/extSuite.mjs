@@ -40,7 +40,7 @@ export async function extSuite({ root, artifacts, reporter, cleanup, log, timeou
     let level = m.type();
     if (typeof vals[0] === 'string' && vals[0].startsWith('%c')) { level = vals[0].slice(2).trim(); vals = vals.slice(2); }
     const text = util.format(...vals);
-    consoleLog.write(`[${level}] ${text}\n`);
+    if (!consoleLog.writableEnded) consoleLog.write(`[${level}] ${text}\n`); // (abort: ended before the browser)
     if (level === 'ERR' && !NOISE.test(text)) log(`  [exthost ${level}] ${text.slice(0, 500)}`);
   });
 
@@ -79,7 +79,7 @@ function reportResults(res, code, reporter) {
     for (const t of res.tests) {
       const title = `[exthost] ${t.title}`;
       if (t.state === 'passed') reporter.pass(title);
-      else if (t.state === 'failed') reporter.fail(title, new Error(t.error ?? t.err ?? 'failed'));
+      else if (t.state === 'failed') reporter.fail(title, new Error(String(t.error?.message ?? t.err?.message ?? t.error ?? t.err ?? 'failed')));
       else reporter.skip(title, t.state ?? 'no state');
     }
   } else {

@@ -30,13 +30,27 @@ if (!['ui', 'ext', 'all'].includes(MODE)) {
 const TIMEOUT_S = Number(process.env.E2E_TIMEOUT_S ?? 300);
 const ARTIFACTS = path.resolve(process.env.E2E_ARTIFACTS ?? path.join(ROOT, 'e2e-artifacts'));
 
+let stopReason = null; // set by the watchdog or a signal; recorded as one failure
+
 function createReporter() {
   const results = [];
   const firstLine = (e) => String(e?.message ?? e).split('\n')[0];
+  // assertion messages put the interesting part (actual vs expected) on later lines: show a few of them
+  const moreLines = (e) => String(e?.message ?? e).split('\n').slice(1).filter((l) => l.trim()).slice(0, 6)
+    .map((l) => `\n         ${l.trim().slice(0, 300)}`).join('');
   const r = {
     results,
-    pass(title, ms) { results.push({ title, ok: true }); log(`  ok   ${title}${ms == null ? '' : ` (${ms} ms)`}`); },
-    fail(title, err) { results.push({ title, ok: false }); log(`  FAIL ${title}: ${firstLine(err)}`); },
+    // After an abort, teardown makes the still-running steps fail or scan half-deleted dirs: don't count them.
+    pass(title, ms) {
+      if (stopReason) return log(`  (ignored after abort) ok ${title}`);
+      results.push({ title, ok: true });
+      log(`  ok   ${title}${ms == null ? '' : ` (${ms} ms)`}`);
+    },
+    fail(title, err) {
+      if (stopReason) return log(`  (ignored after abort) FAIL ${title}: ${firstLine(err)}`);
+      results.push({ title, ok: false });
+      log(`  FAIL ${title}: ${firstLine(err)}${moreLines(err)}`);
+    },
     skip(title, why) { log(`  skip ${title} (${why})`); },
     note(text) { log(`       ${text}`); },
     /** Runs fn as one check; a string it returns is appended to the title. Returns true if it passed. */
@@ -58,8 +72,14 @@ function createReporter() {
 const reporter = createReporter();
 const cleanup = createCleanup(log);
 
-function finish(extraFailure) {
-  if (extraFailure) reporter.fail(extraFailure[0], extraFailure[1]);
+let finished = false;
+function finish() {
+  if (finished) return; // the watchdog and the normal flow can both get here
+  finished = true;
+  if (stopReason) {
+    reporter.results.push({ title: stopReason, ok: false });
+    log(`  FAIL ${stopReason}`);
+  }
   const passed = reporter.results.filter((x) => x.ok).length;
   const failed = reporter.results.length - passed;
   log(`done in ${((Date.now() - T0) / 1000).toFixed(1)}s`);
@@ -68,26 +88,28 @@ function finish(extraFailure) {
 }
 
 let watchdog;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => { clearTimeout(watchdog); await cleanup.run(); finish([`interrupted by ${sig}`, new Error(sig)]); });
-}
+const abort = async (reason) => {
+  stopReason ??= reason;
+  log(`ABORT: ${reason}`);
+  clearTimeout(watchdog);
+  await cleanup.run();
+  finish();
+};
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => abort(`interrupted by ${sig}`));
 
 try {
   // Synchronous (blocks the event loop), so it runs before the watchdog starts; npm bounds it.
   await reporter.step('toolchain ready (Node 24 + code-server)', () => { ensureToolchain(); });
   if (!reporter.results.every((x) => x.ok)) finish();
 
-  watchdog = setTimeout(async () => {
-    log(`TIMEOUT: watchdog fired after ${TIMEOUT_S}s (E2E_TIMEOUT_S)`);
-    await cleanup.run();
-    finish([`finished within ${TIMEOUT_S}s`, new Error('watchdog timeout')]);
-  }, TIMEOUT_S * 1000);
+  const deadline = Date.now() + TIMEOUT_S * 1000;
+  watchdog = setTimeout(() => abort(`tests finished within E2E_TIMEOUT_S=${TIMEOUT_S}s (watchdog)`), TIMEOUT_S * 1000);
 
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const ctx = { root: ROOT, artifacts: ARTIFACTS, reporter, cleanup, log };
   const modes = [
     ['ui', UI_ARTIFACTS, () => uiFlow(ctx)],
-    ['ext', EXT_ARTIFACTS, () => extSuite({ ...ctx, timeoutMs: Math.max(30, TIMEOUT_S - (Date.now() - T0) / 1000 - 20) * 1000 })],
+    ['ext', EXT_ARTIFACTS, () => extSuite({ ...ctx, timeoutMs: Math.max(30000, deadline - Date.now() - 20000) })],
   ].filter(([m]) => MODE === 'all' || MODE === m);
   for (const [name, files, fn] of modes) {
     for (const f of files) fs.rmSync(path.join(ARTIFACTS, f), { force: true });

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { startCodeServer, openBrowser, memoryMB, QUIET_SETTINGS } from './codeServer.mjs';
-import { SEL, statusItem, runCommand, styleOf, themeColor, screenshotRegion } from './workbench.mjs';
+import { startCodeServer, openBrowser, memoryMB, once, QUIET_SETTINGS } from './codeServer.mjs';
+import { SEL, statusItem, statusItemsNow, runCommand, waitFor, styleOf, themeColor, screenshotRegion } from './workbench.mjs';
 import { scanForSecret, selfTest, findFiles, MAX_FILE_BYTES } from './leakScan.mjs';
 
 const NO_KEY_LABEL = 'OpenRouter Quota: no API key set';
@@ -31,7 +31,16 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
   // Steps depend on each other: after the first failure the rest are reported as skipped, not failed.
   const step = async (title, fn) => {
     if (broken) return reporter.skip(title, `after "${broken}" failed`);
-    if (!await reporter.step(title, fn)) { broken = title; await shot('ui-failure.png'); }
+    if (!await reporter.step(title, fn)) { broken = title; await diagnose(); }
+  };
+  // What the user would have seen at the failure: screenshot, our status bar item, the extension's log.
+  const diagnose = async () => {
+    await shot('ui-failure.png');
+    if (page) log(`  status bar item(s) now: ${(await statusItemsNow(page, extId).catch(() => [])).join('; ') || 'none'}`);
+    for (const f of cs ? findFiles(path.join(cs.userDataDir, 'logs'), LOG_CHANNEL) : []) {
+      const tail = fs.readFileSync(f, 'utf8').split(TEST_KEY).join('<TEST_KEY>').trimEnd().split('\n').slice(-8);
+      log(`  extension log tail (${path.basename(f)}):\n    ${tail.join('\n    ')}`);
+    }
   };
   const item = (text, opts) => statusItem(page, extId, text, opts);
 
@@ -40,13 +49,14 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       fake = await FakeOpenRouter.start();
       cleanup.add(once(() => fake.close()));
       fake.setFreeDaily({ used: 12, limit: 50 });
-      cs = await startCodeServer({ name: 'ui', vsix, log, settings: { ...QUIET_SETTINGS, 'openrouterQuota.apiBaseUrl': fake.baseUrl } });
+      // apiBaseUrl is machine-scoped: in code-server it only takes effect from the Machine settings file
+      cs = await startCodeServer({ name: 'ui', vsix, log, settings: QUIET_SETTINGS, machineSettings: { 'openrouterQuota.apiBaseUrl': fake.baseUrl } });
       cleanup.add(cs.dispose);
-      browser = await openBrowser({ name: 'ui', log });
+      browser = await openBrowser({ name: 'ui', scale: 2, log }); // 2x: the tooltip shot goes into the README
       cleanup.add(browser.dispose);
       page = browser.page;
       await page.goto(cs.url, { waitUntil: 'domcontentloaded' });
-      await page.locator(SEL.statusbar).waitFor();
+      await waitFor(page.locator(SEL.statusbar), 'workbench status bar', { timeout: 60000 });
       // give the workbench keyboard focus so F1 reaches it
       await page.locator('.part.editor').click();
       return `fake at ${fake.baseUrl}, code-server :${cs.port}`;
@@ -54,7 +64,8 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
 
     await step('b. status bar shows the no-key state "OpenRouter"', async () => {
       const it = item('OpenRouter', { exact: true });
-      await it.waitFor(); // onStartupFinished activation: can take 10+ s after the workbench appears
+      // onStartupFinished activation: can take 10+ s after the workbench appears
+      await waitFor(it, 'status bar item "OpenRouter" (no key)', { timeout: 60000 });
       const label = await it.getAttribute('aria-label');
       if (label !== NO_KEY_LABEL) throw new Error(`aria-label is "${label}", expected "${NO_KEY_LABEL}"`);
     });
@@ -63,10 +74,10 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
     await step('c. "Set API Key" via palette + password box -> status bar 12/50, key sent trimmed', async () => {
       await runCommand(page, 'OpenRouter: Set API Key');
       const pw = page.locator(`${SEL.quickInput}[type=password]`);
-      await pw.waitFor({ state: 'visible', timeout: 15000 });
+      await waitFor(pw, 'password input box');
       await page.keyboard.type(`  ${TEST_KEY}  `); // stray whitespace on purpose: the extension must trim it
       await page.keyboard.press('Enter');
-      await item('12/50').waitFor({ timeout: 15000 });
+      await waitFor(item('12/50'), 'status bar item with "12/50"');
       const auths = fake.requests.map((r) => r.authorization).filter(Boolean);
       if (!auths.includes(`Bearer ${TEST_KEY}`)) throw new Error(`fake server never saw "Bearer <TEST_KEY>" (saw ${auths.length} authorization headers)`);
       const bad = auths.filter((a) => a.includes(TEST_KEY) && a !== `Bearer ${TEST_KEY}`);
@@ -79,11 +90,11 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
     await step('d. "Refresh Quota" -> 41/50 with the warning background', async () => {
       fake.setFreeDaily({ used: 41, limit: 50 });
       await runCommand(page, 'OpenRouter: Refresh Quota');
-      await item('41/50').waitFor({ timeout: 15000 });
+      await waitFor(item('41/50'), 'status bar item with "41/50"');
       // VS Code renders ThemeColor('statusBarItem.warningBackground') as class "warning-kind" on the item
       // (CSS: background-color: var(--vscode-statusBarItem-warningBackground)).
       const warn = page.locator(`${SEL.statusItem(extId)}.warning-kind`).filter({ hasText: '41/50' });
-      await warn.waitFor({ timeout: 15000 });
+      await waitFor(warn, 'status bar item "41/50" with class warning-kind');
       const { background } = await styleOf(warn);
       const expected = await themeColor(page, '--vscode-statusBarItem-warningBackground');
       if (background !== expected) throw new Error(`background ${background}, expected the theme's warning background ${expected}`);
@@ -95,25 +106,25 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       const it = item('41/50');
       await it.hover();
       const hover = page.locator(SEL.hover).filter({ hasText: 'free requests' }).first();
-      await hover.waitFor({ timeout: 15000 });
+      await waitFor(hover, 'hover containing "free requests"');
       await screenshotRegion(page, [it, hover], art('statusbar-tooltip.png'));
       await page.screenshot({ path: art('ui.png'), animations: 'disabled' });
       await page.mouse.move(400, 300); // away from the item, so the hover doesn't cover later steps
-      await hover.waitFor({ state: 'hidden', timeout: 15000 });
+      await waitFor(hover, 'hover', { state: 'hidden' });
       return `${art('statusbar-tooltip.png')}, ${art('ui.png')}`;
     });
 
     await step('f. "Show Quota" -> notification "Free today 41/50"', async () => {
       await runCommand(page, 'OpenRouter: Show Quota');
       const toast = page.locator(SEL.toast).filter({ hasText: 'Free today 41/50' });
-      await toast.waitFor({ timeout: 15000 });
+      await waitFor(toast, 'notification "Free today 41/50"');
       await shot('ui-notification.png', { animations: 'disabled' });
     });
 
     await step('g. "Clear API Key" -> status bar back to "OpenRouter"', async () => {
       await runCommand(page, 'OpenRouter: Clear API Key');
       const it = item('OpenRouter', { exact: true });
-      await it.waitFor({ timeout: 15000 });
+      await waitFor(it, 'status bar item "OpenRouter" (no key)');
       const label = await it.getAttribute('aria-label');
       if (label !== NO_KEY_LABEL) throw new Error(`aria-label is "${label}", expected "${NO_KEY_LABEL}"`);
     });
@@ -146,9 +157,4 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
   });
   fs.copyFileSync(cs.logFile, art('ui-code-server.log'));
   log(`[ui] fake server saw ${fake.requests.length} requests: ${[...new Set(fake.requests.map((r) => `${r.method} ${r.path}`))].join(', ')}`);
-}
-
-function once(fn) {
-  let p;
-  return () => (p ??= fn());
 }

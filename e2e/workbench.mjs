@@ -13,6 +13,16 @@ export const SEL = {
   hover: '.workbench-hover, .monaco-hover',
 };
 
+/** locator.waitFor with an error that says what was awaited (playwright's only names the timeout). */
+export async function waitFor(locator, what, { timeout = 15000, state = 'visible' } = {}) {
+  try {
+    await locator.waitFor({ state, timeout });
+  } catch (e) {
+    if (!/Timeout/.test(e.message)) throw e;
+    throw new Error(`${what}: not ${state} within ${timeout / 1000}s`);
+  }
+}
+
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Locator for the extension's status bar item whose text contains `text` (or equals it, with exact). */
@@ -25,11 +35,17 @@ export function statusItem(page, extensionId, text, { exact = false } = {}) {
 export async function runCommand(page, title, { timeout = 15000 } = {}) {
   await page.keyboard.press('F1');
   const input = page.locator(SEL.quickInput);
-  await input.waitFor({ state: 'visible', timeout });
+  await waitFor(input, 'command palette (F1)', { timeout });
   await input.fill(`>${title}`);
   // Enter runs the focused row: make sure it is ours and not a fuzzy match ranked above it.
-  await page.locator(`${SEL.quickInputRow}.focused`).filter({ hasText: title }).waitFor({ timeout });
+  await waitFor(page.locator(`${SEL.quickInputRow}.focused`).filter({ hasText: title }), `palette row "${title}"`, { timeout });
   await page.keyboard.press('Enter');
+}
+
+/** Text and aria-label of every status bar item of the extension (for failure messages). */
+export function statusItemsNow(page, extensionId) {
+  return page.locator(SEL.statusItem(extensionId)).evaluateAll((els) =>
+    els.map((e) => `"${e.innerText.trim()}" (aria-label "${e.getAttribute('aria-label')}", class "${e.className}")`));
 }
 
 /** Computed style facts of an element: background colour and class list. */
