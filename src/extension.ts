@@ -17,9 +17,11 @@ export interface OpenRouterQuotaApi {
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<OpenRouterQuotaApi> {
+  const t0 = performance.now();
   const services = new Services(context);
   context.subscriptions.push(services, ...registerCommands(services));
   await services.start();
+  services.log.info(`activated in ${(performance.now() - t0).toFixed(1)} ms (version ${String(context.extension.packageJSON.version)})`);
   void offerEnvironmentKey(services, context);
   return {
     snapshot: () => services.snapshot,

@@ -123,15 +123,23 @@ export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): strin
       lines.push(
         `Today: **${d.used} / ${d.limit ?? d.candidates.join(' or ')}** free requests used` +
           (d.remaining !== null ? `, **${d.remaining} left**` : '') +
-          ' (official, from OpenRouter)',
+          (d.source === 'local' ? ' (counted by the local proxy; OpenRouter did not report it)' : s.proxy ? ' (OpenRouter\'s count, plus requests through the local proxy since)' : ' (official, from OpenRouter)'),
       );
     } else {
       lines.push(`Today: count unknown: OpenRouter did not report it (limit ${d.limit ?? d.candidates.join(' or ')})`);
     }
     lines.push(`Daily quota ${resetLine(d.resetsAt, s.at, opts)}`);
-    const how = m.used === null ? 'unknown until two polls a minute apart' : m.estimate ? 'estimate from the growth of today\'s count' : 'counted';
+    const how = !m.estimate
+      ? m.used === null ? 'the local proxy has not reported this minute yet' : 'counted by the local proxy'
+      : m.used === null ? 'unknown until two polls a minute apart; the local proxy counts it exactly' : 'estimate from the growth of today\'s count';
     const limitNote = m.limitSource === 'learned' ? ', limit learned from a 429' : m.limitSource === 'setting' ? ', limit from settings' : '';
     lines.push(`This minute: ${m.used !== null && m.estimate ? '~' : ''}${n(m.used)} / ${m.limit} (${how}${limitNote}); window resets in ${formatDuration(m.resetsAt - s.at)}`);
+    if (s.proxy?.waiting) lines.push(`Proxy: ${s.proxy.waiting} request${s.proxy.waiting === 1 ? '' : 's'} held until the next minute window`);
+    const r = s.proxy?.lastRateLimit;
+    if (r && s.at - r.at < 3_600_000) {
+      const kind = r.kind === 'upstream' ? 'an upstream provider\'s limit, not your quota' : r.kind;
+      lines.push(`Last 429: ${kind}, ${formatAge(s.at - r.at)}${r.resetsAt && r.resetsAt > s.at ? `, resets in ${formatDuration(r.resetsAt - s.at)}` : ''}: ${escapeMarkdown(r.message)}`);
+    }
     lines.push(`Tier: ${escapeMarkdown(d.tierReason)}` + (d.tier !== 'funded' ? ` [Add credits](${ADD_CREDITS_URL})` : ''));
     lines.push(`Key: ${keyCapText(s)}${s.keyLabel ? ` · ${escapeMarkdown(s.keyLabel)}` : ''}`);
     lines.push(`Balance: ${balanceText(s)}`);

@@ -5,7 +5,7 @@
 import { describeError, OpenRouterError, retryHint } from './errors';
 import type { Clock, TimerHandle } from './clock';
 import { errorText, Logger, nullLogger } from './logger';
-import { buildSnapshot, Observation, QuotaSettings, QuotaSnapshot, SnapshotError } from './quota';
+import { buildSnapshot, LocalCounts, Observation, QuotaSettings, QuotaSnapshot, SnapshotError } from './quota';
 import type { SharedRecord, SharedStore } from './sharedStore';
 
 export const MIN_INTERVAL_SECONDS = 30;
@@ -26,6 +26,8 @@ export interface PollerDeps {
   /** Unique per window. */
   owner: string;
   settings(): QuotaSettings;
+  /** Exact counts from the local proxy, when one runs. */
+  local?: () => LocalCounts | undefined;
   random?: () => number;
   log?: Logger;
 }
@@ -53,7 +55,12 @@ export class QuotaPoller {
 
   /** The current snapshot, built for this instant. */
   snapshot(): QuotaSnapshot {
-    return buildSnapshot(this.obs, this.error, this.deps.settings(), this.deps.clock.now());
+    return buildSnapshot(this.obs, this.error, this.deps.settings(), this.deps.clock.now(), this.deps.local?.());
+  }
+
+  /** The last good observation (this window's or another's). */
+  get observation(): Observation | undefined {
+    return this.obs;
   }
 
   onSnapshot(listener: (s: QuotaSnapshot) => void): { dispose(): void } {

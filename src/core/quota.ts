@@ -50,7 +50,8 @@ export interface DayQuota {
   candidates: number[];
   remaining: number | null;
   resetsAt: number;
-  source: 'server' | 'none';
+  /** server: OpenRouter's count (plus what the local proxy forwarded since); local: only the proxy's count. */
+  source: 'server' | 'local' | 'none';
   limitSource: 'server' | 'setting' | 'tier' | 'none';
   tier: Tier;
   /** Why the limit is what it is, in words. */
@@ -61,7 +62,7 @@ export interface MinuteQuota {
   used: number | null;
   limit: number;
   limitSource: 'default' | 'setting' | 'learned';
-  /** true: inferred from the growth of the daily count between polls, not counted. */
+  /** true: inferred from the growth of the daily count between polls; false: counted by the local proxy. */
   estimate: boolean;
   windowStart: number;
   resetsAt: number;
@@ -82,6 +83,22 @@ export interface SnapshotError {
 
 export type Status = 'no-key' | 'loading' | 'ok' | 'error';
 
+/** What the local metering proxy counted, exactly, as of `at`. */
+export interface LocalCounts {
+  at: number;
+  windowStart: number;
+  minuteUsed: number;
+  /** The proxy's per-minute limit (setting, else learned from a 429, else 20). */
+  minuteLimit: number;
+  minuteLimitLearned: boolean;
+  /** Best estimate of today's free requests (server count plus attempts forwarded since). */
+  dayUsed: number;
+  dayLimit: number | null;
+  /** Requests the proxy is holding until the minute window has room. */
+  waiting: number;
+  lastRateLimit?: { kind: 'per-minute' | 'per-day' | 'upstream' | 'unknown'; at: number; resetsAt?: number; message: string };
+}
+
 /** The single source of truth that the status bar, the quota check and notifications render. */
 export interface QuotaSnapshot {
   status: Status;
@@ -96,6 +113,8 @@ export interface QuotaSnapshot {
   /** The key's own spending cap; absent when the key has none. */
   keyCap?: KeyCap;
   balance?: BalanceReading;
+  /** Present while the local proxy runs (in this window or another). */
+  proxy?: { waiting: number; lastRateLimit?: LocalCounts['lastRateLimit'] };
   /** Severity of the worst limit, for colour. */
   severity: Severity;
 }
@@ -179,8 +198,15 @@ export function estimatePerMinute(obs: Observation): number | null {
   return Math.round((delta * MINUTE) / dt);
 }
 
-function minuteQuota(obs: Observation | undefined, settings: QuotaSettings, now: number): MinuteQuota {
+function minuteQuota(obs: Observation | undefined, settings: QuotaSettings, now: number, local?: LocalCounts): MinuteQuota {
   const windowStart = minuteWindowStart(now);
+  if (local) {
+    // Counted, not estimated; a count from an earlier window says nothing about this one.
+    const limitSource = settings.perMinute > 0 ? 'setting' : local.minuteLimitLearned ? 'learned' : 'default';
+    const limit = settings.perMinute > 0 ? settings.perMinute : local.minuteLimit;
+    const used = local.windowStart === windowStart ? local.minuteUsed : null;
+    return { used, limit, limitSource, estimate: false, windowStart, resetsAt: windowStart + MINUTE };
+  }
   const [limit, limitSource]: [number, MinuteQuota['limitSource']] =
     settings.perMinute > 0 ? [settings.perMinute, 'setting'] : obs?.learnedPerMinute ? [obs.learnedPerMinute, 'learned'] : [DEFAULT_PER_MINUTE, 'default'];
   // An estimate describes the minute around its poll; two minutes later it says nothing.
@@ -204,12 +230,12 @@ export function balanceOf(b: BalanceReading | undefined): number | undefined {
 }
 
 /** Build the snapshot from the last good observation (if any) and the last error (if any). */
-export function buildSnapshot(obs: Observation | undefined, error: SnapshotError | undefined, settings: QuotaSettings, now: number): QuotaSnapshot {
+export function buildSnapshot(obs: Observation | undefined, error: SnapshotError | undefined, settings: QuotaSettings, now: number, local?: LocalCounts): QuotaSnapshot {
   if (!obs) {
     return error ? { status: 'error', at: now, stale: false, error, severity: error.reason === 'auth' ? 'critical' : 'normal' } : loadingSnapshot(now);
   }
-  const day = dailyQuota(obs, settings, now);
-  const minute = minuteQuota(obs, settings, now);
+  const day = withLocalDay(dailyQuota(obs, settings, now), local, now);
+  const minute = minuteQuota(obs, settings, now, local);
   const k = obs.key;
   const keyCap = k.limit !== null ? { limit: k.limit, remaining: k.limitRemaining, reset: k.limitReset } : undefined;
   const balance = balanceOf(obs.balance);
@@ -231,6 +257,22 @@ export function buildSnapshot(obs: Observation | undefined, error: SnapshotError
     minute,
     keyCap,
     balance: obs.balance,
+    proxy: local ? { waiting: local.waiting, lastRateLimit: local.lastRateLimit } : undefined,
     severity,
+  };
+}
+
+/** The server's daily count is up to ~60 s behind and misses what the proxy forwarded since: take the larger. */
+function withLocalDay(day: DayQuota, local: LocalCounts | undefined, now: number): DayQuota {
+  if (!local || nextUtcMidnight(local.at) !== nextUtcMidnight(now)) return day;
+  const used = Math.max(day.used ?? 0, local.dayUsed);
+  const limit = day.limit ?? local.dayLimit;
+  return {
+    ...day,
+    used,
+    limit,
+    candidates: limit === null ? day.candidates : [limit],
+    remaining: limit !== null ? Math.max(0, limit - used) : null,
+    source: day.used !== null ? 'server' : 'local',
   };
 }

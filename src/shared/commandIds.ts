@@ -5,6 +5,8 @@ export const CommandId = {
   refresh: 'openrouterQuota.refresh',
   showQuota: 'openrouterQuota.showQuota',
   showLog: 'openrouterQuota.showLog',
+  copyProxySettings: 'openrouterQuota.copyProxySettings',
+  rotateProxyToken: 'openrouterQuota.rotateProxyToken',
 } as const;
 
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { errorText } from '../core/logger';
 import { CommandId } from '../shared/commandIds';
 import { clearApiKey, setApiKey } from './keyCommands';
+import { copyProxySettings, rotateProxyToken } from './proxyCommands';
 import { refresh, showQuota } from './quotaCommands';
 import type { Services } from './services';
 
@@ -25,5 +26,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     vscode.commands.registerCommand(CommandId.refresh, safe('Refresh', () => refresh(services))),
     vscode.commands.registerCommand(CommandId.showQuota, safe('Show Quota', () => showQuota(services))),
     vscode.commands.registerCommand(CommandId.showLog, () => services.log.show()),
+    vscode.commands.registerCommand(CommandId.copyProxySettings, safe('Copy Proxy Settings', () => copyProxySettings(services))),
+    vscode.commands.registerCommand(CommandId.rotateProxyToken, safe('Rotate Proxy Token', () => rotateProxyToken(services))),
   ];
 }

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { DEFAULT_BASE_URL, ProxySettings } from '../core/openRouterClient';
 import { MIN_INTERVAL_SECONDS } from '../core/poller';
+import { DEFAULT_PROXY_PORT } from '../core/proxy/server';
 import { DEFAULT_SETTINGS, QuotaSettings } from '../core/quota';
 
 export const SECTION = 'openrouterQuota';
@@ -22,6 +23,14 @@ export interface Config {
   'limits.perDay': number;
   /** Which side of the status bar the item sits on. */
   'statusBar.alignment': 'left' | 'right';
+  /** Run the local metering proxy (one window hosts it, the others read it). */
+  'proxy.enabled': boolean;
+  /** Loopback port of the proxy. */
+  'proxy.port': number;
+  /** queue: hold free-model requests until the minute window has room; reject: answer 429 at once; off: only count. */
+  'proxy.pacing': 'queue' | 'reject' | 'off';
+  /** Longest a request is held in queue mode before it gets a 429. */
+  'proxy.maxWaitSeconds': number;
 }
 
 export type ConfigKey = keyof Config;
@@ -34,6 +43,10 @@ const DEFAULTS: Config = {
   'limits.perMinute': 0,
   'limits.perDay': 0,
   'statusBar.alignment': 'right',
+  'proxy.enabled': true,
+  'proxy.port': DEFAULT_PROXY_PORT,
+  'proxy.pacing': 'queue',
+  'proxy.maxWaitSeconds': 30,
 };
 
 export function get<K extends ConfigKey>(key: K): Config[K] {

@@ -12,6 +12,7 @@ import * as config from './config';
 import { KeyStore } from './secrets';
 import { QuotaSession } from './session';
 import { ExtensionLog } from './log';
+import { ProxyService } from './proxyService';
 import { StatusBarController } from './statusBar';
 
 /** Re-render (no network) this often, so ages, countdowns and the minute window stay true. */
@@ -21,6 +22,7 @@ export class Services implements vscode.Disposable {
   readonly log: ExtensionLog;
   readonly keys: KeyStore;
   readonly statusBar: StatusBarController;
+  readonly proxy: ProxyService;
   private readonly store: SharedStore;
   private readonly owner = randomUUID();
   private readonly userAgent: string;
@@ -41,7 +43,13 @@ export class Services implements vscode.Disposable {
     this.store = this.createStore();
     this.userAgent = `openrouter-quota-vscode/${String(context.extension.packageJSON.version)}`;
     this.current = noKeySnapshot(Date.now());
+    this.proxy = new ProxyService(context, this.log, () => this.key, () => void this.session?.poller.refresh());
     this.disposables.push(
+      this.proxy,
+      this.proxy.onDidChange(() => this.render(this.snapshot)),
+      this.proxy.onDidChangeRole((r) => {
+        if (r.role === 'blocked') void vscode.window.showWarningMessage(r.message, 'Open Settings').then((a) => (a ? vscode.commands.executeCommand('workbench.action.openSettings', 'openrouterQuota.proxy.port') : undefined));
+      }),
       this.log,
       this.changed,
       this.keys,
@@ -57,6 +65,7 @@ export class Services implements vscode.Disposable {
   /** Read the stored key and start polling (or show the no-key state). */
   start(): Promise<void> {
     this.render(noKeySnapshot(Date.now()));
+    void this.proxy.start().catch((e: unknown) => this.log.error(`proxy: ${errorText(e)}`));
     return this.reloadKey('start-up');
   }
 
@@ -66,7 +75,7 @@ export class Services implements vscode.Disposable {
   }
 
   get snapshot(): QuotaSnapshot {
-    return this.session ? this.session.poller.snapshot() : this.current;
+    return this.session ? this.session.poller.snapshot() : this.current.status === 'no-key' ? noKeySnapshot(Date.now()) : this.current;
   }
 
   /** Poll now. Without a key, resolves with the no-key snapshot. */
@@ -102,7 +111,12 @@ export class Services implements vscode.Disposable {
       return;
     }
     this.log.info(`polling ${config.get('apiBaseUrl')} every ${config.quotaSettings().pollIntervalSeconds} s (${why})`);
-    this.session = new QuotaSession(this.key, this.store, this.owner, this.userAgent, this.log, (s) => this.render(s));
+    this.session = new QuotaSession(this.key, this.store, this.owner, this.userAgent, this.log, () => this.proxy.localCounts(), (s) => {
+      const fd = this.session?.poller.observation?.key.freeDaily;
+      const at = this.session?.poller.observation?.fetchedAt;
+      this.proxy.setServerDay(fd && at !== undefined ? { used: fd.used, limit: fd.limit, fetchedAt: at } : undefined);
+      this.render(s);
+    });
   }
 
   private render(s: QuotaSnapshot): void {
@@ -124,6 +138,7 @@ export class Services implements vscode.Disposable {
   private onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {
     if (!e.affectsConfiguration(config.SECTION) && !config.proxyChanged(e)) return;
     if (config.changed(e, 'statusBar.alignment')) this.statusBar.setAlignment(config.get('statusBar.alignment'));
+    if (config.changed(e, 'proxy.enabled', 'proxy.port')) void this.proxy.start().catch((err: unknown) => this.log.error(`proxy: ${errorText(err)}`));
     if (config.changed(e, 'apiBaseUrl') || config.proxyChanged(e)) {
       if (this.key) this.restart('settings changed');
       return;

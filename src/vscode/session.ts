@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger';
 import { fetchObservation } from '../core/observe';
 import { OpenRouterClient } from '../core/openRouterClient';
 import { QuotaPoller } from '../core/poller';
-import type { QuotaSnapshot } from '../core/quota';
+import type { LocalCounts, QuotaSnapshot } from '../core/quota';
 import type { SharedStore } from '../core/sharedStore';
 import * as config from './config';
 
@@ -15,7 +15,15 @@ export class QuotaSession implements vscode.Disposable {
   readonly poller: QuotaPoller;
   private readonly client: OpenRouterClient;
 
-  constructor(key: string, store: SharedStore, owner: string, userAgent: string, log: Logger, onSnapshot: (s: QuotaSnapshot) => void) {
+  constructor(
+    key: string,
+    store: SharedStore,
+    owner: string,
+    userAgent: string,
+    log: Logger,
+    local: () => LocalCounts | undefined,
+    onSnapshot: (s: QuotaSnapshot) => void,
+  ) {
     this.client = new OpenRouterClient({ baseUrl: config.get('apiBaseUrl'), apiKey: key, proxy: config.proxySettings(), userAgent });
     this.poller = new QuotaPoller({
       clock: systemClock,
@@ -24,6 +32,7 @@ export class QuotaSession implements vscode.Disposable {
       keyId: keyId(key),
       owner,
       settings: config.quotaSettings,
+      local,
       log,
     });
     this.poller.onSnapshot(onSnapshot);

@@ -1,13 +1,50 @@
 // Runs inside a real VS Code extension host (code-server here, desktop VS Code elsewhere), against the
 // fake OpenRouter on 127.0.0.1. Drives the extension through its commands and checks what it renders.
 import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
+import * as net from 'node:net';
 import * as vscode from 'vscode';
 import type { OpenRouterQuotaApi } from '../../src/extension';
 import type { QuotaSnapshot } from '../../src/core/quota';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 
 const EXTENSION_ID = 'openrouter-quota.openrouter-quota';
-const COMMANDS = ['openrouterQuota.setApiKey', 'openrouterQuota.clearApiKey', 'openrouterQuota.refresh', 'openrouterQuota.showQuota', 'openrouterQuota.showLog'];
+const COMMANDS = [
+  'openrouterQuota.setApiKey',
+  'openrouterQuota.clearApiKey',
+  'openrouterQuota.refresh',
+  'openrouterQuota.showQuota',
+  'openrouterQuota.showLog',
+  'openrouterQuota.copyProxySettings',
+  'openrouterQuota.rotateProxyToken',
+];
+
+/** A port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** POST a chat request through the extension's proxy. */
+function viaProxy(port: number, token: string, model: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/api/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 let api: OpenRouterQuotaApi;
 let fake: FakeOpenRouter;
@@ -38,6 +75,8 @@ describe('OpenRouter Quota in a real VS Code', () => {
     fake = await FakeOpenRouter.start();
     fake.setFreeDaily({ used: 12, limit: 50 });
     await settings().update('apiBaseUrl', fake.baseUrl, vscode.ConfigurationTarget.Global);
+    // Never the default port: another extension host (or a developer's own proxy) may hold it.
+    await settings().update('proxy.port', await freePort(), vscode.ConfigurationTarget.Global);
     const ext = vscode.extensions.getExtension<OpenRouterQuotaApi>(EXTENSION_ID);
     assert.ok(ext, `${EXTENSION_ID} not found`);
     api = await ext.activate();
@@ -47,6 +86,7 @@ describe('OpenRouter Quota in a real VS Code', () => {
   after(async () => {
     await vscode.commands.executeCommand('openrouterQuota.clearApiKey');
     await settings().update('apiBaseUrl', undefined, vscode.ConfigurationTarget.Global);
+    await settings().update('proxy.port', undefined, vscode.ConfigurationTarget.Global);
     await fake?.close();
   });
 
@@ -82,7 +122,8 @@ describe('OpenRouter Quota in a real VS Code', () => {
     const s = await snapshotWhere((x) => x.day?.used === 12, 'used 12');
     assert.equal(s.day?.limit, 50);
     assert.equal(s.day?.remaining, 38);
-    assert.match(api.statusBar()!.text, /^\$\(pulse\) 12\/50 · (—|~\d+)\/20$/);
+    // The minute figure is exact here (the local proxy runs and counts 0), an estimate or unknown otherwise.
+    assert.match(api.statusBar()!.text, /^\$\(pulse\) 12\/50 · (—|~?\d+)\/20$/);
     assert.equal(api.statusBar()!.severity, 'normal');
     assert.ok(fake.requests.some((r) => r.path === '/key' && r.authorization === `Bearer ${TEST_KEY}`));
     assert.equal(s.balance?.kind, 'unavailable', 'an ordinary key gets 403 on /credits: balance unavailable, not $0');
@@ -122,12 +163,21 @@ describe('OpenRouter Quota in a real VS Code', () => {
     await snapshotWhere((x) => x.day?.limit === 50, 'limit 50 again');
   });
 
-  it('the field missing from /key gives an honest unknown, not a fake 0', async () => {
+  it('the field missing from /key gives an honest unknown without the proxy, and the proxy\'s own count with it', async () => {
     fake.setFreeDaily(null);
+    await settings().update('proxy.enabled', false, vscode.ConfigurationTarget.Global);
     try {
       const s = (await vscode.commands.executeCommand('openrouterQuota.refresh')) as QuotaSnapshot;
       assert.equal(s.day?.used, null);
       assert.match(api.statusBar()!.text, /—\/50/, 'is_free_tier true: 50 a day');
+      assert.equal(s.day?.source, 'none');
+    } finally {
+      await settings().update('proxy.enabled', undefined, vscode.ConfigurationTarget.Global);
+    }
+    try {
+      const s = await snapshotWhere((x) => x.day?.source === 'local', 'the proxy counting');
+      assert.equal(s.day?.used, 0);
+      assert.equal(s.minute?.estimate, false);
     } finally {
       fake.setFreeDaily({ used: 12, limit: 50 });
     }
@@ -159,6 +209,23 @@ describe('OpenRouter Quota in a real VS Code', () => {
     }
     const s = (await vscode.commands.executeCommand('openrouterQuota.refresh')) as QuotaSnapshot;
     assert.equal(s.status, 'ok');
+  });
+
+  it('requests through the local proxy move the status bar, with an exact minute count', async () => {
+    fake.setFreeDaily({ used: 12, limit: 50 });
+    await vscode.commands.executeCommand('openrouterQuota.refresh');
+    const copied = (await vscode.commands.executeCommand('openrouterQuota.copyProxySettings')) as string;
+    const port = Number(/127\.0\.0\.1:(\d+)\/api\/v1/.exec(copied)?.[1]);
+    const token = /OPENAI_API_KEY=(\S+)/.exec(copied)?.[1] ?? '';
+    assert.ok(port > 0 && token?.startsWith('orq-'), copied);
+    assert.equal(settings().get('proxy.port'), port);
+    for (let i = 0; i < 3; i++) assert.equal(await viaProxy(port, token, 'meta-llama/llama-3.3-70b-instruct:free'), 200);
+    assert.equal(await viaProxy(port, 'orq-wrong', 'meta-llama/llama-3.3-70b-instruct:free'), 401);
+    const s = await snapshotWhere((x) => x.minute?.used === 3, 'three counted this minute');
+    assert.equal(s.minute?.estimate, false);
+    assert.equal(s.day?.used, 15, 'server count 12 plus 3 through the proxy');
+    assert.match(api.statusBar()!.text, /^\$\(pulse\) 15\/50 · 3\/20$/);
+    assert.ok(fake.chats.every((c) => c.headers.authorization === `Bearer ${TEST_KEY}`), 'the proxy sent the real key upstream');
   });
 
   it('Clear API Key returns to the no-key state', async () => {

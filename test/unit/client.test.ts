@@ -58,7 +58,10 @@ describe('OpenRouterClient (real HTTP against FakeOpenRouter)', () => {
 
     it('sends the key only as "Authorization: Bearer <key>" to GET /api/v1/key', async () => {
       await client.getKey();
-      assert.deepEqual(fake.requests, [{ method: 'GET', path: '/key', authorization: `Bearer ${TEST_KEY}` }]);
+      assert.deepEqual(
+        fake.requests.map(({ method, path, authorization }) => ({ method, path, authorization })),
+        [{ method: 'GET', path: '/key', authorization: `Bearer ${TEST_KEY}` }],
+      );
     });
 
     it('reports freeDaily as null when the server leaves the field out', async () => {

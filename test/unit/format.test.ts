@@ -99,7 +99,7 @@ describe('renderTooltip', () => {
   it('says the count is unknown rather than inventing one', () => {
     const md = renderTooltip(snap(observation(NOW, { key: keyInfo({ isFreeTier: false, freeDaily: null }) }, null)), BERLIN);
     assert.ok(md.includes('Today: count unknown: OpenRouter did not report it (limit 50 or 1000)'), md);
-    assert.ok(md.includes('This minute: — / 20 (unknown until two polls a minute apart)'), md);
+    assert.ok(md.includes('This minute: — / 20 (unknown until two polls a minute apart; the local proxy counts it exactly)'), md);
   });
 
   it('explains the tier, and offers to add credits only below the funded tier', () => {

@@ -1,0 +1,361 @@
+// The local metering proxy: an OpenAI-compatible endpoint on 127.0.0.1 that tools (Cline, Continue, aider,
+// curl, scripts) point at instead of OpenRouter. It counts every attempt to a free model exactly (ledger),
+// holds or refuses requests that would break the minute window (pacer), answers a spent daily quota itself,
+// learns limits from OpenRouter's own 429s, and otherwise passes requests and responses through untouched:
+// response bytes stream as they arrive (SSE events one by one, compressed bodies as they came).
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { Dispatcher, request } from 'undici';
+import { Clock, systemClock } from '../clock';
+import { errorText, Logger, nullLogger, redact } from '../logger';
+import type { FreeModelCatalog } from '../modelCatalog';
+import { classifyRateLimit, findErrorEnvelope, HeaderBag, RateLimitInfo } from '../rateLimit';
+import { createDispatcher } from '../openRouterClient';
+import { formatDuration } from '../time';
+import { bearer, fromBrowser, hostAllowed, tokenMatches } from './guard';
+import type { Ledger } from './ledger';
+import type { Meter, ProxyQuotaStatus } from './meter';
+import { MinutePacer, PacingMode } from './pacer';
+import { jsonBodyTap, ResponseTap, sseErrorTap } from './sseTap';
+
+export const DEFAULT_PROXY_PORT = 18_789;
+export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+const API_PREFIX = '/api/v1';
+/** Marks our answers so another window (or the CLI) can tell our proxy from some other program on the port. */
+export const PROXY_ID_HEADER = 'x-openrouter-quota-proxy';
+
+export interface ProxyOptions {
+  port: number;
+  /** OpenRouter's API base, e.g. https://openrouter.ai/api/v1. */
+  upstream: () => string;
+  /** The real key, swapped in for the local token. */
+  apiKey: () => string | undefined;
+  /** The local token clients must send. */
+  token: () => string | undefined;
+  ledger: Ledger;
+  meter: Meter;
+  catalog: FreeModelCatalog;
+  pacing: () => PacingMode;
+  maxWaitSeconds: () => number;
+  maxQueue?: number;
+  maxBodyBytes?: number;
+  clock?: Clock;
+  log?: Logger;
+  dispatcher?: Dispatcher;
+  /** After each forwarded request (for a debounced GET /key refresh). */
+  onRequestFinished?: (r: { model?: string; free: boolean; status: number }) => void;
+  /** Whenever the counts, the queue or the learned limits change. */
+  onChange?: () => void;
+}
+
+export class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE';
+  constructor(readonly port: number) {
+    super(`port ${port} on 127.0.0.1 is already in use`);
+  }
+}
+
+// RFC 9110 §7.6.1 hop-by-hop headers, plus the ones we set ourselves.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+
+function forwardHeaders(headers: http.IncomingHttpHeaders | HeaderBag, drop: string[] = []): Record<string, string | string[]> {
+  const connectionTokens = String(headers.connection ?? '')
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter(Boolean);
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const name = k.toLowerCase();
+    if (v === undefined || HOP_BY_HOP.has(name) || connectionTokens.includes(name) || drop.includes(name)) continue;
+    out[name] = v;
+  }
+  return out;
+}
+
+/** `model` of a JSON request body (or the first of `models`), read without touching the bytes. */
+export function modelOf(body: Buffer, contentType: string | undefined): string | undefined {
+  if (body.length === 0 || (contentType && !/json/i.test(contentType))) return undefined;
+  try {
+    const v = JSON.parse(body.toString('utf8')) as { model?: unknown; models?: unknown };
+    if (typeof v.model === 'string') return v.model;
+    if (Array.isArray(v.models) && typeof v.models[0] === 'string') return v.models[0];
+  } catch {
+    // not JSON: forwarded as is; OpenRouter will say what is wrong with it
+  }
+  return undefined;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    readonly metadata?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export class MeteringProxy {
+  readonly pacer: MinutePacer;
+  private readonly server: http.Server;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly dispatcher: Dispatcher;
+  private readonly maxBody: number;
+  private boundPort = 0;
+
+  constructor(private readonly opts: ProxyOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? nullLogger;
+    this.maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.dispatcher = opts.dispatcher ?? createDispatcher();
+    this.pacer = new MinutePacer({
+      clock: this.clock,
+      mode: opts.pacing,
+      limit: () => opts.meter.minuteLimit(),
+      used: (w) => opts.ledger.minuteCount(w),
+      admit: () => undefined, // recorded by handle() with the model, synchronously after admission
+      maxQueue: opts.maxQueue ?? 256,
+      maxWaitMs: () => Math.max(0, opts.maxWaitSeconds()) * 1000,
+    });
+    this.server = http.createServer({ requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        this.log.error(`proxy: ${errorText(e)}`);
+        if (!res.headersSent) this.sendError(res, new HttpError(500, 'internal error in the local proxy'));
+        else res.destroy();
+      });
+    });
+    this.server.on('clientError', (_e, socket) => socket.destroy());
+  }
+
+  /** Bind to 127.0.0.1:port. Rejects with PortInUseError when the port is taken. */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new PortInUseError(this.opts.port) : e);
+      this.server.once('error', onError);
+      this.server.listen(this.opts.port, '127.0.0.1', () => {
+        this.server.off('error', onError);
+        this.boundPort = (this.server.address() as AddressInfo).port;
+        resolve(this.boundPort);
+      });
+    });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  status(): ProxyQuotaStatus {
+    return this.opts.meter.status(this.clock.now(), this.pacer.waiting);
+  }
+
+  async close(): Promise<void> {
+    this.pacer.dispose();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    if (!this.opts.dispatcher) await this.dispatcher.close().catch(() => undefined);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    res.setHeader(PROXY_ID_HEADER, '1');
+    if (!hostAllowed(req.headers.host, this.boundPort)) return this.sendError(res, new HttpError(403, 'Host not allowed: the local proxy answers only 127.0.0.1, localhost or [::1] with its own port.'));
+    if (fromBrowser(req.headers)) return this.sendError(res, new HttpError(403, 'Requests from web pages are refused: the local proxy holds your OpenRouter key.'));
+    const path = req.url ?? '/';
+    if (req.method === 'GET' && (path === '/quota' || path === `${API_PREFIX}/quota`)) return this.sendJson(res, 200, this.status());
+    if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) return this.sendError(res, new HttpError(404, `Not found: the proxy serves ${API_PREFIX}/* and /quota.`));
+
+    const given = bearer(req.headers);
+    let authorization: string;
+    if (given?.startsWith('sk-or-')) {
+      authorization = `Bearer ${given}`; // the client's own OpenRouter key passes through unchanged
+    } else if (tokenMatches(given, this.opts.token())) {
+      const key = this.opts.apiKey();
+      if (!key) return this.sendError(res, new HttpError(401, 'No OpenRouter key is set in OpenRouter Quota: run "OpenRouter: Set API Key" (or set OPENROUTER_API_KEY for the CLI).'));
+      authorization = `Bearer ${key}`;
+    } else {
+      return this.sendError(res, new HttpError(401, given ? 'Wrong local proxy token: copy it again with "OpenRouter: Copy Proxy Settings".' : 'Missing Authorization: send "Authorization: Bearer <local proxy token>".'));
+    }
+
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > this.maxBody) return this.sendError(res, new HttpError(413, `Request body larger than ${this.maxBody} bytes.`), true);
+    const body = await this.readBody(req);
+    if (body === 'too-large') return this.sendError(res, new HttpError(413, `Request body larger than ${this.maxBody} bytes.`), true);
+    if (body === 'aborted') return;
+
+    const model = req.method === 'POST' ? modelOf(body, req.headers['content-type']) : undefined;
+    void this.opts.catalog.refresh();
+    const free = model !== undefined && this.opts.catalog.isFree(model);
+    const client = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) client.abort();
+    });
+
+    if (free) {
+      const refused = await this.admit(model, client.signal);
+      if (refused === 'aborted') return;
+      if (refused) return this.sendError(res, refused);
+    }
+    await this.forward(req, res, body, authorization, client.signal, model, free);
+  }
+
+  /** Daily check, then the minute window. Records the attempt when admitted; otherwise says why not. */
+  private async admit(model: string, signal: AbortSignal): Promise<HttpError | 'aborted' | undefined> {
+    const mode = this.opts.pacing();
+    if (mode !== 'off') {
+      const resetsAt = this.opts.meter.dayExhausted(this.clock.now());
+      if (resetsAt !== undefined) return this.rateLimitAnswer('day', resetsAt);
+    }
+    const a = await this.pacer.acquire(signal);
+    if (!a.ok) {
+      if (a.reason === 'aborted') return 'aborted';
+      return this.rateLimitAnswer('minute', a.resetsAt, a.reason);
+    }
+    this.opts.ledger.record(model, this.clock.now());
+    this.opts.onChange?.();
+    if (a.waitedMs > 0) this.log.info(`proxy: held a request to ${model} for ${formatDuration(a.waitedMs)} (minute window full)`);
+    return undefined;
+  }
+
+  /** A 429 in OpenRouter's own format, with its headers, answered here without spending an attempt. */
+  private rateLimitAnswer(kind: 'day' | 'minute', resetsAt: number, why?: string): HttpError {
+    const now = this.clock.now();
+    const limit = kind === 'day' ? (this.opts.meter.dayLimit(now) ?? 0) : this.opts.meter.minuteLimit();
+    const headers = {
+      'X-RateLimit-Limit': String(limit),
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Reset': String(resetsAt),
+      'Retry-After': String(Math.max(1, Math.ceil((resetsAt - now) / 1000))),
+    };
+    const message =
+      kind === 'day'
+        ? `Rate limit exceeded: free-models-per-day. Answered by the local OpenRouter Quota proxy: today's free-model quota is spent; it resets at ${new Date(resetsAt).toISOString()}.`
+        : `Rate limit exceeded: free-models-per-min. Answered by the local OpenRouter Quota proxy (${why === 'timeout' ? 'waited the longest allowed' : why === 'queue-full' ? 'the wait queue is full' : 'the minute window is full'}); the window resets in ${formatDuration(resetsAt - now)}.`;
+    return new HttpError(429, message, headers, { headers, limit_source: kind === 'day' ? 'openrouter_free_tier_daily' : 'local_proxy_pacing', provider_name: null });
+  }
+
+  private async forward(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, authorization: string, signal: AbortSignal, model: string | undefined, free: boolean): Promise<void> {
+    const url = this.opts.upstream().replace(/\/+$/, '') + (req.url ?? '').slice(API_PREFIX.length);
+    const headers = forwardHeaders(req.headers, ['authorization', 'x-api-key', 'content-length']);
+    headers.authorization = authorization;
+    if (body.length > 0) headers['content-length'] = String(body.length);
+    let up: Dispatcher.ResponseData;
+    try {
+      up = await request(url, {
+        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+        headers,
+        body: body.length > 0 ? body : undefined,
+        dispatcher: this.dispatcher,
+        signal,
+        headersTimeout: 300_000,
+        bodyTimeout: 300_000,
+      });
+    } catch (e) {
+      if (signal.aborted) return;
+      this.log.warn(`proxy: upstream ${req.method} ${req.url} failed: ${redact(errorText(e), [authorization])}`);
+      this.finished(model, free, 502);
+      return this.sendError(res, new HttpError(502, `The local proxy could not reach OpenRouter: ${redact((e as Error).message ?? String(e), [authorization])}`));
+    }
+    const status = up.statusCode;
+    const outHeaders = forwardHeaders(up.headers as HeaderBag);
+    if (status === 429) {
+      // Small by nature: read it whole, learn from it, then pass it on as it came.
+      const raw = await readAll(up.body, 1 << 20).catch(() => Buffer.alloc(0));
+      this.learn(classifyRateLimit(parseJson(raw), up.headers as HeaderBag, this.clock.now()), model);
+      res.writeHead(status, outHeaders);
+      res.end(raw);
+      this.finished(model, free, status);
+      return;
+    }
+    res.writeHead(status, outHeaders);
+    res.flushHeaders();
+    const tap = this.tapFor(up.headers as HeaderBag, status, model);
+    if (tap) up.body.on('data', (c: Buffer) => tap.push(c));
+    try {
+      await pipeline(up.body, res);
+      tap?.end();
+    } catch (e) {
+      if (!signal.aborted) this.log.warn(`proxy: response from upstream broke off: ${(e as Error).message}`);
+      res.destroy();
+    }
+    this.finished(model, free, status);
+  }
+
+  /** Watch a streamed or JSON success for an error that arrives with status 200. */
+  private tapFor(headers: HeaderBag, status: number, model: string | undefined): ResponseTap | undefined {
+    if (status !== 200 || headers['content-encoding']) return undefined;
+    const type = String(headers['content-type'] ?? '');
+    const onError = (v: unknown) => {
+      const env = findErrorEnvelope(v);
+      if (env && Number(env.code) === 429) this.learn(classifyRateLimit(v, undefined, this.clock.now()), model);
+    };
+    if (type.includes('text/event-stream')) return sseErrorTap(onError);
+    if (type.includes('json')) return jsonBodyTap(onError);
+    return undefined;
+  }
+
+  private learn(info: RateLimitInfo, model: string | undefined): void {
+    const now = this.clock.now();
+    this.opts.meter.learn(info, now, model);
+    if (info.kind === 'per-minute') this.pacer.blockUntil(info.resetsAt && info.resetsAt > now ? info.resetsAt : Math.floor(now / 60_000) * 60_000 + 60_000);
+    this.log.info(`proxy: OpenRouter answered 429 (${info.kind}${info.limit ? `, limit ${info.limit}` : ''}${info.resetsAt ? `, resets ${new Date(info.resetsAt).toISOString()}` : ''}) for ${model ?? 'a request'}`);
+    this.opts.onChange?.();
+  }
+
+  private finished(model: string | undefined, free: boolean, status: number): void {
+    this.opts.onRequestFinished?.({ model, free, status });
+  }
+
+  private readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > this.maxBody) {
+          req.removeAllListeners('data');
+          req.resume();
+          resolve('too-large');
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('aborted', () => resolve('aborted'));
+      req.on('error', () => resolve('aborted'));
+    });
+  }
+
+  private sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, close = false): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}), ...headers });
+    res.end(text);
+  }
+
+  /** An error in OpenRouter's envelope, so clients that understand OpenRouter understand us. */
+  private sendError(res: http.ServerResponse, e: HttpError, close = false): void {
+    this.sendJson(res, e.status, { error: { code: e.status, message: e.message, ...(e.metadata ? { metadata: e.metadata } : {}) } }, e.headers, close);
+  }
+}
+
+async function readAll(body: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    size += c.length;
+    if (size > max) break;
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseJson(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

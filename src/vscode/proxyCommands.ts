@@ -1,0 +1,39 @@
+// Copy Proxy Settings (base URL + token to the clipboard, snippets for common tools in an editor) and
+// Rotate Proxy Token.
+import * as vscode from 'vscode';
+import { proxySnippets } from '../core/proxy/snippets';
+import type { Services } from './services';
+
+export async function copyProxySettings(services: Services): Promise<string> {
+  const proxy = services.proxy;
+  const role = proxy.role;
+  if (!role) {
+    void vscode.window.showWarningMessage('The local proxy is off (setting openrouterQuota.proxy.enabled).', 'Open Settings').then((a) =>
+      a ? vscode.commands.executeCommand('workbench.action.openSettings', 'openrouterQuota.proxy') : undefined,
+    );
+    return '';
+  }
+  if (role.role === 'blocked') {
+    void vscode.window.showErrorMessage(role.message, 'Open Settings').then((a) =>
+      a ? vscode.commands.executeCommand('workbench.action.openSettings', 'openrouterQuota.proxy.port') : undefined,
+    );
+    return '';
+  }
+  const token = await proxy.getToken();
+  const text = `OPENAI_BASE_URL=${proxy.baseUrl}\nOPENAI_API_KEY=${token}\n`;
+  try {
+    await vscode.env.clipboard.writeText(text);
+  } catch (e) {
+    // Some hosts (a browser without focus) refuse clipboard writes; the snippets below still show both.
+    services.log.warn(`clipboard: ${(e as Error).message}`);
+  }
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: proxySnippets(proxy.baseUrl, token) });
+  await vscode.window.showTextDocument(doc, { preview: true });
+  void vscode.window.showInformationMessage(`Copied the proxy's base URL (${proxy.baseUrl}) and token. Snippets for Cline, Continue, aider, curl and the OpenAI SDK are in the editor.`);
+  return text;
+}
+
+export async function rotateProxyToken(services: Services): Promise<void> {
+  await services.proxy.rotateToken();
+  void vscode.window.showInformationMessage('New proxy token created: tools using the old one now get 401. Run "OpenRouter: Copy Proxy Settings" to copy it.');
+}

@@ -1,0 +1,184 @@
+// Runs the local metering proxy for this window, or reads the one another window hosts (core's
+// ProxyCoordinator decides). Owns the local client token (SecretStorage, generated once, rotatable), feeds
+// the proxy the server's daily count from each poll, and turns the proxy's counts into LocalCounts for the
+// snapshot.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { systemClock } from '../core/clock';
+import type { Logger } from '../core/logger';
+import { FreeModelCatalog } from '../core/modelCatalog';
+import { OpenRouterClient } from '../core/openRouterClient';
+import type { LocalCounts } from '../core/quota';
+import { ProxyCoordinator, ProxyRole } from '../core/proxy/coordinator';
+import { generateToken } from '../core/proxy/guard';
+import { Ledger } from '../core/proxy/ledger';
+import { toLocalCounts } from '../core/proxy/localCounts';
+import { Meter, ProxyQuotaStatus, ServerDay } from '../core/proxy/meter';
+import type { PacingMode } from '../core/proxy/pacer';
+import { MeteringProxy } from '../core/proxy/server';
+import * as config from './config';
+
+const TOKEN_KEY = 'openrouterQuota.proxyToken';
+/** After requests through the proxy, re-read GET /key this long after the last one, at most this often. */
+const KEY_REFRESH_DEBOUNCE_MS = 3_000;
+const KEY_REFRESH_MIN_SPACING_MS = 15_000;
+
+export class ProxyService implements vscode.Disposable {
+  private coordinator?: ProxyCoordinator;
+  private meter?: Meter;
+  private token?: string;
+  private readerStatus?: { status: ProxyQuotaStatus; at: number };
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Counts, queue, learned limits or role changed. */
+  readonly onDidChange = this.changed.event;
+  private readonly roleChanged = new vscode.EventEmitter<ProxyRole>();
+  readonly onDidChangeRole = this.roleChanged.event;
+  private refreshTimer?: NodeJS.Timeout;
+  private lastKeyRefresh = 0;
+  private serverDay?: ServerDay;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: Logger,
+    private readonly apiKey: () => string | undefined,
+    /** Called (debounced) after requests went through, so the daily truth catches up. */
+    private readonly refreshKey: () => void,
+  ) {}
+
+  get role(): ProxyRole | undefined {
+    return this.coordinator?.current;
+  }
+
+  get port(): number {
+    return this.coordinator?.current.port ?? config.get('proxy.port');
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}/api/v1`;
+  }
+
+  /** Start (or restart) per the settings. */
+  async start(): Promise<void> {
+    await this.stop();
+    if (!config.get('proxy.enabled')) return;
+    this.token = await this.loadToken();
+    const port = config.get('proxy.port');
+    const dir = path.join(this.context.globalStorageUri.fsPath, 'proxy');
+    this.coordinator = new ProxyCoordinator({
+      port,
+      clock: systemClock,
+      log: this.log,
+      createProxy: () => this.createProxy(port, dir),
+      onRole: (r) => {
+        this.log.info(`proxy: this window is ${r.role === 'host' ? 'hosting the proxy' : r.role === 'reader' ? 'reading the proxy of another window' : r.role} on port ${r.port}`);
+        this.roleChanged.fire(r);
+        this.changed.fire();
+      },
+      onStatus: (s) => {
+        this.readerStatus = s ? { status: s, at: Date.now() } : undefined;
+        this.changed.fire();
+      },
+    });
+    await this.coordinator.start();
+  }
+
+  async stop(): Promise<void> {
+    const c = this.coordinator;
+    this.coordinator = undefined;
+    this.meter = undefined;
+    this.readerStatus = undefined;
+    await c?.stop();
+  }
+
+  /** The local client token (creating it on first use). */
+  async getToken(): Promise<string> {
+    this.token ??= await this.loadToken();
+    return this.token;
+  }
+
+  /** A new token: clients using the old one get 401 from now on. */
+  async rotateToken(): Promise<string> {
+    this.token = generateToken();
+    await this.context.secrets.store(TOKEN_KEY, this.token);
+    return this.token;
+  }
+
+  /** The server's daily count from the latest poll, for the proxy's best estimate. */
+  setServerDay(day: ServerDay | undefined): void {
+    this.serverDay = day;
+    if (this.meter) this.meter.serverDay = day;
+  }
+
+  /** Exact counts from the proxy (ours or another window's), if it runs. */
+  localCounts(): LocalCounts | undefined {
+    const hosted = this.coordinator?.hosted;
+    if (hosted && this.meter) {
+      const now = Date.now();
+      return toLocalCounts(hosted.status(), now);
+    }
+    const r = this.readerStatus;
+    // A reader's copy older than a few intervals is no longer a count.
+    if (r && this.coordinator?.current.role === 'reader' && Date.now() - r.at < 15_000) return toLocalCounts(r.status, r.at);
+    return undefined;
+  }
+
+  private createProxy(port: number, dir: string): MeteringProxy {
+    const ledger = Ledger.open(dir, { log: this.log });
+    const meter = new Meter(ledger, () => ({ perMinute: config.quotaSettings().perMinute, perDay: config.quotaSettings().perDay }));
+    meter.serverDay = this.serverDay;
+    this.meter = meter;
+    const catalogClient = () => new OpenRouterClient({ baseUrl: config.get('apiBaseUrl'), apiKey: this.apiKey() ?? '', proxy: config.proxySettings() });
+    const catalog = new FreeModelCatalog(async (signal) => {
+      const c = catalogClient();
+      try {
+        return await c.getFreeModelIds(signal);
+      } finally {
+        void c.close();
+      }
+    });
+    const proxy = new MeteringProxy({
+      port,
+      upstream: () => config.get('apiBaseUrl'),
+      apiKey: this.apiKey,
+      token: () => this.token,
+      ledger,
+      meter,
+      catalog,
+      pacing: () => config.get('proxy.pacing') as PacingMode,
+      maxWaitSeconds: () => config.get('proxy.maxWaitSeconds'),
+      log: this.log,
+      onChange: () => this.changed.fire(),
+      onRequestFinished: () => this.scheduleKeyRefresh(),
+    });
+    const close = proxy.close.bind(proxy);
+    proxy.close = async () => {
+      await close();
+      ledger.close();
+    };
+    return proxy;
+  }
+
+  private scheduleKeyRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    const wait = Math.max(KEY_REFRESH_DEBOUNCE_MS, this.lastKeyRefresh + KEY_REFRESH_MIN_SPACING_MS - Date.now());
+    this.refreshTimer = setTimeout(() => {
+      this.lastKeyRefresh = Date.now();
+      this.refreshKey();
+    }, wait);
+  }
+
+  private async loadToken(): Promise<string> {
+    const stored = await this.context.secrets.get(TOKEN_KEY);
+    if (stored) return stored;
+    const token = generateToken();
+    await this.context.secrets.store(TOKEN_KEY, token);
+    return token;
+  }
+
+  dispose(): void {
+    clearTimeout(this.refreshTimer);
+    void this.stop();
+    this.changed.dispose();
+    this.roleChanged.dispose();
+  }
+}
