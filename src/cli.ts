@@ -167,7 +167,7 @@ async function proxy(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
     createProxy: () => {
       const ledger = Ledger.open(stateDir, { log });
       meter = new Meter(ledger, () => ({ perMinute: 0, perDay: 0 }));
-      const p = new MeteringProxy({
+      return new MeteringProxy({
         port,
         upstream: () => upstream,
         apiKey: () => key,
@@ -183,12 +183,6 @@ async function proxy(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
           refreshTimer = setTimeout(() => void poller?.refresh(), 3_000);
         },
       });
-      const close = p.close.bind(p);
-      p.close = async () => {
-        await close();
-        ledger.close();
-      };
-      return p;
     },
     onRole: (r) => {
       if (r.role === 'host') io.out(`listening http://127.0.0.1:${r.port}/api/v1`);

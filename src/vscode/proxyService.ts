@@ -150,11 +150,6 @@ export class ProxyService implements vscode.Disposable {
       onChange: () => this.changed.fire(),
       onRequestFinished: () => this.scheduleKeyRefresh(),
     });
-    const close = proxy.close.bind(proxy);
-    proxy.close = async () => {
-      await close();
-      ledger.close();
-    };
     return proxy;
   }
 

@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import nodeFs from 'node:fs'; // the module object itself, to make fdatasync fail for a moment
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LEDGER_COMPACT, LEDGER_LOG, Ledger, LedgerOptions } from '../../src/core/proxy/ledger';
@@ -155,6 +156,31 @@ describe('Ledger (real files)', () => {
       const file = path.join(dir, 'not-a-dir');
       fs.writeFileSync(file, 'x');
       assert.throws(() => Ledger.open(file), (e: Error) => e.message.includes(file) && /ledger/.test(e.message));
+    });
+
+    it('a failing disk: record() never throws, counts in memory, and rewrites everything once the disk works', () => {
+      const l = openLedger();
+      l.record(FREE, T0);
+      const real = nodeFs.writeSync;
+      (nodeFs as { writeSync: unknown }).writeSync = () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      };
+      try {
+        for (let i = 1; i <= 5; i++) l.record(FREE, T0 + i);
+        now += 1000;
+        l.record(OTHER, T0 + 6);
+      } finally {
+        (nodeFs as { writeSync: unknown }).writeSync = real;
+      }
+      assert.equal(l.minuteCount(T0), 7);
+      assert.equal(log.at('error').length, 1, 'one error for the whole outage');
+      now += 4000; // the retry comes 5 s after the last failure
+      l.record(OTHER, T0 + 7);
+      assert.ok(log.at('info').some((m) => m.includes('writing again')));
+      const again = reopen(l);
+      assert.equal(again.minuteCount(T0), 8);
+      assert.deepEqual(again.dayModels(T0 - (T0 % DAY)), { [FREE]: 6, [OTHER]: 2 });
+      assert.equal(log.at('warn').length, 0, 'the rewritten log has no half lines or duplicates');
     });
 
     it('record() after close() counts in memory and warns once, without throwing', () => {

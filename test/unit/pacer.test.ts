@@ -358,6 +358,27 @@ describe('MinutePacer (fake clock)', () => {
     assert.ok(rs.every((r) => r.result?.ok));
   });
 
+  it('a caller that records after awaiting acquire() (not in admit) still never exceeds the limit, earlier counts included', async () => {
+    counts.set(T0, 15); // e.g. from before a restart
+    maxWait = 5 * MINUTE;
+    const p = make({ admit: () => undefined });
+    const record = (a: Admission): void => {
+      if (!a.ok) return;
+      const w = win(clock.now());
+      counts.set(w, (counts.get(w) ?? 0) + 1);
+      admitted.push(clock.now());
+    };
+    // A burst decided in one turn: none of the records has happened when the next decision is made.
+    const all = Array.from({ length: 40 }, () => p.acquire().then(record));
+    await settle();
+    assert.equal(counts.get(T0), 20);
+    await clock.advanceToAsync(T0 + MINUTE);
+    assert.equal(counts.get(T0 + MINUTE), 20, 'a whole burst of waiters released in one turn');
+    await clock.advanceToAsync(T0 + 2 * MINUTE);
+    assert.equal(counts.get(T0 + 2 * MINUTE), 15);
+    await Promise.all(all);
+  });
+
   it('an admit() that throws is logged; the request is admitted anyway and the timer keeps running', async () => {
     const log = new MemoryLogger();
     limit = 1;

@@ -70,7 +70,6 @@ export async function startHarness(opts: { clock?: Clock; maxBodyBytes?: number;
       await proxy.close();
       await dispatcher.close();
       await catalogClient.close();
-      ledger.close();
       await fake.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },

@@ -3,9 +3,10 @@
 // Two files in the state directory:
 // - `ledger.log`: append-only, one short line per attempt (`<ms since epoch> <model id>`), preceded by a
 //   dictionary line (`@<model id> <model as a JSON string>`) the first time a model appears in the file.
-//   record() writes the line(s) with one write and fdatasyncs before it returns, on a descriptor kept open,
-//   so a process killed with SIGKILL (or a machine that loses power) right after record() returned still
-//   has that attempt on disk. A crash in the middle of a write leaves at most a half line at the end, which
+//   record() writes the line(s) with one write(2) before it returns, on a descriptor kept open: from then on
+//   the attempt is in the kernel, so a process killed with SIGKILL right after record() returned still has
+//   it on disk. fdatasync (against losing power or the OS) runs off the event loop, once per batch of records
+//   written in the same turn (group commit), so a burst of requests does not queue behind one disk flush each. A crash in the middle of a write leaves at most a half line at the end, which
 //   the next open ignores and cuts off.
 // - `ledger.json`: per-hour, per-model counts of everything older than the start of the previous UTC day
 //   (`foldedThrough`), written atomically (tmp + fsync + rename). The minute and day questions the proxy asks
@@ -73,6 +74,7 @@ export class Ledger {
   private readonly compactAfterBytes: number;
 
   private fd: number | undefined;
+  private syncPending = false;
   private closed = false;
   /** When set, the disk failed: count in memory, try again (a full rewrite) from this time on. */
   private retryWriteAt: number | undefined;
@@ -134,7 +136,7 @@ export class Ledger {
     return ledger;
   }
 
-  /** Count one attempt to a free model at time t (ms). Durable when it returns: append + fdatasync. */
+  /** Count one attempt to a free model at time t (ms). Written to the file when it returns; flushed to the disk in the background. */
   record(model: string, t: number): void {
     const name = cleanModel(model);
     // History before foldedThrough lives only in hour buckets; an attempt stamped earlier (a clock that
@@ -242,7 +244,7 @@ export class Ledger {
     }
     try {
       const bytes = writeAll(this.fd, line);
-      fs.fdatasyncSync(this.fd);
+      this.scheduleSync();
       this.logBytes += bytes;
       this.logLines += line.charCodeAt(0) === 64 /* @ */ ? 2 : 1;
     } catch (e) {
@@ -281,8 +283,27 @@ export class Ledger {
     this.fd = fd;
   }
 
+  /** One fdatasync for everything written in this turn of the event loop, on libuv's thread pool. */
+  private scheduleSync(): void {
+    if (this.syncPending) return;
+    this.syncPending = true;
+    setImmediate(() => {
+      this.syncPending = false;
+      const fd = this.fd;
+      if (fd === undefined) return;
+      fs.fdatasync(fd, (e) => {
+        if (e && this.fd === fd) this.log.warn(`request ledger: fdatasync failed: ${e.message}`);
+      });
+    }).unref();
+  }
+
   private closeLog(): void {
     if (this.fd === undefined) return;
+    try {
+      fs.fdatasyncSync(this.fd);
+    } catch {
+      // closing anyway
+    }
     try {
       fs.closeSync(this.fd);
     } catch {

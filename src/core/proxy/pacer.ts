@@ -6,8 +6,10 @@
 //
 // Admission is synchronous: the caller's admit(t) (which records the attempt in the ledger) runs in the same
 // turn as the decision, so the next decision already sees it and two requests can never both take the last
-// slot. As a second guard the pacer also counts its own admissions per window and never admits more than
-// `limit` in one window even if `used` lags. Time comes only from the Clock (tests use a fake one).
+// slot. The pacer does not depend on that alone: per window it remembers `used` just before its first
+// admission there plus how many it admitted since, and counts whichever is higher, so a caller that records
+// only after awaiting acquire() (or a burst of waiters released in one turn) cannot overshoot the limit
+// either. Time comes only from the Clock (tests use a fake one).
 import type { Clock, TimerHandle } from '../clock';
 import { type Logger, nullLogger } from '../logger';
 import { MINUTE } from '../time';
@@ -52,8 +54,13 @@ export class MinutePacer {
   private wakeTimer: TimerHandle | undefined;
   private wakeAt = Infinity;
   private disposed = false;
-  /** Admissions this pacer made in window `ownWindow` (a guard in case `used` does not include them yet). */
+  /**
+   * In window `ownWindow`: what `used` said just before this pacer's first admission there, and how many it
+   * admitted since. `ownBase + ownCount` is a lower bound of the window's true count even while the caller has
+   * not recorded the admissions yet.
+   */
   private ownWindow = -1;
+  private ownBase = 0;
   private ownCount = 0;
 
   constructor(private readonly opts: PacerOptions) {
@@ -134,8 +141,12 @@ export class MinutePacer {
   /** Free slots in the window containing `now` ('queue'/'reject' rules). */
   private room(now: number): number {
     if (now < this.blockedUntil) return 0;
-    const ws = windowOf(now);
-    const own = this.ownWindow === ws ? this.ownCount : 0;
+    return this.left(windowOf(now));
+  }
+
+  /** The limit minus the attempts in window `ws`, blocks aside. */
+  private left(ws: number): number {
+    const own = this.ownWindow === ws ? this.ownBase + this.ownCount : 0;
     const used = Math.max(finite(this.opts.used(ws), 0), own);
     return Math.floor(finite(this.opts.limit(), 0)) - used;
   }
@@ -148,11 +159,7 @@ export class MinutePacer {
     if (now < this.blockedUntil) {
       const blockEnd = this.blockedUntil;
       // Room left in the window the block ends in? Only knowable for the current window.
-      if (windowOf(blockEnd) === windowOf(now)) {
-        const own = this.ownWindow === windowOf(now) ? this.ownCount : 0;
-        const left = Math.floor(finite(this.opts.limit(), 0)) - Math.max(finite(this.opts.used(windowOf(now)), 0), own);
-        return left > 0 ? blockEnd : windowOf(now) + MINUTE;
-      }
+      if (windowOf(blockEnd) === windowOf(now)) return this.left(windowOf(now)) > 0 ? blockEnd : windowOf(now) + MINUTE;
       return blockEnd;
     }
     return this.room(now) > 0 ? now : windowOf(now) + MINUTE;
@@ -163,6 +170,13 @@ export class MinutePacer {
     if (this.ownWindow !== ws) {
       this.ownWindow = ws;
       this.ownCount = 0;
+      try {
+        this.ownBase = finite(this.opts.used(ws), 0);
+      } catch (e) {
+        // Never throw from here: pump() has already taken the waiter off the queue.
+        this.ownBase = 0;
+        this.log.error(`pacer: ${(e as Error).message}`);
+      }
     }
     this.ownCount++;
     try {

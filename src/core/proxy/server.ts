@@ -151,12 +151,16 @@ export class MeteringProxy {
     return this.opts.meter.status(this.clock.now(), this.pacer.waiting);
   }
 
+  /**
+   * Stop: refuse waiters, stop listening, drop connections, and close the ledger in the same turn, before
+   * the port is free, so a window taking over never has the ledger open while this one still writes it.
+   */
   async close(): Promise<void> {
     this.pacer.dispose();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    this.opts.ledger.close();
+    await closed;
     if (!this.opts.dispatcher) await this.dispatcher.close().catch(() => undefined);
   }
 
