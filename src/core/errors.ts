@@ -29,32 +29,29 @@ export abstract class OpenRouterError extends Error {
   }
 }
 
+/** A type guard for one reason, shared by the subclasses' static is(). */
+function hasReason<T extends OpenRouterError>(reason: ErrorReason) {
+  return (e: unknown): e is T => OpenRouterError.is(e) && e.reason === reason;
+}
+
 export class AuthError extends OpenRouterError {
   readonly reason = 'auth' as const;
-  static is(e: unknown): e is AuthError {
-    return OpenRouterError.is(e) && e.reason === 'auth';
-  }
+  static is = hasReason<AuthError>('auth');
 }
 
 export class ForbiddenError extends OpenRouterError {
   readonly reason = 'forbidden' as const;
-  static is(e: unknown): e is ForbiddenError {
-    return OpenRouterError.is(e) && e.reason === 'forbidden';
-  }
+  static is = hasReason<ForbiddenError>('forbidden');
 }
 
 export class PaymentRequiredError extends OpenRouterError {
   readonly reason = 'payment' as const;
-  static is(e: unknown): e is PaymentRequiredError {
-    return OpenRouterError.is(e) && e.reason === 'payment';
-  }
+  static is = hasReason<PaymentRequiredError>('payment');
 }
 
 export class NotFoundError extends OpenRouterError {
   readonly reason = 'not-found' as const;
-  static is(e: unknown): e is NotFoundError {
-    return OpenRouterError.is(e) && e.reason === 'not-found';
-  }
+  static is = hasReason<NotFoundError>('not-found');
 }
 
 export type RateLimitKind = 'per-minute' | 'per-day' | 'upstream' | 'unknown';
@@ -71,9 +68,7 @@ export class RateLimitError extends OpenRouterError {
   ) {
     super(message, 429);
   }
-  static is(e: unknown): e is RateLimitError {
-    return OpenRouterError.is(e) && e.reason === 'rate-limit';
-  }
+  static is = hasReason<RateLimitError>('rate-limit');
 }
 
 export class ServerError extends OpenRouterError {
@@ -86,37 +81,27 @@ export class ServerError extends OpenRouterError {
   ) {
     super(message, status);
   }
-  static is(e: unknown): e is ServerError {
-    return OpenRouterError.is(e) && e.reason === 'server';
-  }
+  static is = hasReason<ServerError>('server');
 }
 
 export class NetworkError extends OpenRouterError {
   readonly reason = 'network' as const;
-  static is(e: unknown): e is NetworkError {
-    return OpenRouterError.is(e) && e.reason === 'network';
-  }
+  static is = hasReason<NetworkError>('network');
 }
 
 export class TimeoutError extends OpenRouterError {
   readonly reason = 'timeout' as const;
-  static is(e: unknown): e is TimeoutError {
-    return OpenRouterError.is(e) && e.reason === 'timeout';
-  }
+  static is = hasReason<TimeoutError>('timeout');
 }
 
 export class ResponseShapeError extends OpenRouterError {
   readonly reason = 'malformed' as const;
-  static is(e: unknown): e is ResponseShapeError {
-    return OpenRouterError.is(e) && e.reason === 'malformed';
-  }
+  static is = hasReason<ResponseShapeError>('malformed');
 }
 
 export class AbortedError extends OpenRouterError {
   readonly reason = 'aborted' as const;
-  static is(e: unknown): e is AbortedError {
-    return OpenRouterError.is(e) && e.reason === 'aborted';
-  }
+  static is = hasReason<AbortedError>('aborted');
 }
 
 /** When a caller may try again after this error, as ms since the epoch; undefined when it did not say. */

@@ -5,6 +5,8 @@ import type { StatusBarView } from '../core/format';
 import { CommandId } from '../shared/commandIds';
 
 const ITEM_ID = 'openrouterQuota.status';
+/** VS Code only lets status bar items use its warning and error theme colours as backgrounds. */
+const SEVERITY_COLOURS: Record<StatusBarView['severity'], 'warning' | 'error' | undefined> = { normal: undefined, warning: 'warning', critical: 'error' };
 
 export class StatusBarController implements vscode.Disposable {
   private item: vscode.StatusBarItem;
@@ -32,18 +34,9 @@ export class StatusBarController implements vscode.Disposable {
     item.tooltip = tooltip;
     item.command = view.command;
     item.accessibilityInformation = { label: view.accessibilityLabel, role: 'button' };
-    item.backgroundColor =
-      view.severity === 'critical'
-        ? new vscode.ThemeColor('statusBarItem.errorBackground')
-        : view.severity === 'warning'
-          ? new vscode.ThemeColor('statusBarItem.warningBackground')
-          : undefined;
-    item.color =
-      view.severity === 'critical'
-        ? new vscode.ThemeColor('statusBarItem.errorForeground')
-        : view.severity === 'warning'
-          ? new vscode.ThemeColor('statusBarItem.warningForeground')
-          : undefined;
+    const kind = SEVERITY_COLOURS[view.severity];
+    item.backgroundColor = kind && new vscode.ThemeColor(`statusBarItem.${kind}Background`);
+    item.color = kind && new vscode.ThemeColor(`statusBarItem.${kind}Foreground`);
     item.show();
   }
 
