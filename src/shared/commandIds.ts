@@ -7,6 +7,9 @@ export const CommandId = {
   showLog: 'openrouterQuota.showLog',
   copyProxySettings: 'openrouterQuota.copyProxySettings',
   rotateProxyToken: 'openrouterQuota.rotateProxyToken',
+  openDashboard: 'openrouterQuota.openDashboard',
+  signIn: 'openrouterQuota.signIn',
+  muteToday: 'openrouterQuota.muteNotificationsToday',
 } as const;
 
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];

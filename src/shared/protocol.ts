@@ -1,0 +1,73 @@
+// Messages between the extension host and the dashboard webview. Full-state snapshots only (no deltas):
+// the host sends `state` whenever anything changes and when the panel becomes visible; the webview sends
+// `ready` once loaded and `command` when the user clicks something. No vscode and no DOM in this file.
+import type { QuotaSnapshot } from '../core/quota';
+
+export interface HistoryPoint {
+  /** Start of the hour (hourly) or UTC day (daily), ms since the epoch. */
+  start: number;
+  count: number;
+}
+
+export interface RateLimitEventView {
+  kind: 'per-minute' | 'per-day' | 'upstream' | 'unknown';
+  at: number;
+  resetsAt?: number;
+  message: string;
+  model?: string;
+}
+
+export interface ProxyView {
+  /** http://127.0.0.1:PORT/api/v1 */
+  url: string;
+  role: 'starting' | 'host' | 'reader' | 'blocked' | 'stopped';
+  pacing: 'queue' | 'reject' | 'off';
+  /** Why the proxy is blocked, when it is. */
+  message?: string;
+}
+
+export interface Banner {
+  level: 'warning' | 'critical' | 'limit';
+  title: string;
+  /** Concrete things to do, most useful first. */
+  remedies: string[];
+}
+
+export interface Forecast {
+  /** Free requests per hour at today's pace so far. */
+  ratePerHour: number;
+  /** When today's count reaches the daily limit at that pace (before the reset), or null if it will not. */
+  reachesLimitAt: number | null;
+}
+
+/** Everything the dashboard shows; the snapshot is the same one the status bar renders. */
+export interface DashboardState {
+  now: number;
+  snapshot: QuotaSnapshot;
+  /** From the local proxy's ledger; absent when no proxy runs. */
+  history?: { hourly: HistoryPoint[]; daily: HistoryPoint[]; models: Record<string, number> };
+  proxy?: ProxyView;
+  /** Recent 429s, newest first. */
+  events: RateLimitEventView[];
+  forecast?: Forecast;
+  banner?: Banner;
+}
+
+export type HostMessage = { type: 'state'; state: DashboardState };
+
+export type DashboardCommand = 'refresh' | 'addCredits' | 'copyProxySettings' | 'setApiKey' | 'signIn' | 'openSettings' | 'showLog';
+
+export type WebviewMessage = { type: 'ready' } | { type: 'command'; command: DashboardCommand };
+
+const COMMANDS: readonly DashboardCommand[] = ['refresh', 'addCredits', 'copyProxySettings', 'setApiKey', 'signIn', 'openSettings', 'showLog'];
+
+/** Messages from the webview are untrusted input: accept only the known shapes. */
+export function isWebviewMessage(m: unknown): m is WebviewMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const { type, command } = m as { type?: unknown; command?: unknown };
+  return type === 'ready' || (type === 'command' && typeof command === 'string' && (COMMANDS as readonly string[]).includes(command));
+}
+
+export function isHostMessage(m: unknown): m is HostMessage {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'state' && typeof (m as { state?: unknown }).state === 'object';
+}
