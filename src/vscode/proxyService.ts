@@ -9,11 +9,11 @@ import type { Logger } from '../core/logger';
 import { FreeModelCatalog } from '../core/modelCatalog';
 import { OpenRouterClient } from '../core/openRouterClient';
 import type { LocalCounts } from '../core/quota';
-import { ProxyCoordinator, ProxyRole } from '../core/proxy/coordinator';
+import { fetchHistory, ProxyCoordinator, ProxyRole } from '../core/proxy/coordinator';
 import { generateToken } from '../core/proxy/guard';
 import { Ledger } from '../core/proxy/ledger';
 import { toLocalCounts } from '../core/proxy/localCounts';
-import { Meter, ProxyQuotaStatus, ServerDay } from '../core/proxy/meter';
+import { Meter, ProxyHistory, ProxyQuotaStatus, ServerDay } from '../core/proxy/meter';
 import type { PacingMode } from '../core/proxy/pacer';
 import { MeteringProxy } from '../core/proxy/server';
 import * as config from './config';
@@ -119,6 +119,14 @@ export class ProxyService implements vscode.Disposable {
     const r = this.readerStatus;
     // A reader's copy older than a few intervals is no longer a count.
     if (r && this.coordinator?.current.role === 'reader' && Date.now() - r.at < 15_000) return toLocalCounts(r.status, r.at);
+    return undefined;
+  }
+
+  /** Charts and recent 429s: from our ledger when we host, over loopback from the host otherwise. */
+  async history(): Promise<ProxyHistory | undefined> {
+    const role = this.coordinator?.current;
+    if (this.coordinator?.hosted && this.meter) return this.meter.history(Date.now());
+    if (role?.role === 'reader') return fetchHistory(role.port);
     return undefined;
   }
 

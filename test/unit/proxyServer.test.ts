@@ -200,6 +200,25 @@ describe('MeteringProxy: counting and 429s', () => {
     assert.match(q.day.resetsAt, /T00:00:00\.000Z$/);
   });
 
+  it('GET /quota/history gives hourly and daily totals, today\'s models and recent 429s, newest first', async () => {
+    await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
+    h.fake.fail('/chat/completions', { kind: 'status', status: 429, body: bodies.RATE_LIMIT_UPSTREAM });
+    await call(h.port, '/api/v1/chat/completions', { body: chatBody('openrouter/free') });
+    h.fake.fail('/chat/completions', { kind: 'status', status: 429, body: bodies.RATE_LIMIT_MINUTE });
+    await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
+    const r = await call(h.port, '/quota/history', { token: null });
+    assert.equal(r.status, 200);
+    const hist = r.json() as unknown as import('../../src/core/proxy/meter').ProxyHistory;
+    assert.equal(hist.hourly.length, 24);
+    assert.equal(hist.daily.length, 30);
+    assert.equal(hist.hourly.at(-1)!.count, 3);
+    assert.equal(hist.daily.at(-1)!.count, 3);
+    assert.equal(hist.hourly.reduce((a, b) => a + b.count, 0), 3);
+    assert.deepEqual(hist.models, { [FREE]: 2, 'openrouter/free': 1 });
+    assert.deepEqual(hist.events.map((e) => [e.kind, e.model]), [['per-minute', FREE], ['upstream', 'openrouter/free']]);
+    assert.equal((await call(h.port, '/quota/history', { token: null, host: 'evil.example' })).status, 403);
+  });
+
   it('daily used is the server count plus what went through since, never below either', async () => {
     await h.close();
     const clock = new FakeClock(Date.now());

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { request } from 'undici';
 import type { Clock, TimerHandle } from '../clock';
 import { errorText, Logger, nullLogger } from '../logger';
-import type { ProxyQuotaStatus } from './meter';
+import type { ProxyHistory, ProxyQuotaStatus } from './meter';
 import { MeteringProxy, PortInUseError, PROXY_ID_HEADER } from './server';
 
 export type ProxyRole =
@@ -46,6 +46,17 @@ export async function probeProxy(port: number, signal?: AbortSignal): Promise<Pr
     return JSON.parse(text) as ProxyQuotaStatus;
   } catch {
     return 'foreign';
+  }
+}
+
+/** GET /quota/history from the proxy on the port (a reader window's dashboard). */
+export async function fetchHistory(port: number, signal?: AbortSignal): Promise<ProxyHistory | undefined> {
+  try {
+    const res = await request(`http://127.0.0.1:${port}/quota/history`, { headers: { host: `127.0.0.1:${port}` }, signal, headersTimeout: 2000, bodyTimeout: 2000 });
+    const text = await res.body.text();
+    return res.statusCode === 200 && res.headers[PROXY_ID_HEADER] === '1' ? (JSON.parse(text) as ProxyHistory) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -30,6 +30,17 @@ export interface ProxyQuotaStatus {
   models: Record<string, number>;
 }
 
+/** GET /quota/history: the dashboard's charts and recent 429s. */
+export interface ProxyHistory {
+  hourly: Array<{ start: number; count: number }>;
+  daily: Array<{ start: number; count: number }>;
+  models: Record<string, number>;
+  /** Recent 429s, newest first (timestamps in ms). */
+  events: RateLimitEvent[];
+}
+
+const MAX_EVENTS = 20;
+
 export interface MeterLimits {
   /** 0 = automatic. */
   perMinute: number;
@@ -41,7 +52,8 @@ const iso = (t: number) => new Date(t).toISOString();
 
 export class Meter {
   serverDay?: ServerDay;
-  lastRateLimit?: RateLimitEvent;
+  /** Recent 429s, newest first. */
+  readonly events: RateLimitEvent[] = [];
   private learnedPerMinute?: number;
   private learnedPerDay?: number;
   private dayBlockedUntil = 0;
@@ -53,11 +65,6 @@ export class Meter {
 
   minuteLimit(): number {
     return this.limits().perMinute || this.learnedPerMinute || DEFAULT_PER_MINUTE;
-  }
-
-  /** The per-minute ceiling OpenRouter last stated in a 429, if any. */
-  get learnedMinuteLimit(): number | undefined {
-    return this.learnedPerMinute;
   }
 
   dayLimit(now: number): number | null {
@@ -82,8 +89,13 @@ export class Meter {
   }
 
   /** Take what a 429 says. */
+  get lastRateLimit(): RateLimitEvent | undefined {
+    return this.events[0];
+  }
+
   learn(info: RateLimitInfo, now: number, model?: string): void {
-    this.lastRateLimit = { kind: info.kind, at: now, resetsAt: info.resetsAt, limit: info.limit, message: info.message, model };
+    this.events.unshift({ kind: info.kind, at: now, resetsAt: info.resetsAt, limit: info.limit, message: info.message, model });
+    this.events.length = Math.min(this.events.length, MAX_EVENTS);
     if (info.kind === 'per-minute' && info.limit && info.limit > 0) this.learnedPerMinute = info.limit;
     if (info.kind === 'per-day') {
       if (info.limit && info.limit > 0) this.learnedPerDay = info.limit;
@@ -109,6 +121,15 @@ export class Meter {
       lastRateLimit: r ? { kind: r.kind, at: iso(r.at), resetsAt: r.resetsAt ? iso(r.resetsAt) : null, message: r.message } : null,
       queue: { waiting },
       models: this.ledger.dayModels(dayStart),
+    };
+  }
+
+  history(now: number): ProxyHistory {
+    return {
+      hourly: this.ledger.hourly(now, 24).map((h) => ({ start: h.hourStart, count: h.count })),
+      daily: this.ledger.daily(now, 30).map((d) => ({ start: d.dayStart, count: d.count })),
+      models: this.ledger.dayModels(Math.floor(now / DAY) * DAY),
+      events: [...this.events],
     };
   }
 

@@ -170,7 +170,8 @@ export class MeteringProxy {
     if (fromBrowser(req.headers)) return this.sendError(res, new HttpError(403, 'Requests from web pages are refused: the local proxy holds your OpenRouter key.'));
     const path = req.url ?? '/';
     if (req.method === 'GET' && (path === '/quota' || path === `${API_PREFIX}/quota`)) return this.sendJson(res, 200, this.status());
-    if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) return this.sendError(res, new HttpError(404, `Not found: the proxy serves ${API_PREFIX}/* and /quota.`));
+    if (req.method === 'GET' && path === '/quota/history') return this.sendJson(res, 200, this.opts.meter.history(this.clock.now()));
+    if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) return this.sendError(res, new HttpError(404, `Not found: the proxy serves ${API_PREFIX}/*, /quota and /quota/history.`));
 
     const given = bearer(req.headers);
     let authorization: string;
