@@ -30,7 +30,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { clock?: Clock; maxBodyBytes?: number; pacing?: PacingMode; perMinute?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { clock?: Clock; maxBodyBytes?: number; pacing?: PacingMode; perMinute?: number; requestTimeoutMs?: number } = {}): Promise<Harness> {
   const fake = await FakeOpenRouter.start();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orq-proxy-'));
   const ledger = Ledger.open(dir);
@@ -52,6 +52,7 @@ export async function startHarness(opts: { clock?: Clock; maxBodyBytes?: number;
     pacing: () => settings.pacing,
     maxWaitSeconds: () => settings.maxWait,
     maxBodyBytes: opts.maxBodyBytes,
+    requestTimeoutMs: opts.requestTimeoutMs,
     clock: opts.clock,
     dispatcher,
     onRequestFinished: (r) => finished.push(r),

@@ -169,6 +169,21 @@ describe('MeteringProxy: who may use it', () => {
     assert.equal(h.ledger.countSince(0), 0, 'a refused request is not an attempt');
   });
 
+  it('drops a client that stops sending mid-body, and keeps serving others', async () => {
+    await h.close();
+    h = await startHarness({ requestTimeoutMs: 300 });
+    const net = await import('node:net');
+    const sock = net.connect(h.port, '127.0.0.1');
+    sock.write(`POST /api/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`);
+    const answer: Buffer[] = [];
+    sock.on('data', (c: Buffer) => answer.push(c));
+    await once(sock, 'close');
+    // Node answers 408 when it can, or just closes the connection once the handler has the request.
+    assert.match(Buffer.concat(answer).toString(), /^(HTTP\/1\.1 408|)$|^HTTP\/1\.1 408/);
+    assert.equal(h.fake.chats.length, 0);
+    assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(PAID) })).status, 200);
+  });
+
   it('answers 404 outside /api/v1 and /quota', async () => {
     await refused(call(h.port, '/etc/passwd'), 404, /serves \/api\/v1/);
   });

@@ -40,6 +40,8 @@ export interface ProxyOptions {
   maxWaitSeconds: () => number;
   maxQueue?: number;
   maxBodyBytes?: number;
+  /** A client must finish sending its request (headers and body) within this many ms (default 120 000). */
+  requestTimeoutMs?: number;
   clock?: Clock;
   log?: Logger;
   dispatcher?: Dispatcher;
@@ -120,13 +122,23 @@ export class MeteringProxy {
       maxQueue: opts.maxQueue ?? 256,
       maxWaitMs: () => Math.max(0, opts.maxWaitSeconds()) * 1000,
     });
-    this.server = http.createServer({ requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    // Slow or idle clients: Node answers 408 and closes when the request is not complete in time.
+    const requestTimeout = opts.requestTimeoutMs ?? 120_000;
+    this.server = http.createServer(
+      {
+        requestTimeout,
+        headersTimeout: Math.min(30_000, requestTimeout),
+        keepAliveTimeout: 5_000,
+        connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 4)),
+      },
+      (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         this.log.error(`proxy: ${errorText(e)}`);
         if (!res.headersSent) this.sendError(res, new HttpError(500, 'internal error in the local proxy'));
         else res.destroy();
       });
-    });
+      },
+    );
     this.server.on('clientError', (_e, socket) => socket.destroy());
   }
 
