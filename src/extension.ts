@@ -5,6 +5,7 @@ import type { QuotaSnapshot } from './core/quota';
 import { registerCommands } from './vscode/commands';
 import { offerEnvironmentKey } from './vscode/keyCommands';
 import { Services } from './vscode/services';
+import { SignInController } from './vscode/signIn';
 
 /** What other extensions (and our integration tests) get from `getExtension(...).exports`. */
 export interface OpenRouterQuotaApi {
@@ -19,7 +20,9 @@ export interface OpenRouterQuotaApi {
 export async function activate(context: vscode.ExtensionContext): Promise<OpenRouterQuotaApi> {
   const t0 = performance.now();
   const services = new Services(context);
-  context.subscriptions.push(services, ...registerCommands(services));
+  // The URI handler must exist before the first await, for a sign-in callback that activated us (onUri).
+  const signIn = new SignInController(services);
+  context.subscriptions.push(services, signIn, vscode.window.registerUriHandler(signIn), ...registerCommands(services, signIn));
   await services.start();
   services.log.info(`activated in ${(performance.now() - t0).toFixed(1)} ms (version ${String(context.extension.packageJSON.version)})`);
   void offerEnvironmentKey(services, context);

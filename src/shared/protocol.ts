@@ -31,6 +31,8 @@ export interface Banner {
   title: string;
   /** Concrete things to do, most useful first. */
   remedies: string[];
+  /** Buttons that carry out some of the remedies (e.g. addCredits only when credits would help). */
+  actions?: DashboardCommand[];
 }
 
 export interface Forecast {
@@ -39,6 +41,9 @@ export interface Forecast {
   /** When today's count reaches the daily limit at that pace (before the reset), or null if it will not. */
   reachesLimitAt: number | null;
 }
+
+/** How close one window is to its limit: the snapshot's severity per window, plus "at the limit". */
+export type GaugeLevel = 'normal' | 'warning' | 'critical' | 'limit';
 
 /** Everything the dashboard shows; the snapshot is the same one the status bar renders. */
 export interface DashboardState {
@@ -51,6 +56,11 @@ export interface DashboardState {
   events: RateLimitEventView[];
   forecast?: Forecast;
   banner?: Banner;
+  /**
+   * The colour of each gauge, judged in core with the user's warning/critical thresholds (the webview does
+   * not know the settings, and the snapshot's severity is only the worse of the two).
+   */
+  levels?: { day: GaugeLevel; minute: GaugeLevel };
 }
 
 export type HostMessage = { type: 'state'; state: DashboardState };

@@ -6,8 +6,9 @@ import { clearApiKey, setApiKey } from './keyCommands';
 import { copyProxySettings, rotateProxyToken } from './proxyCommands';
 import { refresh, showQuota } from './quotaCommands';
 import type { Services } from './services';
+import type { SignInController } from './signIn';
 
-export function registerCommands(services: Services): vscode.Disposable[] {
+export function registerCommands(services: Services, signIn: SignInController): vscode.Disposable[] {
   // A command that throws must not leave an unhandled rejection behind: log it and tell the user once.
   const safe =
     <A extends unknown[], R>(name: string, fn: (...args: A) => R | Promise<R>) =>
@@ -27,6 +28,8 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     vscode.commands.registerCommand(CommandId.showQuota, safe('Show Quota', () => showQuota(services))),
     vscode.commands.registerCommand(CommandId.showLog, () => services.log.show()),
     vscode.commands.registerCommand(CommandId.copyProxySettings, safe('Copy Proxy Settings', () => copyProxySettings(services))),
+    vscode.commands.registerCommand(CommandId.muteToday, safe('Mute Notifications for Today', () => services.notifications.muteToday())),
+    vscode.commands.registerCommand(CommandId.signIn, safe('Sign In', () => signIn.signIn())),
     vscode.commands.registerCommand(CommandId.rotateProxyToken, safe('Rotate Proxy Token', () => rotateProxyToken(services))),
   ];
 }

@@ -31,6 +31,8 @@ export interface Config {
   'proxy.pacing': 'queue' | 'reject' | 'off';
   /** Longest a request is held in queue mode before it gets a 429. */
   'proxy.maxWaitSeconds': number;
+  /** all: every notification; limits: only the daily and minute limit ones; off: none. */
+  'notifications.level': 'all' | 'limits' | 'off';
 }
 
 export type ConfigKey = keyof Config;
@@ -47,6 +49,7 @@ const DEFAULTS: Config = {
   'proxy.port': DEFAULT_PROXY_PORT,
   'proxy.pacing': 'queue',
   'proxy.maxWaitSeconds': 30,
+  'notifications.level': 'all',
 };
 
 export function get<K extends ConfigKey>(key: K): Config[K] {

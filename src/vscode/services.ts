@@ -7,12 +7,13 @@ import { renderStatusBar } from '../core/format';
 import { errorText } from '../core/logger';
 import { noKeySnapshot, QuotaSnapshot } from '../core/quota';
 import { FileSharedStore, MemorySharedStore, SharedStore } from '../core/sharedStore';
-import { CommandId } from '../shared/commandIds';
 import * as config from './config';
 import { KeyStore } from './secrets';
 import { QuotaSession } from './session';
 import { ExtensionLog } from './log';
 import { ProxyService } from './proxyService';
+import { notificationLevel } from '../core/alerts';
+import { QuotaNotifications } from './notifications';
 import { StatusBarController } from './statusBar';
 
 /** Re-render (no network) this often, so ages, countdowns and the minute window stay true. */
@@ -23,6 +24,7 @@ export class Services implements vscode.Disposable {
   readonly keys: KeyStore;
   readonly statusBar: StatusBarController;
   readonly proxy: ProxyService;
+  readonly notifications: QuotaNotifications;
   private readonly store: SharedStore;
   private readonly owner = randomUUID();
   private readonly userAgent: string;
@@ -30,7 +32,6 @@ export class Services implements vscode.Disposable {
   private session?: QuotaSession;
   private key?: string;
   private current: QuotaSnapshot;
-  private authWarned = false;
   private starting: Promise<void> = Promise.resolve();
   private readonly changed = new vscode.EventEmitter<QuotaSnapshot>();
   /** Fires with every snapshot the status bar renders. */
@@ -38,6 +39,15 @@ export class Services implements vscode.Disposable {
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.log = new ExtensionLog(() => (this.key ? [this.key] : []));
+    this.notifications = new QuotaNotifications(
+      path.join(context.globalStorageUri.fsPath, 'alerts'),
+      this.log,
+      () => {
+        const q = config.quotaSettings();
+        return { level: notificationLevel(config.get('notifications.level')), warning: q.warning, critical: q.critical };
+      },
+      { state: context.workspaceState, isFocused: () => vscode.window.state.focused },
+    );
     this.keys = new KeyStore(context.secrets);
     this.statusBar = new StatusBarController(config.get('statusBar.alignment'));
     this.store = this.createStore();
@@ -46,6 +56,7 @@ export class Services implements vscode.Disposable {
     this.proxy = new ProxyService(context, this.log, () => this.key, () => void this.session?.poller.refresh());
     this.disposables.push(
       this.proxy,
+      this.notifications,
       this.proxy.onDidChange(() => this.render(this.snapshot)),
       this.proxy.onDidChangeRole((r) => {
         if (r.role === 'blocked') void vscode.window.showWarningMessage(r.message, 'Open Settings').then((a) => (a ? vscode.commands.executeCommand('workbench.action.openSettings', 'openrouterQuota.proxy.port') : undefined));
@@ -104,7 +115,6 @@ export class Services implements vscode.Disposable {
   private restart(why: string): void {
     this.session?.dispose();
     this.session = undefined;
-    this.authWarned = false;
     if (!this.key) {
       this.log.info(`no API key (${why})`);
       this.render(noKeySnapshot(Date.now()));
@@ -123,12 +133,7 @@ export class Services implements vscode.Disposable {
     this.current = s;
     this.statusBar.render(renderStatusBar(s));
     this.changed.fire(s);
-    if (s.error?.reason === 'auth' && !this.authWarned) {
-      this.authWarned = true;
-      void vscode.window
-        .showWarningMessage('OpenRouter did not accept the stored API key (401), so the quota cannot be read. Set a new key.', 'Set API Key')
-        .then((a) => (a ? vscode.commands.executeCommand(CommandId.setApiKey) : undefined), (e: unknown) => this.log.error(errorText(e)));
-    }
+    this.notifications.update(s);
   }
 
   private rerender(): void {

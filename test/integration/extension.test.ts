@@ -17,6 +17,8 @@ const COMMANDS = [
   'openrouterQuota.showLog',
   'openrouterQuota.copyProxySettings',
   'openrouterQuota.rotateProxyToken',
+  'openrouterQuota.signIn',
+  'openrouterQuota.muteNotificationsToday',
 ];
 
 /** A port nobody listens on right now. */

@@ -1,0 +1,228 @@
+// The computed parts of the dashboard: the pace forecast and the warning banner with concrete remedies.
+// Pure (no vscode, no clock of its own): the same snapshot, history, events and `now` give the same state,
+// so the unit tests pin every level and remedy with a fixed time.
+import type { Banner, DashboardCommand, DashboardState, Forecast, GaugeLevel, ProxyView, RateLimitEventView } from '../shared/protocol';
+import { usd } from './format';
+import { balanceOf, BASE_DAILY, DEFAULT_SETTINGS, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, QuotaSettings, QuotaSnapshot } from './quota';
+import { DAY, formatClock, formatDuration, HOUR, MINUTE } from './time';
+
+export interface DashboardInput {
+  snapshot: QuotaSnapshot;
+  /** The local proxy's ledger (absent when no proxy runs). */
+  history?: DashboardState['history'];
+  proxy?: ProxyView;
+  /** Recent 429s, newest first. */
+  events: RateLimitEventView[];
+  now: number;
+  /** For the "local" times in the banner; the machine's when undefined. */
+  timeZone?: string;
+  /** The same warning/critical shares the snapshot's severity was computed with (settings); default 0.8/0.95. */
+  thresholds?: Thresholds;
+}
+
+/** Today's average is noisy in the first minutes after 00:00 UTC: never divide by less than this. */
+const MIN_PACE_SPAN = 30 * MINUTE;
+/** The proxy's recent pace covers the current hour and this many before it (a work session, not the night). */
+const RECENT_HOURS = 2;
+/** Upstream-provider 429s this recent are worth a banner. */
+const UPSTREAM_WINDOW = 15 * MINUTE;
+/** At most this many remedies: a banner is not a manual. */
+const MAX_REMEDIES = 5;
+
+export const ADD_CREDITS_REMEDY = `Add credits: buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises the free limit from ${BASE_DAILY} to ${FUNDED_DAILY} requests a day.`;
+export const UPSTREAM_REMEDY =
+  'Try another free model, or "openrouter/free" (it picks an available one): these 429s come from the model\'s provider, not from your quota, but failed attempts still count toward today\'s free requests.';
+export const MANAGEMENT_KEY_REMEDY =
+  'Check the balance at openrouter.ai/settings/credits: OpenRouter shows it here only to a management key (openrouter.ai/settings/management-keys), which cannot run models, so it would be a second key.';
+
+export function buildDashboardState(input: DashboardInput): DashboardState {
+  const t = input.thresholds ?? DEFAULT_SETTINGS;
+  const { day, minute } = input.snapshot;
+  return {
+    now: input.now,
+    snapshot: input.snapshot,
+    history: input.history,
+    proxy: input.proxy,
+    events: input.events,
+    forecast: forecastOf(input.snapshot, input.history, input.now),
+    banner: bannerOf(input),
+    levels: {
+      day: day && day.used !== null && day.limit !== null ? (levelOf(day.used, day.limit, t) ?? 'normal') : 'normal',
+      minute: minute && minute.used !== null ? (levelOf(minute.used, minute.limit, t) ?? 'normal') : 'normal',
+    },
+  };
+}
+
+/**
+ * The pace of today's free requests, and when the daily limit is reached at that pace before 00:00 UTC.
+ * The pace is today's average since 00:00 UTC or, when the proxy's hourly history is there, the pace of the
+ * last couple of hours if that is faster: a session that started an hour ago would otherwise be diluted by
+ * the quiet night and the forecast would come too late. Undefined when today's count or limit is unknown.
+ */
+export function forecastOf(s: QuotaSnapshot, history: DashboardState['history'], now: number): Forecast | undefined {
+  const d = s.day;
+  if (s.status === 'no-key' || s.status === 'loading' || !d || d.used === null || d.limit === null) return undefined;
+  const dayStart = d.resetsAt - DAY;
+  let rate = d.used / (Math.max(now - dayStart, MIN_PACE_SPAN) / HOUR);
+  if (history && history.hourly.length > 0) {
+    const from = Math.max(dayStart, Math.floor(now / HOUR) * HOUR - RECENT_HOURS * HOUR);
+    const recent = history.hourly.filter((h) => h.start >= from && h.start <= now).reduce((a, h) => a + h.count, 0);
+    rate = Math.max(rate, recent / (Math.max(now - from, MIN_PACE_SPAN) / HOUR));
+  }
+  const ratePerHour = Math.round(rate * 10) / 10;
+  if (d.used >= d.limit || rate <= 0) return { ratePerHour, reachesLimitAt: null };
+  const at = now + ((d.limit - d.used) / rate) * HOUR;
+  return { ratePerHour, reachesLimitAt: at < d.resetsAt ? Math.round(at / MINUTE) * MINUTE : null };
+}
+
+type Level = Banner['level'];
+const RANK: Record<Level, number> = { warning: 1, critical: 2, limit: 3 };
+type Thresholds = Pick<QuotaSettings, 'warning' | 'critical'>;
+
+interface Cause {
+  level: Level;
+  title: string;
+  remedies: string[];
+  actions?: DashboardCommand[];
+}
+
+/** The same cut-offs as the snapshot's severityOf, with "at the limit" told apart from critical. */
+function levelOf(used: number, limit: number, t: Thresholds): Exclude<GaugeLevel, 'normal'> | undefined {
+  if (limit <= 0) return undefined;
+  if (used >= limit) return 'limit';
+  if (used / limit >= t.critical) return 'critical';
+  if (used / limit >= t.warning) return 'warning';
+  return undefined;
+}
+
+/** "00:00 UTC (02:00 local), in 5 h 12 min" */
+function when(t: number, now: number, timeZone: string | undefined): string {
+  return `${formatClock(t, 'UTC')} UTC (${formatClock(t, timeZone)} local), in ${formatDuration(t - now)}`;
+}
+
+/** The free model used most today (from the proxy), to make "drop :free" concrete. */
+function topFreeModel(history: DashboardState['history']): string | undefined {
+  const models = Object.entries(history?.models ?? {}).filter(([m]) => m.endsWith(':free'));
+  models.sort((a, b) => b[1] - a[1]);
+  return models[0]?.[0];
+}
+
+function paidVariantRemedy(history: DashboardState['history']): string {
+  const m = topFreeModel(history);
+  const example = m ? ` (${m} → ${m.slice(0, -':free'.length)})` : '';
+  return `Switch to a paid variant: drop ":free" from the model id${example}. Paid requests cost credits but do not count toward the free limits.`;
+}
+
+function creditsRemedy(s: QuotaSnapshot): string | undefined {
+  const tier = s.day?.tier;
+  if (tier === 'base') return ADD_CREDITS_REMEDY;
+  if (tier === 'unknown') return `If this account has bought fewer than ${FUNDED_CREDITS_THRESHOLD} credits: ${ADD_CREDITS_REMEDY.charAt(0).toLowerCase()}${ADD_CREDITS_REMEDY.slice(1)}`;
+  return undefined;
+}
+
+function dailyCauses(input: DashboardInput, t: Thresholds): Cause[] {
+  const { snapshot: s, now, timeZone, history } = input;
+  const d = s.day;
+  if (!d) return [];
+  const dayStart = d.resetsAt - DAY;
+  // A per-day 429 today is OpenRouter's own word that the quota is spent, whatever the counter says yet.
+  const refused = input.events.find((e) => e.kind === 'per-day' && e.at >= dayStart && e.at <= now);
+  const level = d.used !== null && d.limit !== null ? levelOf(d.used, d.limit, t) : undefined;
+  if (!level && !refused) return [];
+  const resetAt = refused?.resetsAt && refused.resetsAt > now ? refused.resetsAt : d.resetsAt;
+  const wait = `Wait for the daily reset at ${when(resetAt, now, timeZone)}.`;
+  const paid = paidVariantRemedy(history);
+  const credits = creditsRemedy(s);
+  const actions: DashboardCommand[] = credits ? ['addCredits'] : [];
+  const fig = d.used !== null && d.limit !== null ? `${d.used} of ${d.limit}` : undefined;
+  if (level === 'limit' || refused) {
+    const title = fig
+      ? `Daily free limit reached: ${fig} free requests used today${d.used! > d.limit! ? ' (failed attempts count too)' : ''}`
+      : 'Daily free limit reached: OpenRouter refused a free request with a per-day 429';
+    return [{ level: 'limit', title, remedies: [wait, paid, ...(credits ? [credits] : [])], actions }];
+  }
+  const left = `${d.remaining} left`;
+  if (level === 'critical') {
+    return [{ level, title: `Almost out of free requests today: ${fig} used, ${left}`, remedies: [...(credits ? [credits] : []), paid, `The count resets at ${when(d.resetsAt, now, timeZone)}.`], actions }];
+  }
+  return [{ level: 'warning', title: `${fig} free requests used today (${left})`, remedies: [...(credits ? [credits] : []), `The count resets at ${when(d.resetsAt, now, timeZone)}.`, paid], actions }];
+}
+
+function minuteCauses(input: DashboardInput, t: Thresholds): Cause[] {
+  const { snapshot: s, now, proxy, history } = input;
+  const m = s.minute;
+  if (!m) return [];
+  // A per-minute 429 whose window is still open is the same as a full window.
+  const refused = input.events.find((e) => e.kind === 'per-minute' && e.at <= now && (e.resetsAt ?? e.at + MINUTE) > now);
+  const level = m.used !== null ? levelOf(m.used, m.limit, t) : undefined;
+  if (!level && !refused) return [];
+  const resetAt = Math.max(m.resetsAt, refused?.resetsAt ?? 0);
+  const waitFor = `Wait ${formatDuration(resetAt - now)} for the next minute window (at ${formatClock(resetAt, 'UTC')}:${String(new Date(resetAt).getUTCSeconds()).padStart(2, '0')} UTC).`;
+  const waiting = s.proxy?.waiting ?? 0;
+  const pacing = !proxy
+    ? 'Send your tools through the local proxy (OpenRouter: Copy Proxy Settings): it holds a request until the window has room instead of letting it fail.'
+    : proxy.pacing === 'queue'
+      ? waiting > 0
+        ? `The proxy is holding ${waiting} request${waiting === 1 ? '' : 's'} and sends ${waiting === 1 ? 'it' : 'them'} when the window opens.`
+        : undefined
+      : `The proxy's pacing is "${proxy.pacing}": set openrouterQuota.proxy.pacing to "queue" to hold requests until the window has room instead of failing them.`;
+  const actions: DashboardCommand[] = !proxy ? ['copyProxySettings'] : proxy.pacing !== 'queue' ? ['openSettings'] : [];
+  const about = m.estimate ? 'about ' : '';
+  if (level === 'limit' || refused || !level) {
+    const title = m.used !== null && m.used >= m.limit ? `This minute's window is full: ${about}${m.used} of ${m.limit} free requests` : `OpenRouter refused a free request: per-minute limit (${m.limit} a minute)`;
+    return [{ level: 'limit', title, remedies: [waitFor, ...(pacing ? [pacing] : []), paidVariantRemedy(history)], actions }];
+  }
+  return [{ level, title: `This minute: ${about}${m.used} of ${m.limit} free requests`, remedies: [...(pacing ? [pacing] : []), waitFor], actions }];
+}
+
+function accountCauses(input: DashboardInput): Cause[] {
+  const s = input.snapshot;
+  const out: Cause[] = [];
+  if (s.error?.reason === 'auth') {
+    out.push({ level: 'critical', title: 'OpenRouter rejected the API key (401): the quota cannot be read', remedies: ['Set a new key: OpenRouter: Set API Key, or Sign In with OpenRouter.'], actions: ['setApiKey', 'signIn'] });
+  }
+  const balance = balanceOf(s.balance);
+  if (balance !== undefined && balance < 0) {
+    out.push({
+      level: 'critical',
+      title: `The account balance is negative (${usd(balance)}): OpenRouter refuses requests (402), even to free models`,
+      remedies: [`Add credits: at least ${usd(-balance)} to bring the balance back above $0.`],
+      actions: ['addCredits'],
+    });
+  } else if (s.error?.reason === 'payment') {
+    out.push({
+      level: 'critical',
+      title: 'OpenRouter answered 402 (payment required): the account balance may be negative',
+      remedies: ['Add credits to bring the balance above $0; until then OpenRouter refuses even free models.', ...(s.balance?.kind === 'known' ? [] : [MANAGEMENT_KEY_REMEDY])],
+      actions: ['addCredits'],
+    });
+  }
+  return out;
+}
+
+function upstreamCauses(input: DashboardInput): Cause[] {
+  const recent = input.events.filter((e) => e.kind === 'upstream' && e.at <= input.now && input.now - e.at <= UPSTREAM_WINDOW);
+  if (recent.length === 0) return [];
+  const models = [...new Set(recent.map((e) => e.model).filter((m): m is string => !!m))];
+  const who = models.length > 0 ? models.join(', ') : 'a free model';
+  const times = recent.length === 1 ? 'a 429' : `${recent.length} 429s`;
+  return [{ level: 'warning', title: `The provider behind ${who} answered ${times} in the last ${formatDuration(UPSTREAM_WINDOW)} (its own limit, not your quota)`, remedies: [UPSTREAM_REMEDY] }];
+}
+
+/**
+ * The banner: the most urgent cause gives the level and title (limit > critical > warning; ties: the
+ * account, then today, then this minute, then upstream providers); the remedies of every cause follow in
+ * that order, without repeats. Undefined when nothing needs attention (or there is no data to judge).
+ */
+export function bannerOf(input: DashboardInput): Banner | undefined {
+  const s = input.snapshot;
+  if (s.status === 'no-key' || s.status === 'loading') return undefined;
+  const t = input.thresholds ?? DEFAULT_SETTINGS;
+  const causes = [...accountCauses(input), ...dailyCauses(input, t), ...minuteCauses(input, t), ...upstreamCauses(input)];
+  if (causes.length === 0) return undefined;
+  // Array.prototype.sort is stable, so equal levels keep the order above.
+  const sorted = [...causes].sort((a, b) => RANK[b.level] - RANK[a.level]);
+  const remedies = [...new Set(sorted.flatMap((c) => c.remedies))].slice(0, MAX_REMEDIES);
+  const actions = [...new Set(sorted.flatMap((c) => c.actions ?? []))];
+  return { level: sorted[0].level, title: sorted[0].title, remedies, actions };
+}

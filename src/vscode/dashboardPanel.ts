@@ -1,0 +1,155 @@
+// The quota dashboard: one WebviewPanel at a time (revealed if already open), restored after a window reload
+// by a serializer. The host pushes full DashboardStates (update); the panel posts them only while visible
+// and again when the webview (re)loads or becomes visible, since retainContextWhenHidden is off (a hidden
+// webview is torn down; reloading it is cheaper than keeping it in memory). Clicks in the webview arrive as
+// typed commands and run the matching VS Code command; nothing else from the webview is trusted.
+import * as vscode from 'vscode';
+import { errorText, Logger } from '../core/logger';
+import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
+import { DashboardCommand, DashboardState, HostMessage, isWebviewMessage } from '../shared/protocol';
+import { dashboardWebviewOptions, renderDashboardHtml } from './dashboardHtml';
+
+/** Also the `onWebviewPanel:` activation event in the manifest. */
+export const DASHBOARD_VIEW_TYPE = 'openrouterQuota.dashboard';
+const TITLE = 'OpenRouter Quota';
+
+export type DashboardAction = { command: string; args: unknown[] } | { url: string };
+
+/** What a button in the webview does. Exhaustive over the protocol's commands (the compiler checks). */
+export function dashboardAction(c: DashboardCommand): DashboardAction {
+  switch (c) {
+    case 'refresh':
+      return { command: CommandId.refresh, args: [] };
+    case 'addCredits':
+      return { url: ADD_CREDITS_URL };
+    case 'copyProxySettings':
+      return { command: CommandId.copyProxySettings, args: [] };
+    case 'setApiKey':
+      return { command: CommandId.setApiKey, args: [] };
+    case 'signIn':
+      return { command: CommandId.signIn, args: [] };
+    case 'openSettings':
+      return { command: 'workbench.action.openSettings', args: ['openrouterQuota'] };
+    case 'showLog':
+      return { command: CommandId.showLog, args: [] };
+  }
+}
+
+export interface DashboardPanelOptions {
+  extensionUri: vscode.Uri;
+  log: Logger;
+  /**
+   * Builds the current state afresh (buildDashboardState with `now`), for when the webview loads or becomes
+   * visible; without it the panel re-posts the last state given to update().
+   */
+  getState?: () => DashboardState | undefined;
+}
+
+export class DashboardPanel implements vscode.Disposable {
+  private panel?: vscode.WebviewPanel;
+  /** Listeners of the current panel; dropped with it. */
+  private panelScope: vscode.Disposable[] = [];
+  private last?: DashboardState;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly opts: DashboardPanelOptions) {
+    // Registered during activation (the manifest's onWebviewPanel event activates us for it), so a panel
+    // that was open before a reload comes back with its UI state.
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+        deserializeWebviewPanel: (panel: vscode.WebviewPanel) => {
+          this.attach(panel);
+          return Promise.resolve();
+        },
+      }),
+    );
+  }
+
+  /** Opens the dashboard, or brings the open one to the front. */
+  createOrShow(): void {
+    if (this.panel) {
+      this.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, {
+      ...dashboardWebviewOptions(this.opts.extensionUri),
+      retainContextWhenHidden: false,
+      enableFindWidget: true,
+    });
+    this.attach(panel);
+  }
+
+  /** The host's newest state; posted at once when the panel is visible, else when it next becomes visible. */
+  update(state: DashboardState): void {
+    this.last = state;
+    if (this.panel?.visible) this.post(state);
+  }
+
+  get isOpen(): boolean {
+    return this.panel !== undefined;
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    if (this.panel) {
+      // Only one dashboard: a second restored copy (two editor groups before a reload) is dropped.
+      panel.dispose();
+      this.panel.reveal();
+      return;
+    }
+    this.panel = panel;
+    panel.iconPath = vscode.Uri.joinPath(this.opts.extensionUri, 'media', 'icon.png');
+    panel.webview.options = dashboardWebviewOptions(this.opts.extensionUri);
+    this.panelScope.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.visible) this.postCurrent();
+      }),
+      panel.onDidDispose(() => this.detach()),
+    );
+    panel.webview.html = renderDashboardHtml(panel.webview, this.opts.extensionUri);
+  }
+
+  private detach(): void {
+    this.panel = undefined;
+    for (const d of this.panelScope.splice(0)) d.dispose();
+  }
+
+  private postCurrent(): void {
+    const state = this.opts.getState?.() ?? this.last;
+    if (state) this.post(state);
+  }
+
+  private post(state: DashboardState): void {
+    const message: HostMessage = { type: 'state', state };
+    this.panel?.webview.postMessage(message).then(undefined, (e: unknown) => this.opts.log.debug(`dashboard: post failed: ${errorText(e)}`));
+  }
+
+  private onMessage(m: unknown): void {
+    if (!isWebviewMessage(m)) {
+      this.opts.log.warn('dashboard: ignored a message of unknown shape from the webview');
+      return;
+    }
+    if (m.type === 'ready') {
+      this.postCurrent();
+      return;
+    }
+    void this.run(m.command);
+  }
+
+  private async run(c: DashboardCommand): Promise<void> {
+    const action = dashboardAction(c);
+    try {
+      if ('url' in action) await vscode.env.openExternal(vscode.Uri.parse(action.url));
+      else await vscode.commands.executeCommand(action.command, ...action.args);
+    } catch (e) {
+      this.opts.log.error(`dashboard: ${c} failed: ${errorText(e)}`);
+      void vscode.window.showErrorMessage(`OpenRouter Quota: ${c} failed. See the log (OpenRouter: Show Log).`);
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    this.detach();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

@@ -1,0 +1,136 @@
+// Sample dashboard states for the render test (test/webview/render.mjs bundles this file with esbuild).
+// Built the way the extension builds them: observations → buildSnapshot → buildDashboardState, so the
+// screenshots show what the real model says, not hand-written banners.
+import { buildDashboardState } from '../../src/core/dashboardModel';
+import { buildSnapshot, DEFAULT_SETTINGS, loadingSnapshot, LocalCounts, noKeySnapshot, Observation } from '../../src/core/quota';
+import type { KeyInfo } from '../../src/core/responses';
+import { DAY, HOUR, MINUTE } from '../../src/core/time';
+import type { DashboardState, HistoryPoint, ProxyView, RateLimitEventView } from '../../src/shared/protocol';
+
+/** 2026-10-01 14:07:30 UTC (16:07:30 in Berlin, where the test browser lives); the reset is 9 h 52 min away. */
+export const NOW = Date.UTC(2026, 9, 1, 14, 7, 30);
+const TODAY = Math.floor(NOW / DAY) * DAY;
+const THIS_HOUR = Math.floor(NOW / HOUR) * HOUR;
+const WINDOW = Math.floor(NOW / MINUTE) * MINUTE;
+
+function key(over: Partial<KeyInfo> = {}): KeyInfo {
+  return {
+    label: 'sk-or-v1-0e6...1c96',
+    limit: null,
+    limitRemaining: null,
+    limitReset: null,
+    usage: 0,
+    usageDaily: 0,
+    isFreeTier: true,
+    isManagementKey: false,
+    freeDaily: { used: 12, limit: 50, remaining: 38 },
+    ...over,
+  };
+}
+
+function obs(used: number, limit: number, over: Partial<Observation> = {}): Observation {
+  return {
+    fetchedAt: NOW - 20_000,
+    key: key({ freeDaily: { used, limit, remaining: Math.max(0, limit - used) } }),
+    balance: { kind: 'known', credits: { totalCredits: 5, totalUsage: 1.37 } },
+    creditsCheckedAt: NOW - 20_000,
+    ...over,
+  };
+}
+
+function local(dayUsed: number, dayLimit: number, minuteUsed: number, waiting = 0): LocalCounts {
+  return { at: NOW - 1_000, windowStart: WINDOW, minuteUsed, minuteLimit: 20, minuteLimitLearned: false, dayUsed, dayLimit, waiting };
+}
+
+/** 24 hourly buckets ending with the current hour; `recent` are the counts of the last hours, newest last. */
+function hourly(recent: number[], earlier = [0, 0, 0, 1, 0, 2, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0]): HistoryPoint[] {
+  const counts = [...earlier, ...recent].slice(-24);
+  while (counts.length < 24) counts.unshift(0);
+  return counts.map((count, i) => ({ start: THIS_HOUR - (23 - i) * HOUR, count }));
+}
+
+function daily(today: number, limit: number): HistoryPoint[] {
+  // A plausible month: quiet weekends, a few busy days, one day at the limit.
+  const pattern = [8, 14, 22, 0, 0, 31, 18, 9, 27, 44, 0, 3, 12, 50, 36, 21, 0, 0, 17, 29, 33, 26, 12, 0, 5, 19, 41, 38, 24];
+  return [...pattern.map((c) => Math.min(c, limit)), today].map((count, i) => ({ start: TODAY - (29 - i) * DAY, count }));
+}
+
+const MODELS = { 'deepseek/deepseek-chat-v3.1:free': 6, 'meta-llama/llama-3.3-70b-instruct:free': 4, 'qwen/qwen3-coder:free': 2 };
+
+const PROXY: ProxyView = { url: 'http://127.0.0.1:18789/api/v1', role: 'host', pacing: 'queue' };
+
+const OLD_EVENTS: RateLimitEventView[] = [
+  { kind: 'upstream', at: NOW - 2 * HOUR - 14 * MINUTE, message: 'qwen/qwen3-coder:free is temporarily rate-limited upstream. Please retry shortly.', model: 'qwen/qwen3-coder:free' },
+  { kind: 'per-minute', at: NOW - 26 * HOUR, resetsAt: NOW - 26 * HOUR + 40_000, message: 'Rate limit exceeded: free-models-per-min.', model: 'deepseek/deepseek-chat-v3.1:free' },
+];
+
+function state(over: Partial<Parameters<typeof buildDashboardState>[0]> & Pick<Parameters<typeof buildDashboardState>[0], 'snapshot'>): DashboardState {
+  return buildDashboardState({ events: [], now: NOW, timeZone: 'Europe/Berlin', thresholds: DEFAULT_SETTINGS, ...over });
+}
+
+const snap = (o: Observation | undefined, l?: LocalCounts) => buildSnapshot(o, undefined, DEFAULT_SETTINGS, NOW, l);
+
+export const samples: Record<string, DashboardState> = {
+  loading: state({ snapshot: loadingSnapshot(NOW), proxy: PROXY }),
+
+  normal: state({
+    snapshot: snap(obs(12, 50, { key: key({ freeDaily: { used: 12, limit: 50, remaining: 38 }, limit: 10, limitRemaining: 4.2, limitReset: 'monthly' }) }), local(12, 50, 3)),
+    history: { hourly: hourly([3, 4, 2]), daily: daily(12, 50), models: MODELS },
+    proxy: PROXY,
+    events: OLD_EVENTS,
+  }),
+
+  warning: state({
+    snapshot: snap(obs(41, 50), local(41, 50, 5)),
+    history: { hourly: hourly([9, 12, 6]), daily: daily(41, 50), models: { ...MODELS, 'deepseek/deepseek-chat-v3.1:free': 25 } },
+    proxy: PROXY,
+    events: OLD_EVENTS,
+  }),
+
+  'minute-full': state({
+    snapshot: snap(obs(30, 50), local(30, 50, 20, 3)),
+    history: { hourly: hourly([4, 6, 20]), daily: daily(30, 50), models: MODELS },
+    proxy: PROXY,
+    events: [{ kind: 'per-minute', at: NOW - 5_000, resetsAt: WINDOW + MINUTE, message: 'Rate limit exceeded: free-models-per-min.', model: 'deepseek/deepseek-chat-v3.1:free' }, ...OLD_EVENTS],
+  }),
+
+  limit: state({
+    snapshot: snap(obs(50, 50), local(50, 50, 2)),
+    history: { hourly: hourly([14, 16, 9]), daily: daily(50, 50), models: { 'deepseek/deepseek-chat-v3.1:free': 38, 'meta-llama/llama-3.3-70b-instruct:free': 12 } },
+    proxy: PROXY,
+    events: [
+      { kind: 'per-day', at: NOW - 4 * MINUTE, resetsAt: TODAY + DAY, message: 'Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day', model: 'deepseek/deepseek-chat-v3.1:free' },
+      ...OLD_EVENTS,
+    ],
+  }),
+
+  'no-key': state({ snapshot: noKeySnapshot(NOW), proxy: PROXY }),
+
+  'balance-unavailable': state({
+    snapshot: snap(obs(12, 50, { balance: { kind: 'unavailable', reason: 'needs-management-key' } }), local(12, 50, 1)),
+    history: { hourly: hourly([1, 2, 1]), daily: daily(12, 50), models: MODELS },
+    proxy: PROXY,
+  }),
+
+  'proxy-off': state({
+    // Funded account, no proxy: the minute is an estimate from two polls, and there is no history.
+    snapshot: snap(obs(212, 1000, { previous: { used: 209, at: NOW - 80_000 }, balance: { kind: 'known', credits: { totalCredits: 25, totalUsage: 3.18 } } })),
+  }),
+
+  upstream: state({
+    snapshot: snap(obs(18, 50), local(18, 50, 4)),
+    history: { hourly: hourly([5, 7, 4]), daily: daily(18, 50), models: MODELS },
+    proxy: { ...PROXY, pacing: 'reject' },
+    events: [
+      { kind: 'upstream', at: NOW - 2 * MINUTE, message: 'qwen/qwen3-coder:free is temporarily rate-limited upstream. Please retry shortly.', model: 'qwen/qwen3-coder:free' },
+      { kind: 'upstream', at: NOW - 6 * MINUTE, message: 'Provider returned error (429).', model: 'qwen/qwen3-coder:free' },
+      ...OLD_EVENTS,
+    ],
+  }),
+
+  'negative-balance': state({
+    snapshot: snap(obs(7, 1000, { balance: { kind: 'known', credits: { totalCredits: 10, totalUsage: 10.42 } } }), local(7, 1000, 0)),
+    history: { hourly: hourly([2, 1, 0]), daily: daily(7, 1000), models: MODELS },
+    proxy: { ...PROXY, role: 'reader' },
+  }),
+};
