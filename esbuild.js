@@ -33,10 +33,21 @@ const common = {
   plugins: watch ? [watchLog] : [],
 };
 
+// The dashboard's script runs in the webview (a browser), not in Node.
+const webview = {
+  ...common,
+  entryPoints: ['src/webview/main.ts'],
+  outfile: 'dist/webview.js',
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+};
+
 async function main() {
   const contexts = await Promise.all([
     esbuild.context({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
     esbuild.context({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+    esbuild.context(webview),
   ]);
   if (watch) {
     await Promise.all(contexts.map((c) => c.watch()));
@@ -44,7 +55,7 @@ async function main() {
   }
   await Promise.all(contexts.map((c) => c.rebuild()));
   // A production build has no maps: drop stale ones from an earlier development build.
-  if (production) for (const f of ['dist/extension.js.map', 'dist/cli.js.map']) require('fs').rmSync(f, { force: true });
+  if (production) for (const f of ['dist/extension.js.map', 'dist/cli.js.map', 'dist/webview.js.map']) require('fs').rmSync(f, { force: true });
   await Promise.all(contexts.map((c) => c.dispose()));
 }
 

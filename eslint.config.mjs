@@ -16,6 +16,18 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'The webview runs in a browser.' }],
+          patterns: [{ group: ['../core/*', '../vscode/*', 'node:*'], message: 'The webview imports only src/shared.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/core/**/*.ts', 'src/cli.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core and the CLI run in plain Node: no vscode import.' }] }],

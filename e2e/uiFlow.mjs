@@ -2,6 +2,8 @@
 // the way a user does (command palette, password input, status bar, hover, notification), against the
 // project's fake OpenRouter server. Finally scan every file the run wrote for the raw API key.
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { startCodeServer, openBrowser, memoryMB, once, QUIET_SETTINGS } from './codeServer.mjs';
@@ -13,7 +15,33 @@ const LOG_CHANNEL = 'OpenRouter Quota';
 const mb = (n) => (n / 1024 / 1024).toFixed(1);
 
 /** Artifacts this mode writes (removed first, so a stale file can't pass for a fresh one). */
-export const UI_ARTIFACTS = ['ui.png', 'statusbar-tooltip.png', 'ui-notification.png', 'ui-failure.png', 'ui-code-server.log', 'ui-extension.log'];
+export const UI_ARTIFACTS = ['ui.png', 'statusbar-tooltip.png', 'ui-notification.png', 'ui-limit-notification.png', 'ui-dashboard.png', 'ui-failure.png', 'ui-code-server.log', 'ui-extension.log'];
+
+const FREE_MODEL = 'meta-llama/llama-3.3-70b-instruct:free';
+
+/** A loopback port nobody listens on right now (the extension's proxy must not meet a developer's own). */
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** One chat request through the extension's proxy, as a tool that sends its own key would (passed through, counted). */
+function chatViaProxy(port, key) {
+  const body = JSON.stringify({ model: FREE_MODEL, messages: [{ role: 'user', content: 'hi' }] });
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`proxy answered HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -26,7 +54,7 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
   const { FakeOpenRouter, TEST_KEY } = createRequire(import.meta.url)(fixture);
   const art = (f) => path.join(artifacts, f);
 
-  let fake, cs, browser, page, broken;
+  let fake, cs, browser, page, broken, proxyPort;
   const shot = (file, opts) => page?.screenshot({ path: art(file), ...opts }).catch((e) => log(`screenshot ${file}: ${e.message}`));
   // Steps depend on each other: after the first failure the rest are reported as skipped, not failed.
   const step = async (title, fn) => {
@@ -49,8 +77,9 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       fake = await FakeOpenRouter.start();
       cleanup.add(once(() => fake.close()));
       fake.setFreeDaily({ used: 12, limit: 50 });
+      proxyPort = await freePort();
       // apiBaseUrl is machine-scoped: in code-server it only takes effect from the Machine settings file
-      cs = await startCodeServer({ name: 'ui', vsix, log, settings: QUIET_SETTINGS, machineSettings: { 'openrouterQuota.apiBaseUrl': fake.baseUrl } });
+      cs = await startCodeServer({ name: 'ui', vsix, log, settings: { ...QUIET_SETTINGS, 'openrouterQuota.proxy.port': proxyPort }, machineSettings: { 'openrouterQuota.apiBaseUrl': fake.baseUrl } });
       cleanup.add(cs.dispose);
       browser = await openBrowser({ name: 'ui', scale: 2, log }); // 2x: the tooltip shot goes into the README
       cleanup.add(browser.dispose);
@@ -87,19 +116,37 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       return `${fake.requests.length} requests so far, background ${calmStyle.background}`;
     });
 
-    await step('d. "Refresh Quota" -> 41/50 with the warning background', async () => {
-      fake.setFreeDaily({ used: 41, limit: 50 });
+    await step('d. "Refresh Quota" -> 38/50, below the warning level, no limit notification', async () => {
+      fake.setFreeDaily({ used: 38, limit: 50 });
       await runCommand(page, 'OpenRouter: Refresh Quota');
+      await waitFor(item('38/50'), 'status bar item with "38/50"');
+      if ((await styleOf(item('38/50'))).classes.includes('warning-kind')) throw new Error('38/50 (0.76) shown as a warning');
+      const early = await page.locator(SEL.toast).filter({ hasText: 'free requests used today' }).count();
+      if (early) throw new Error(`${early} limit notification(s) below the warning level`);
+    });
+
+    await step('d. requests through the local proxy -> 41/50 with the warning background and exactly one notification', async () => {
+      // Counted by the proxy the moment they pass (and by the fake's own daily counter, like OpenRouter's).
+      await chatViaProxy(proxyPort, TEST_KEY);
+      await chatViaProxy(proxyPort, TEST_KEY);
+      await waitFor(item('40/50'), 'status bar item with "40/50" after two requests through the proxy');
+      const limitToast = page.locator(SEL.toast).filter({ hasText: '40 of 50 free requests used today' });
+      await waitFor(limitToast, 'notification "40 of 50 free requests used today"');
+      await shot('ui-limit-notification.png', { animations: 'disabled' });
+      await chatViaProxy(proxyPort, TEST_KEY);
       await waitFor(item('41/50'), 'status bar item with "41/50"');
-      // VS Code renders ThemeColor('statusBarItem.warningBackground') as class "warning-kind" on the item
-      // (CSS: background-color: var(--vscode-statusBarItem-warningBackground)).
       const warn = page.locator(`${SEL.statusItem(extId)}.warning-kind`).filter({ hasText: '41/50' });
       await waitFor(warn, 'status bar item "41/50" with class warning-kind');
       const { background } = await styleOf(warn);
       const expected = await themeColor(page, '--vscode-statusBarItem-warningBackground');
       if (background !== expected) throw new Error(`background ${background}, expected the theme's warning background ${expected}`);
       if (background === calmStyle.background) throw new Error(`background unchanged from 12/50 (${background})`);
-      return `background ${calmStyle.background} -> ${background}`;
+      // Still the warning level: the one notification stays the only one.
+      await runCommand(page, 'OpenRouter: Refresh Quota');
+      await waitFor(item('41/50'), 'status bar item with "41/50" after a refresh');
+      const n = await page.locator(SEL.toast).filter({ hasText: 'free requests used today' }).count();
+      if (n !== 1) throw new Error(`${n} limit notifications, expected exactly 1`);
+      return `background ${calmStyle.background} -> ${background}; 1 notification`;
     });
 
     await step('e. hover tooltip mentions "free requests"; screenshots', async () => {
@@ -119,6 +166,20 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       const toast = page.locator(SEL.toast).filter({ hasText: 'Free today 41/50' });
       await waitFor(toast, 'notification "Free today 41/50"');
       await shot('ui-notification.png', { animations: 'disabled' });
+    });
+
+    await step('f. "Open Quota Dashboard" -> the webview shows the same numbers', async () => {
+      await runCommand(page, 'OpenRouter: Open Quota Dashboard');
+      // A webview is an iframe in an iframe: the outer one hosts the inner #active-frame with our HTML.
+      const view = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+      const gauge = view.locator('[role="meter"]').first();
+      await waitFor(gauge, 'dashboard gauge', { timeout: 30000 });
+      const now = await gauge.getAttribute('aria-valuenow');
+      const max = await gauge.getAttribute('aria-valuemax');
+      if (now !== '41' || max !== '50') throw new Error(`gauge says ${now} of ${max}, expected 41 of 50`);
+      await waitFor(view.getByText('9 left').first(), 'dashboard "9 left"');
+      await shot('ui-dashboard.png', { animations: 'disabled' });
+      return `gauge ${now}/${max}`;
     });
 
     await step('g. "Clear API Key" -> status bar back to "OpenRouter"', async () => {

@@ -145,7 +145,7 @@ export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): strin
     lines.push(`Balance: ${balanceText(s)}`);
   }
   if (s.fetchedAt !== undefined) lines.push(`Updated ${formatAge(s.at - s.fetchedAt)}${s.stale ? ' (out of date)' : ''}`);
-  lines.push(`[Refresh](command:${CommandId.refresh}) · [Show Quota](command:${CommandId.showQuota}) · [Log](command:${CommandId.showLog})`);
+  lines.push(`[Dashboard](command:${CommandId.openDashboard}) · [Refresh](command:${CommandId.refresh}) · [Show Quota](command:${CommandId.showQuota}) · [Log](command:${CommandId.showLog})`);
   return lines.join('\n\n');
 }
 

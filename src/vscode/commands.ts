@@ -29,6 +29,7 @@ export function registerCommands(services: Services, signIn: SignInController): 
     vscode.commands.registerCommand(CommandId.showLog, () => services.log.show()),
     vscode.commands.registerCommand(CommandId.copyProxySettings, safe('Copy Proxy Settings', () => copyProxySettings(services))),
     vscode.commands.registerCommand(CommandId.muteToday, safe('Mute Notifications for Today', () => services.notifications.muteToday())),
+    vscode.commands.registerCommand(CommandId.openDashboard, () => services.dashboard.createOrShow()),
     vscode.commands.registerCommand(CommandId.signIn, safe('Sign In', () => signIn.signIn())),
     vscode.commands.registerCommand(CommandId.rotateProxyToken, safe('Rotate Proxy Token', () => rotateProxyToken(services))),
   ];

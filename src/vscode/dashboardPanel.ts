@@ -12,6 +12,8 @@ import { dashboardWebviewOptions, renderDashboardHtml } from './dashboardHtml';
 /** Also the `onWebviewPanel:` activation event in the manifest. */
 export const DASHBOARD_VIEW_TYPE = 'openrouterQuota.dashboard';
 const TITLE = 'OpenRouter Quota';
+/** Updates closer together than this are sent as one (a burst of proxied requests changes the state often). */
+const COALESCE_MS = 250;
 
 export type DashboardAction = { command: string; args: unknown[] } | { url: string };
 
@@ -40,9 +42,10 @@ export interface DashboardPanelOptions {
   log: Logger;
   /**
    * Builds the current state afresh (buildDashboardState with `now`), for when the webview loads or becomes
-   * visible; without it the panel re-posts the last state given to update().
+   * visible; without it the panel re-posts the last state given to update(). May be async (e.g. to read the
+   * proxy's history from another window).
    */
-  getState?: () => DashboardState | undefined;
+  getState?: () => DashboardState | undefined | Promise<DashboardState | undefined>;
 }
 
 export class DashboardPanel implements vscode.Disposable {
@@ -50,6 +53,7 @@ export class DashboardPanel implements vscode.Disposable {
   /** Listeners of the current panel; dropped with it. */
   private panelScope: vscode.Disposable[] = [];
   private last?: DashboardState;
+  private pending?: NodeJS.Timeout;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly opts: DashboardPanelOptions) {
@@ -79,14 +83,25 @@ export class DashboardPanel implements vscode.Disposable {
     this.attach(panel);
   }
 
-  /** The host's newest state; posted at once when the panel is visible, else when it next becomes visible. */
+  /**
+   * The host's newest state: posted within COALESCE_MS while the panel is visible, else when it next becomes
+   * visible. Call it only when isVisible to skip building states nobody sees.
+   */
   update(state: DashboardState): void {
     this.last = state;
-    if (this.panel?.visible) this.post(state);
+    if (!this.panel?.visible || this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      if (this.last && this.panel?.visible) this.post(this.last);
+    }, COALESCE_MS);
   }
 
   get isOpen(): boolean {
     return this.panel !== undefined;
+  }
+
+  get isVisible(): boolean {
+    return this.panel?.visible === true;
   }
 
   private attach(panel: vscode.WebviewPanel): void {
@@ -115,8 +130,13 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private postCurrent(): void {
-    const state = this.opts.getState?.() ?? this.last;
-    if (state) this.post(state);
+    void Promise.resolve(this.opts.getState?.())
+      .then((fresh) => {
+        const state = fresh ?? this.last;
+        if (fresh) this.last = fresh;
+        if (state) this.post(state);
+      })
+      .catch((e: unknown) => this.opts.log.error(`dashboard: building the state failed: ${errorText(e)}`));
   }
 
   private post(state: DashboardState): void {
@@ -148,6 +168,7 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.pending);
     this.panel?.dispose();
     this.detach();
     for (const d of this.disposables.splice(0)) d.dispose();

@@ -18,8 +18,9 @@ export function showQuota(services: Services): string {
     return summary;
   }
   const show = s.status === 'error' && !s.day ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-  void show(summary, 'Refresh', 'Add Credits', 'Copy Summary').then(async (action) => {
-    if (action === 'Refresh') await vscode.commands.executeCommand(CommandId.refresh);
+  void show(summary, 'Open Dashboard', 'Refresh', 'Add Credits', 'Copy Summary').then(async (action) => {
+    if (action === 'Open Dashboard') await vscode.commands.executeCommand(CommandId.openDashboard);
+    else if (action === 'Refresh') await vscode.commands.executeCommand(CommandId.refresh);
     else if (action === 'Add Credits') await vscode.env.openExternal(vscode.Uri.parse(ADD_CREDITS_URL));
     else if (action === 'Copy Summary') await vscode.env.clipboard.writeText(summary);
   }, (e: unknown) => services.log.error(errorText(e)));

@@ -12,6 +12,9 @@ import { KeyStore } from './secrets';
 import { QuotaSession } from './session';
 import { ExtensionLog } from './log';
 import { ProxyService } from './proxyService';
+import { buildDashboardState } from '../core/dashboardModel';
+import type { DashboardState, ProxyView } from '../shared/protocol';
+import { DashboardPanel } from './dashboardPanel';
 import { notificationLevel } from '../core/alerts';
 import { QuotaNotifications } from './notifications';
 import { StatusBarController } from './statusBar';
@@ -24,6 +27,7 @@ export class Services implements vscode.Disposable {
   readonly keys: KeyStore;
   readonly statusBar: StatusBarController;
   readonly proxy: ProxyService;
+  readonly dashboard: DashboardPanel;
   readonly notifications: QuotaNotifications;
   private readonly store: SharedStore;
   private readonly owner = randomUUID();
@@ -54,8 +58,11 @@ export class Services implements vscode.Disposable {
     this.userAgent = `openrouter-quota-vscode/${String(context.extension.packageJSON.version)}`;
     this.current = noKeySnapshot(Date.now());
     this.proxy = new ProxyService(context, this.log, () => this.key, () => void this.session?.poller.refresh());
+    // Created during activation: it registers the serializer that restores the panel after a reload.
+    this.dashboard = new DashboardPanel({ extensionUri: context.extensionUri, log: this.log, getState: () => this.dashboardState() });
     this.disposables.push(
       this.proxy,
+      this.dashboard,
       this.notifications,
       this.proxy.onDidChange(() => this.render(this.snapshot)),
       this.proxy.onDidChangeRole((r) => {
@@ -133,6 +140,13 @@ export class Services implements vscode.Disposable {
     this.current = s;
     this.statusBar.render(renderStatusBar(s));
     this.changed.fire(s);
+    // Build the dashboard's state only while someone looks at it.
+    if (this.dashboard.isVisible) {
+      this.dashboardState().then(
+        (d) => this.dashboard.update(d),
+        (e: unknown) => this.log.error(`dashboard: ${errorText(e)}`),
+      );
+    }
     this.notifications.update(s);
   }
 
@@ -150,6 +164,25 @@ export class Services implements vscode.Disposable {
     }
     // Limits, thresholds and the interval are read live by the poller and renderer.
     this.render(this.snapshot);
+  }
+
+  /** The dashboard's full state, now (a reader window reads the proxy's history from the host window). */
+  async dashboardState(): Promise<DashboardState> {
+    const history = await this.proxy.history().catch(() => undefined);
+    return buildDashboardState({
+      snapshot: this.snapshot,
+      history: history && { hourly: history.hourly, daily: history.daily, models: history.models },
+      proxy: this.proxyView(),
+      events: history?.events ?? [],
+      now: Date.now(),
+      thresholds: config.quotaSettings(),
+    });
+  }
+
+  private proxyView(): ProxyView | undefined {
+    const r = this.proxy.role;
+    if (!r) return undefined; // proxy.enabled is off: the page says so and offers the settings
+    return { url: this.proxy.baseUrl, role: r.role, pacing: config.get('proxy.pacing'), message: r.role === 'blocked' ? r.message : undefined };
   }
 
   private createStore(): SharedStore {

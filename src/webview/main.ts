@@ -421,6 +421,15 @@ function balanceCard(s: DashboardState): HTMLElement {
   return card('balance', 'Account balance', h('p', { class: 'figure muted' }, 'Unavailable'), h('p', {}, why), h('p', { class: 'muted small' }, 'Source: GET /credits (the whole account, every key).'));
 }
 
+/** Why a running proxy has no history to show. */
+const HISTORY_MISSING = {
+  starting: 'The local proxy is starting; its history shows here once it runs.',
+  host: 'The local proxy has no history to show yet.',
+  reader: 'The local proxy runs in another VS Code window; its history is not available in this one yet.',
+  blocked: 'The local proxy is not running, so there is no history.',
+  stopped: 'The local proxy is stopped, so there is no history.',
+} as const;
+
 function historyCard(s: DashboardState): HTMLElement {
   const tabs = h(
     'div',
@@ -432,8 +441,8 @@ function historyCard(s: DashboardState): HTMLElement {
     return card(
       'history',
       'Free requests over time',
-      h('p', {}, s.proxy ? 'History is not available from the proxy yet.' : 'History needs the local proxy: it counts every request your tools send through it, hour by hour.'),
-      h('p', { class: 'muted' }, s.proxy ? 'It appears once the proxy has counted requests.' : 'Turn on openrouterQuota.proxy.enabled and point your tools at it (Copy Proxy Settings).'),
+      h('p', {}, s.proxy ? HISTORY_MISSING[s.proxy.role] : 'History needs the local proxy: it counts every request your tools send through it, hour by hour.'),
+      s.proxy ? null : h('p', { class: 'muted' }, 'Turn on openrouterQuota.proxy.enabled and point your tools at it (Copy Proxy Settings).'),
     );
   }
   return card('history', 'Free requests over time', h('div', { class: 'card-tools' }, tabs), h('div', { class: 'chart', id: 'history-chart' }), h('p', { class: 'muted small' }, 'Counted by the local proxy (requests through it only). Hours and days are UTC.'));
@@ -689,6 +698,7 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
   state = e.data.state;
   clockOffset = state.now - Date.now();
   render();
+  scheduleTick();
 });
 
 // Charts are drawn at the container's real width (crisp 11 px labels at any size), so redraw on resize.
@@ -700,5 +710,16 @@ new ResizeObserver(() => {
   requestAnimationFrame(renderCharts);
 }).observe(app);
 
-setInterval(tick, SECOND);
+// Tick on the host clock's whole seconds (every reset time is a whole second), so the countdown changes
+// exactly when a second has passed rather than up to a second late, as a free-running interval would.
+let tickTimer: number | undefined;
+function scheduleTick(): void {
+  window.clearTimeout(tickTimer);
+  const intoSecond = ((now() % SECOND) + SECOND) % SECOND;
+  tickTimer = window.setTimeout(() => {
+    tick();
+    scheduleTick();
+  }, SECOND - intoSecond);
+}
+
 vscode.postMessage({ type: 'ready' });

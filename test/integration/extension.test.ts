@@ -18,6 +18,7 @@ const COMMANDS = [
   'openrouterQuota.copyProxySettings',
   'openrouterQuota.rotateProxyToken',
   'openrouterQuota.signIn',
+  'openrouterQuota.openDashboard',
   'openrouterQuota.muteNotificationsToday',
 ];
 
@@ -228,6 +229,27 @@ describe('OpenRouter Quota in a real VS Code', () => {
     assert.equal(s.day?.used, 15, 'server count 12 plus 3 through the proxy');
     assert.match(api.statusBar()!.text, /^\$\(pulse\) 15\/50 · 3\/20$/);
     assert.ok(fake.chats.every((c) => c.headers.authorization === `Bearer ${TEST_KEY}`), 'the proxy sent the real key upstream');
+  });
+
+  it('Open Quota Dashboard opens one panel, and again only reveals it', async () => {
+    const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+    const dashboards = () => tabs().filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('openrouterQuota.dashboard'));
+    // The tab model is updated by the workbench after the command returns: wait for its event.
+    const opened = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no dashboard tab; tabs: ${JSON.stringify(tabs().map((t) => [t.label, (t.input as { viewType?: string })?.viewType]))}`)), 15_000);
+      const sub = vscode.window.tabGroups.onDidChangeTabs(() => {
+        if (dashboards().length === 0) return;
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      });
+    });
+    await vscode.commands.executeCommand('openrouterQuota.openDashboard');
+    if (dashboards().length === 0) await opened;
+    assert.equal(dashboards().length, 1);
+    await vscode.commands.executeCommand('openrouterQuota.openDashboard');
+    assert.equal(dashboards().length, 1);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('Clear API Key returns to the no-key state', async () => {

@@ -140,7 +140,7 @@ describe('renderTooltip', () => {
     assert.ok(md.includes('$(warning) OpenRouter answered with an error \\(503\\): busy Next try in 15 s.'), md);
     assert.ok(md.includes('Updated 3 min ago (out of date)'), md);
     assert.ok(renderTooltip(snap(typicalObs())).includes('Updated just now'));
-    assert.deepEqual(commandLinks(md).sort(), [CommandId.refresh, CommandId.showLog, CommandId.showQuota].sort());
+    assert.deepEqual(commandLinks(md).sort(), [CommandId.openDashboard, CommandId.refresh, CommandId.showLog, CommandId.showQuota].sort());
   });
 
   it('neutralises markdown and command links sent by a server (error message, key label)', () => {

@@ -146,12 +146,13 @@ async function build() {
   fs.copyFileSync(path.join(ROOT, 'media/dashboard.css'), path.join(tmp, 'media/dashboard.css'));
   // The page template and the sample states, for this script (plain Node cannot import .ts).
   await esbuild.build({
-    entryPoints: { template: path.join(ROOT, 'src/shared/dashboardHtmlTemplate.ts'), samples: path.join(ROOT, 'test/webview/sampleStates.ts') },
+    entryPoints: { template: path.join(ROOT, 'src/shared/dashboardHtmlTemplate.ts'), samples: path.join(ROOT, 'test/webview/sampleStates.ts'), protocol: path.join(ROOT, 'src/shared/protocol.ts') },
     outdir: path.join(tmp, 'lib'), outExtension: { '.js': '.mjs' }, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning',
   });
   const template = await import(pathToFileURL(path.join(tmp, 'lib/template.mjs')).href);
-  const { samples } = await import(pathToFileURL(path.join(tmp, 'lib/samples.mjs')).href);
-  return { template, samples };
+  const { samples, NOW } = await import(pathToFileURL(path.join(tmp, 'lib/samples.mjs')).href);
+  const protocol = await import(pathToFileURL(path.join(tmp, 'lib/protocol.mjs')).href);
+  return { template, samples, protocol, now: NOW };
 }
 
 // ---- serve -------------------------------------------------------------------------------------------
@@ -221,6 +222,9 @@ async function runCase(browser, env, c, themeName, width, shot) {
   page.on('pageerror', (e) => void consoleErrors.push(`page error: ${e.message}`));
   try {
     await page.addInitScript(stubVsCode, c.ui ?? null);
+    // The page's clock runs up to the samples' `now`, then stands still until told to move: screenshots are
+    // the same on every run (ages, countdowns), and the one-second tick is checked exactly.
+    await page.clock.install({ time: env.now - 10_000 });
     const id = `${c.name}-${themeName}-${width}`;
     await page.goto(`${env.origin}/index.html?id=${encodeURIComponent(id)}`);
     // As VS Code does: theme variables on <html>, the theme kind as a class on <body>.
@@ -229,6 +233,7 @@ async function runCase(browser, env, c, themeName, width, shot) {
       document.body.classList.add(bodyClass);
     }, theme);
     await page.waitForFunction(() => (/** @type {any} */ (window)).__posted.some((m) => m.type === 'ready'), null, { timeout: 5000 }).catch(() => failures.push('the webview never posted ready'));
+    await page.clock.pauseAt(env.now);
     const state = c.state === null ? null : env.samples[c.name];
     if (c.state !== null && !state) failures.push(`no sample state named ${c.name}`);
     if (state) {
@@ -287,10 +292,13 @@ async function runCase(browser, env, c, themeName, width, shot) {
     if (c.tick) {
       const read = () => page.evaluate(() => document.querySelector('[data-countdown-to]')?.textContent ?? '');
       const t0 = await read();
-      check(/^9:52:[0-3]\d$/.test(t0), `countdown to 00:00 UTC reads ${t0}, expected about 9:52:30`);
-      await page.waitForTimeout(1200);
+      check(t0 === '9:52:30', `countdown to 00:00 UTC reads ${t0}, expected 9:52:30`);
+      await page.clock.runFor(1000);
       const t1 = await read();
-      check(t1 !== t0 && t1 !== '', `countdown did not tick: ${t0} → ${t1}`);
+      check(t1 === '9:52:29', `one second later the countdown reads ${t1}, expected 9:52:29`);
+      await page.clock.runFor(60_000);
+      const t2 = await read();
+      check(t2 === '9:51:29', `a minute later the countdown reads ${t2}, expected 9:51:29`);
     }
     // Clicks post the right command (and only commands: no navigation, no network).
     for (const [selector, command] of [c.click, c.click2].filter(Boolean)) {
@@ -315,6 +323,10 @@ async function runCase(browser, env, c, themeName, width, shot) {
       check(await page.evaluate(() => !!document.getElementById('chart-daily-title') && document.querySelectorAll('.chart table tbody tr').length === 30), 'the daily chart did not replace the hourly one');
       check(await page.evaluate(() => document.querySelector('button[data-range="daily"]')?.getAttribute('aria-pressed') === 'true'), 'the pressed state did not follow');
     }
+    // Everything the webview posted is a message the extension accepts (isWebviewMessage, the host's guard).
+    const allPosted = await page.evaluate(() => (/** @type {any} */ (window)).__posted);
+    check(allPosted.filter((m) => m.type === 'ready').length === 1, `ready posted ${allPosted.filter((m) => m.type === 'ready').length} times`);
+    for (const m of allPosted) check(env.protocol.isWebviewMessage(m), `posted a message the host rejects: ${JSON.stringify(m)}`);
     const violations = await page.evaluate(() => (/** @type {any} */ (window)).__violations);
     check(violations.length === 0, `CSP violations: ${violations.join('; ')}`);
     check(consoleErrors.length === 0, `console errors: ${consoleErrors.join('; ')}`);
@@ -328,8 +340,8 @@ async function runCase(browser, env, c, themeName, width, shot) {
 
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const { template, samples } = await build();
-  const env = { ...(await serve(template)), samples };
+  const { template, samples, protocol, now } = await build();
+  const env = { ...(await serve(template)), samples, protocol, now };
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

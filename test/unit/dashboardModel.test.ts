@@ -1,0 +1,293 @@
+// The dashboard's computed parts: the pace forecast and the banner (levels, titles, remedies, buttons),
+// from snapshots built by buildSnapshot, at a fixed time.
+import * as assert from 'node:assert/strict';
+import { ADD_CREDITS_REMEDY, bannerOf, buildDashboardState, DashboardInput, forecastOf, MANAGEMENT_KEY_REMEDY, UPSTREAM_REMEDY } from '../../src/core/dashboardModel';
+import { buildSnapshot, DEFAULT_SETTINGS, loadingSnapshot, LocalCounts, noKeySnapshot, Observation, QuotaSnapshot, SnapshotError } from '../../src/core/quota';
+import { HOUR, MINUTE } from '../../src/core/time';
+import type { DashboardState, HistoryPoint, ProxyView, RateLimitEventView } from '../../src/shared/protocol';
+import { keyInfo, observation } from './helpers';
+
+/** 2026-10-01 12:00:30 UTC: the daily reset is 11 h 59 min 30 s away, at 00:00 UTC = 02:00 in Berlin. */
+const NOW = Date.UTC(2026, 9, 1, 12, 0, 30);
+const MIDNIGHT = Date.UTC(2026, 9, 2);
+const BERLIN = 'Europe/Berlin';
+const PROXY: ProxyView = { url: 'http://127.0.0.1:18789/api/v1', role: 'host', pacing: 'queue' };
+const FREE_MODEL = 'deepseek/deepseek-chat-v3.1:free';
+
+/** Today's count `used` of `limit` from OpenRouter, fetched 10 s ago. */
+const day = (used: number, limit = 50, over: Partial<Observation> = {}) => observation(NOW - 10_000, over, { used, limit });
+/** What the local proxy counted in the current minute window. */
+const local = (minuteUsed: number, waiting = 0, dayUsed = 0): LocalCounts => ({
+  at: NOW,
+  windowStart: Math.floor(NOW / MINUTE) * MINUTE,
+  minuteUsed,
+  minuteLimit: 20,
+  minuteLimitLearned: false,
+  dayUsed,
+  dayLimit: 50,
+  waiting,
+});
+const snap = (obs: Observation | undefined, l?: LocalCounts, error?: SnapshotError): QuotaSnapshot => buildSnapshot(obs, error, DEFAULT_SETTINGS, NOW, l);
+const input = (snapshot: QuotaSnapshot, over: Partial<DashboardInput> = {}): DashboardInput => ({ snapshot, events: [], now: NOW, timeZone: BERLIN, ...over });
+/** Hourly buckets for the last hours, newest (the current hour) last. */
+const hours = (...counts: number[]): HistoryPoint[] => counts.map((count, i) => ({ start: Math.floor(NOW / HOUR) * HOUR - (counts.length - 1 - i) * HOUR, count }));
+const history = (hourly: HistoryPoint[], models: Record<string, number> = {}): NonNullable<DashboardState['history']> => ({ hourly, daily: [], models });
+const event = (kind: RateLimitEventView['kind'], agoMs: number, over: Partial<RateLimitEventView> = {}): RateLimitEventView => ({ kind, at: NOW - agoMs, message: '429', ...over });
+
+describe('forecastOf: the pace today and when it reaches the daily limit', () => {
+  it('needs a known count and limit (no key, loading, unreported count: no forecast)', () => {
+    assert.equal(forecastOf(noKeySnapshot(NOW), undefined, NOW), undefined);
+    assert.equal(forecastOf(loadingSnapshot(NOW), undefined, NOW), undefined);
+    assert.equal(forecastOf(snap(observation(NOW, {}, null)), undefined, NOW), undefined);
+    const unknownTier = observation(NOW, { key: keyInfo({ isFreeTier: false, freeDaily: null }) }, null);
+    assert.equal(snap(unknownTier).day?.limit, null);
+    assert.equal(forecastOf(snap(unknownTier), undefined, NOW), undefined);
+  });
+
+  it("uses today's average since 00:00 UTC: 30 by 12:00 is 2.5 an hour, so 50 is reached at 20:00 UTC", () => {
+    const at = Date.UTC(2026, 9, 1, 12, 0, 0);
+    const f = forecastOf(buildSnapshot(observation(at, {}, { used: 30, limit: 50 }), undefined, DEFAULT_SETTINGS, at), undefined, at);
+    assert.deepEqual(f, { ratePerHour: 2.5, reachesLimitAt: Date.UTC(2026, 9, 1, 20, 0, 0) });
+  });
+
+  it('says null when the pace stays under the limit until the reset', () => {
+    const f = forecastOf(snap(day(12)), undefined, NOW);
+    assert.equal(f?.ratePerHour, 1);
+    assert.equal(f?.reachesLimitAt, null, '38 more at 1 an hour take 38 h; the reset is in 12 h');
+  });
+
+  it("takes the proxy's recent pace when it is faster (a session that started this morning)", () => {
+    // 2 + 4 + 6 = 12 requests since 10:00 UTC: 12 / 2.008 h ≈ 5.98 an hour; 38 left take 6 h 21.6 min.
+    const f = forecastOf(snap(day(12)), history(hours(0, 0, 2, 4, 6)), NOW)!;
+    assert.equal(f.ratePerHour, 6);
+    assert.equal(f.reachesLimitAt, Date.UTC(2026, 9, 1, 18, 22, 0), 'rounded to the minute');
+  });
+
+  it("never lowers the pace below today's average (the proxy sees only what goes through it)", () => {
+    assert.deepEqual(forecastOf(snap(day(30)), history(hours(0, 0, 0)), NOW), forecastOf(snap(day(30)), undefined, NOW));
+  });
+
+  it('does not extrapolate wildly right after 00:00 UTC: it divides by at least 30 minutes', () => {
+    const at = Date.UTC(2026, 9, 1, 0, 5, 0);
+    const f = forecastOf(buildSnapshot(observation(at, {}, { used: 3, limit: 50 }), undefined, DEFAULT_SETTINGS, at), undefined, at);
+    assert.equal(f?.ratePerHour, 6, '3 in 5 minutes is 36 an hour; 3 per half hour is 6');
+  });
+
+  it('no requests yet: a pace of 0 and no limit time; at the limit: no limit time either', () => {
+    assert.deepEqual(forecastOf(snap(day(0)), undefined, NOW), { ratePerHour: 0, reachesLimitAt: null });
+    assert.equal(forecastOf(snap(day(50)), undefined, NOW)?.reachesLimitAt, null);
+    assert.equal(forecastOf(snap(day(57)), undefined, NOW)?.reachesLimitAt, null, 'failed attempts push used past the limit');
+  });
+});
+
+describe('bannerOf: nothing to say', () => {
+  it('no banner when both windows are well under their limits', () => {
+    assert.equal(bannerOf(input(snap(day(12), local(3), undefined), { proxy: PROXY })), undefined);
+  });
+
+  it('no banner without a key or while loading (the page shows its own call to action)', () => {
+    assert.equal(bannerOf(input(noKeySnapshot(NOW))), undefined);
+    assert.equal(bannerOf(input(loadingSnapshot(NOW))), undefined);
+  });
+
+  it('old 429s do not raise a banner: a per-day one from yesterday, an upstream one 20 minutes ago, a per-minute one whose window passed', () => {
+    const events = [event('per-day', 13 * HOUR), event('upstream', 20 * MINUTE), event('per-minute', 2 * MINUTE, { resetsAt: NOW - MINUTE })];
+    assert.equal(bannerOf(input(snap(day(12)), { events })), undefined);
+  });
+});
+
+describe('bannerOf: the daily limit', () => {
+  it('warning at 80 %: the numbers, then add credits (base tier), the reset in UTC and local time, a paid variant', () => {
+    const b = bannerOf(input(snap(day(40))))!;
+    assert.equal(b.level, 'warning');
+    assert.equal(b.title, '40 of 50 free requests used today (10 left)');
+    assert.deepEqual(b.remedies, [
+      ADD_CREDITS_REMEDY,
+      'The count resets at 00:00 UTC (02:00 local), in 12 h.',
+      'Switch to a paid variant: drop ":free" from the model id. Paid requests cost credits but do not count toward the free limits.',
+    ]);
+    assert.equal(ADD_CREDITS_REMEDY, 'Add credits: buying 10 credits (once) raises the free limit from 50 to 1000 requests a day.');
+    assert.deepEqual(b.actions, ['addCredits']);
+  });
+
+  it("uses the user's thresholds, like the snapshot's severity", () => {
+    assert.equal(bannerOf(input(snap(day(25)))), undefined);
+    assert.equal(bannerOf(input(snap(day(25)), { thresholds: { warning: 0.5, critical: 0.9 } }))?.level, 'warning');
+    assert.equal(bannerOf(input(snap(day(45)), { thresholds: { warning: 0.5, critical: 0.9 } }))?.level, 'critical');
+  });
+
+  it('critical at 95 %: "almost out", with what is left', () => {
+    const b = bannerOf(input(snap(day(48))))!;
+    assert.equal(b.level, 'critical');
+    assert.equal(b.title, 'Almost out of free requests today: 48 of 50 used, 2 left');
+    assert.equal(b.remedies[0], ADD_CREDITS_REMEDY);
+  });
+
+  it('limit: wait for the reset first, then drop ":free" (naming the model used most today), then add credits', () => {
+    const models = { [FREE_MODEL]: 38, 'meta-llama/llama-3.3-70b-instruct:free': 12, 'openai/gpt-4o': 3 };
+    const b = bannerOf(input(snap(day(50)), { history: history(hours(1), models) }))!;
+    assert.equal(b.level, 'limit');
+    assert.equal(b.title, 'Daily free limit reached: 50 of 50 free requests used today');
+    assert.deepEqual(b.remedies, [
+      'Wait for the daily reset at 00:00 UTC (02:00 local), in 12 h.',
+      `Switch to a paid variant: drop ":free" from the model id (${FREE_MODEL} → deepseek/deepseek-chat-v3.1). Paid requests cost credits but do not count toward the free limits.`,
+      ADD_CREDITS_REMEDY,
+    ]);
+  });
+
+  it('past the limit: says failed attempts count too', () => {
+    assert.equal(bannerOf(input(snap(day(53))))?.title, 'Daily free limit reached: 53 of 50 free requests used today (failed attempts count too)');
+  });
+
+  it('the funded tier (1000 a day) gets no add-credits remedy or button', () => {
+    const b = bannerOf(input(snap(day(1000, 1000))))!;
+    assert.equal(b.level, 'limit');
+    assert.ok(!b.remedies.some((r) => r.startsWith('Add credits')));
+    assert.deepEqual(b.actions, []);
+  });
+
+  it("a per-day 429 today means the limit, even before OpenRouter's count shows it; its reset time is used", () => {
+    const resetsAt = MIDNIGHT;
+    const b = bannerOf(input(snap(day(44)), { events: [event('per-day', 3 * MINUTE, { resetsAt })] }))!;
+    assert.equal(b.level, 'limit');
+    assert.equal(b.title, 'Daily free limit reached: 44 of 50 free requests used today');
+    assert.equal(b.remedies[0], 'Wait for the daily reset at 00:00 UTC (02:00 local), in 12 h.');
+  });
+
+  it('unknown tier and count, per-day 429: "if this account has bought fewer than 10 credits"', () => {
+    const unknown = observation(NOW, { key: keyInfo({ isFreeTier: false, freeDaily: null }) }, null);
+    const b = bannerOf(input(snap(unknown), { events: [event('per-day', MINUTE)] }))!;
+    assert.equal(b.level, 'limit');
+    assert.equal(b.title, 'Daily free limit reached: OpenRouter refused a free request with a per-day 429');
+    assert.ok(b.remedies.includes('If this account has bought fewer than 10 credits: add credits: buying 10 credits (once) raises the free limit from 50 to 1000 requests a day.'), b.remedies.join('\n'));
+    assert.deepEqual(b.actions, ['addCredits']);
+  });
+
+  it('local times follow the given time zone', () => {
+    const ny = bannerOf(input(snap(day(50)), { timeZone: 'America/New_York' }))!;
+    assert.equal(ny.remedies[0], 'Wait for the daily reset at 00:00 UTC (20:00 local), in 12 h.');
+  });
+});
+
+describe('bannerOf: the minute window', () => {
+  it('full, with the proxy holding requests: wait N s for the next window; the queue drains by itself', () => {
+    const b = bannerOf(input(snap(day(20), local(20, 3, 20)), { proxy: PROXY }))!;
+    assert.equal(b.level, 'limit');
+    assert.equal(b.title, "This minute's window is full: 20 of 20 free requests");
+    assert.deepEqual(b.remedies.slice(0, 2), ['Wait 30 s for the next minute window (at 12:01:00 UTC).', 'The proxy is holding 3 requests and sends them when the window opens.']);
+    assert.match(b.remedies[2], /^Switch to a paid variant/);
+    assert.deepEqual(b.actions, [], 'adding credits does not raise the per-minute limit');
+  });
+
+  it('nearly full: warning at 16/20, critical at 19/20', () => {
+    assert.equal(bannerOf(input(snap(day(20), local(16, 0, 20)), { proxy: PROXY }))?.level, 'warning');
+    const c = bannerOf(input(snap(day(20), local(19, 0, 20)), { proxy: PROXY }))!;
+    assert.equal(c.level, 'critical');
+    assert.equal(c.title, 'This minute: 19 of 20 free requests');
+  });
+
+  it('without the proxy (an estimate): "about", and the remedy is to route through the proxy', () => {
+    const est = day(30, 50, { previous: { used: 10, at: NOW - 10_000 - 60_000 } });
+    const b = bannerOf(input(snap(est)))!;
+    assert.equal(b.title, "This minute's window is full: about 20 of 20 free requests");
+    assert.ok(b.remedies.some((r) => r.startsWith('Send your tools through the local proxy')));
+    assert.deepEqual(b.actions, ['copyProxySettings']);
+  });
+
+  it('pacing "reject": suggests "queue" and offers the settings', () => {
+    const b = bannerOf(input(snap(day(20), local(20, 0, 20)), { proxy: { ...PROXY, pacing: 'reject' } }))!;
+    assert.ok(b.remedies.includes('The proxy\'s pacing is "reject": set openrouterQuota.proxy.pacing to "queue" to hold requests until the window has room instead of failing them.'));
+    assert.deepEqual(b.actions, ['openSettings']);
+  });
+
+  it('a per-minute 429 whose window is still open: limit, wait until its reset', () => {
+    const b = bannerOf(input(snap(day(20), local(5, 0, 20)), { proxy: PROXY, events: [event('per-minute', 10_000, { resetsAt: NOW + 42_000 })] }))!;
+    assert.equal(b.level, 'limit');
+    assert.equal(b.title, 'OpenRouter refused a free request: per-minute limit (20 a minute)');
+    assert.equal(b.remedies[0], 'Wait 42 s for the next minute window (at 12:01:12 UTC).');
+  });
+});
+
+describe('bannerOf: the account and upstream providers', () => {
+  it('upstream-provider 429s in the last 15 minutes: try another free model (not your quota)', () => {
+    const events = [event('upstream', 2 * MINUTE, { model: 'qwen/qwen3-coder:free' }), event('upstream', 5 * MINUTE, { model: 'qwen/qwen3-coder:free' })];
+    const b = bannerOf(input(snap(day(12)), { events }))!;
+    assert.equal(b.level, 'warning');
+    assert.equal(b.title, 'The provider behind qwen/qwen3-coder:free answered 2 429s in the last 15 min (its own limit, not your quota)');
+    assert.deepEqual(b.remedies, [UPSTREAM_REMEDY]);
+    assert.match(UPSTREAM_REMEDY, /another free model/);
+  });
+
+  it('a negative balance: critical, OpenRouter refuses even free models, add at least the deficit', () => {
+    const b = bannerOf(input(snap(day(3, 1000, { balance: { kind: 'known', credits: { totalCredits: 10, totalUsage: 10.42 } } }))))!;
+    assert.equal(b.level, 'critical');
+    assert.equal(b.title, 'The account balance is negative (-$0.42): OpenRouter refuses requests (402), even to free models');
+    assert.deepEqual(b.remedies, ['Add credits: at least $0.42 to bring the balance back above $0.']);
+    assert.deepEqual(b.actions, ['addCredits']);
+  });
+
+  it('a 402 with the balance unavailable: add credits, and how to see the balance (a management key)', () => {
+    const err: SnapshotError = { reason: 'payment', message: 'Payment required (402).', at: NOW };
+    const b = bannerOf(input(snap(day(3), undefined, err)))!;
+    assert.equal(b.level, 'critical');
+    assert.ok(b.remedies.includes(MANAGEMENT_KEY_REMEDY));
+    assert.match(MANAGEMENT_KEY_REMEDY, /management key/);
+  });
+
+  it('a rejected key: critical, with Set API Key and Sign In', () => {
+    const err: SnapshotError = { reason: 'auth', message: 'OpenRouter did not accept the API key (401).', at: NOW };
+    for (const obs of [undefined, day(12)]) {
+      const b = bannerOf(input(snap(obs, undefined, err)))!;
+      assert.equal(b.level, 'critical');
+      assert.deepEqual(b.actions, ['setApiKey', 'signIn']);
+    }
+  });
+});
+
+describe('bannerOf: several causes at once', () => {
+  it('the most urgent gives the level and title; every remedy follows once, in order', () => {
+    const events = [event('upstream', MINUTE, { model: 'qwen/qwen3-coder:free' })];
+    const b = bannerOf(input(snap(day(50), local(20, 0, 50)), { proxy: PROXY, events, history: history(hours(3), { [FREE_MODEL]: 3 }) }))!;
+    assert.equal(b.level, 'limit');
+    assert.match(b.title, /^Daily free limit reached/, 'on a tie the day goes first: it lasts longer');
+    assert.equal(b.remedies.filter((r) => r.startsWith('Switch to a paid variant')).length, 1);
+    assert.equal(b.remedies.length, 5, 'at most five remedies');
+    assert.deepEqual(b.remedies.slice(0, 3), [
+      'Wait for the daily reset at 00:00 UTC (02:00 local), in 12 h.',
+      `Switch to a paid variant: drop ":free" from the model id (${FREE_MODEL} → deepseek/deepseek-chat-v3.1). Paid requests cost credits but do not count toward the free limits.`,
+      ADD_CREDITS_REMEDY,
+    ]);
+    assert.equal(b.remedies[3], 'Wait 30 s for the next minute window (at 12:01:00 UTC).');
+  });
+
+  it('a critical account problem outranks a daily warning', () => {
+    const b = bannerOf(input(snap(day(41, 50, { balance: { kind: 'known', credits: { totalCredits: 1, totalUsage: 2 } } }))))!;
+    assert.equal(b.level, 'critical');
+    assert.match(b.title, /negative/);
+    assert.ok(b.remedies.includes(ADD_CREDITS_REMEDY), 'the daily remedies still follow');
+  });
+});
+
+describe('buildDashboardState', () => {
+  it('passes the inputs through and adds forecast, banner and each gauge level', () => {
+    const s = snap(day(41), local(20, 2, 41));
+    const events = [event('per-minute', 5_000)];
+    const h = history(hours(1, 2), { [FREE_MODEL]: 3 });
+    const state = buildDashboardState({ snapshot: s, history: h, proxy: PROXY, events, now: NOW, timeZone: BERLIN });
+    assert.equal(state.now, NOW);
+    assert.equal(state.snapshot, s);
+    assert.equal(state.history, h);
+    assert.equal(state.proxy, PROXY);
+    assert.equal(state.events, events);
+    assert.deepEqual(state.forecast, forecastOf(s, h, NOW));
+    assert.equal(state.banner?.level, 'limit');
+    assert.deepEqual(state.levels, { day: 'warning', minute: 'limit' });
+  });
+
+  it('unknown counts are "normal" gauges, never a guess', () => {
+    const state = buildDashboardState({ snapshot: snap(observation(NOW, {}, null)), events: [], now: NOW });
+    assert.deepEqual(state.levels, { day: 'normal', minute: 'normal' });
+    assert.equal(state.banner, undefined);
+    assert.equal(state.forecast, undefined);
+  });
+});
