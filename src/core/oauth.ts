@@ -39,7 +39,7 @@ import { Dispatcher, request } from 'undici';
 import { checkKeyInput } from './apiKey';
 import { AbortedError, NetworkError, OpenRouterError, ResponseShapeError, TimeoutError } from './errors';
 import { redact } from './logger';
-import { createDispatcher, DEFAULT_BASE_URL, errorForStatus, ProxySettings } from './openRouterClient';
+import { createDispatcher, DEFAULT_BASE_URL, errorForStatus, ProxySettings, readCapped } from './openRouterClient';
 import type { HeaderBag } from './rateLimit';
 
 export const DEFAULT_AUTH_URL = 'https://openrouter.ai/auth';
@@ -289,20 +289,6 @@ export async function exchangeCode(opts: ExchangeOptions): Promise<string> {
   } finally {
     if (!opts.dispatcher) await dispatcher.close().catch(() => undefined);
   }
-}
-
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > max) {
-      body.destroy();
-      throw new ResponseShapeError(`answer larger than ${max} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 // ---------------------------------------------------------------------------------------------------

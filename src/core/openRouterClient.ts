@@ -162,7 +162,8 @@ export function errorForStatus(status: number, headers: HeaderBag, body: unknown
   }
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+/** A response body as text, refusing (and dropping the connection) past `max` bytes. */
+export async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
