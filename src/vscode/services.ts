@@ -60,7 +60,12 @@ export class Services implements vscode.Disposable {
     this.proxy = new ProxyService(context, this.log, () => this.key, () => void this.session?.poller.refresh());
     // Created during activation: it registers the serializer that restores the panel after a reload.
     this.dashboard = new DashboardPanel({ extensionUri: context.extensionUri, log: this.log, getState: () => this.dashboardState() });
+    // Disposed in reverse: listeners first, the log last (the others may still write to it).
     this.disposables.push(
+      this.log,
+      this.changed,
+      this.keys,
+      this.statusBar,
       this.proxy,
       this.dashboard,
       this.notifications,
@@ -68,10 +73,6 @@ export class Services implements vscode.Disposable {
       this.proxy.onDidChangeRole((r) => {
         if (r.role === 'blocked') void vscode.window.showWarningMessage(r.message, 'Open Settings').then((a) => (a ? vscode.commands.executeCommand('workbench.action.openSettings', 'openrouterQuota.proxy.port') : undefined));
       }),
-      this.log,
-      this.changed,
-      this.keys,
-      this.statusBar,
       this.keys.onDidChange(() => void this.reloadKey('the key changed')),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
       vscode.window.onDidChangeWindowState((s) => this.session?.poller.setFocused(s.focused)),
