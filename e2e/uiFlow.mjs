@@ -182,6 +182,18 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       return `gauge ${now}/${max}`;
     });
 
+    await step('f. reload the window -> the dashboard is restored (serializer) with the same numbers', async () => {
+      await page.reload({ waitUntil: 'domcontentloaded' });
+      await waitFor(page.locator(SEL.statusbar), 'workbench status bar after reload', { timeout: 60000 });
+      const view = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+      const gauge = view.locator('[role="meter"]').first();
+      await waitFor(gauge, 'restored dashboard gauge', { timeout: 60000 });
+      const now = await gauge.getAttribute('aria-valuenow');
+      if (now !== '41') throw new Error(`restored gauge says ${now}, expected 41`);
+      await waitFor(item('41/50'), 'status bar item with "41/50" after reload', { timeout: 60000 });
+      await page.locator('.part.editor').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+    });
+
     await step('g. "Clear API Key" -> status bar back to "OpenRouter"', async () => {
       await runCommand(page, 'OpenRouter: Clear API Key');
       const it = item('OpenRouter', { exact: true });
