@@ -75,9 +75,15 @@ function forwardHeaders(headers: http.IncomingHttpHeaders | HeaderBag, drop: str
   return out;
 }
 
+/** Bodies up to this size are read with JSON.parse; larger ones (long prompts) with scanModel(). */
+const PARSE_LIMIT = 64 * 1024;
+
 /** `model` of a JSON request body (or the first of `models`), read without touching the bytes. */
 export function modelOf(body: Buffer, contentType: string | undefined): string | undefined {
   if (body.length === 0 || (contentType && !/json/i.test(contentType))) return undefined;
+  // JSON.parse of a 1 MB prompt costs ~10 ms of the proxy's only thread (decode + parse), and the answer
+  // is one short top-level string: large bodies are scanned instead (bench/RESULTS.md).
+  if (body.length > PARSE_LIMIT) return scanModel(body);
   try {
     const v = JSON.parse(body.toString('utf8')) as { model?: unknown; models?: unknown };
     if (typeof v.model === 'string') return v.model;
@@ -86,6 +92,98 @@ export function modelOf(body: Buffer, contentType: string | undefined): string |
     // not JSON: forwarded as is; OpenRouter will say what is wrong with it
   }
   return undefined;
+}
+
+const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const skipWs = (b: Buffer, i: number): number => {
+  while (i < b.length && WS.has(b[i])) i++;
+  return i;
+};
+/** Index of the quote that closes the string opening at b[i] (found with indexOf), or -1. */
+function stringEnd(b: Buffer, i: number): number {
+  for (let j = b.indexOf(0x22, i + 1); j >= 0; j = b.indexOf(0x22, j + 1)) {
+    let k = j - 1;
+    while (b[k] === 0x5c) k--;
+    if ((j - 1 - k) % 2 === 0) return j;
+  }
+  return -1;
+}
+/** End (exclusive) of the JSON value starting at b[i], skipping strings with indexOf; -1 if unbalanced. */
+function valueEnd(b: Buffer, i: number): number {
+  const c = b[i];
+  if (c === 0x22) return stringEnd(b, i) + 1 || -1;
+  if (c !== 0x7b && c !== 0x5b) {
+    while (i < b.length && b[i] !== 0x2c && b[i] !== 0x7d && b[i] !== 0x5d && !WS.has(b[i])) i++;
+    return i;
+  }
+  let depth = 0;
+  for (let j = i; j < b.length; j++) {
+    const x = b[j];
+    if (x === 0x22) {
+      j = stringEnd(b, j);
+      if (j < 0) return -1;
+    } else if (x === 0x7b || x === 0x5b) depth++;
+    else if ((x === 0x7d || x === 0x5d) && --depth === 0) return j + 1;
+  }
+  return -1;
+}
+
+/**
+ * modelOf() for large bodies: walks the top-level object's members only (strings skipped with indexOf, so a
+ * 1 MB prompt costs microseconds), decodes just the "model"/"models" values with JSON.parse, and takes the
+ * last occurrence of a key as JSON.parse does. It does not validate the insides of other values: a large
+ * body that is balanced but otherwise malformed JSON still yields its model (OpenRouter then answers 400).
+ */
+export function scanModel(b: Buffer): string | undefined {
+  try {
+    let i = skipWs(b, 0);
+    if (b[i] !== 0x7b) return undefined;
+    let model: unknown;
+    let models: unknown;
+    i = skipWs(b, i + 1);
+    if (b[i] !== 0x7d) {
+      for (;;) {
+        if (b[i] !== 0x22) return undefined;
+        const kEnd = stringEnd(b, i);
+        if (kEnd < 0) return undefined;
+        const key = kEnd - i <= 64 ? (JSON.parse(b.toString('utf8', i, kEnd + 1)) as string) : '';
+        i = skipWs(b, kEnd + 1);
+        if (b[i] !== 0x3a) return undefined;
+        const start = skipWs(b, i + 1);
+        const end = valueEnd(b, start);
+        if (end < 0 || end === start) return undefined;
+        if (key === 'model') model = JSON.parse(b.toString('utf8', start, end));
+        else if (key === 'models') models = JSON.parse(b.toString('utf8', start, end));
+        i = skipWs(b, end);
+        if (b[i] === 0x7d) break;
+        if (b[i] !== 0x2c) return undefined;
+        i = skipWs(b, i + 1);
+      }
+    }
+    if (skipWs(b, i + 1) !== b.length) return undefined;
+    if (typeof model === 'string') return model;
+    if (Array.isArray(models) && typeof models[0] === 'string') return models[0];
+  } catch {
+    // a key or the model value is not valid JSON: as JSON.parse of the whole body would, give up
+  }
+  return undefined;
+}
+
+/**
+ * A path with a `.` or `..` segment (also percent-encoded, or with backslashes, which URL parsing treats as
+ * slashes) would be normalised by the upstream URL to somewhere outside /api/v1, with the key attached.
+ */
+export function escapesPrefix(path: string): boolean {
+  const pathname = path.split(/[?#]/)[0];
+  return pathname.split(/[/\\]/).some((seg) => {
+    let d = seg;
+    try {
+      d = decodeURIComponent(seg);
+    } catch {
+      // malformed escapes: judged as written
+    }
+    return d === '.' || d === '..' || /[/\\]/.test(d) || /^\.\.?$/.test(seg.replace(/%2e/gi, '.'));
+  });
 }
 
 class HttpError extends Error {
@@ -107,6 +205,8 @@ export class MeteringProxy {
   private readonly dispatcher: Dispatcher;
   private readonly maxBody: number;
   private boundPort = 0;
+  /** Sockets with a response under way: a parse error on them must not write into that response. */
+  private readonly answering = new WeakSet<object>();
 
   constructor(private readonly opts: ProxyOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -132,6 +232,9 @@ export class MeteringProxy {
         connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 4)),
       },
       (req, res) => {
+      const socket = req.socket;
+      this.answering.add(socket);
+      res.on('close', () => this.answering.delete(socket));
       this.handle(req, res).catch((e: unknown) => {
         this.log.error(`proxy: ${errorText(e)}`);
         if (!res.headersSent) this.sendError(res, new HttpError(500, 'internal error in the local proxy'));
@@ -139,7 +242,13 @@ export class MeteringProxy {
       });
       },
     );
-    this.server.on('clientError', (_e, socket) => socket.destroy());
+    // Malformed HTTP, headers over Node's 16 KB, a client too slow: answer like Node's own default (which a
+    // clientError listener replaces) when no response is under way on the socket, then drop the connection.
+    this.server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+      const status = e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable && !this.answering.has(socket) && e.code !== 'ECONNRESET') socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+      socket.destroy();
+    });
   }
 
   /** Bind to 127.0.0.1:port. Rejects with PortInUseError when the port is taken. */
@@ -183,7 +292,7 @@ export class MeteringProxy {
     const path = req.url ?? '/';
     if (req.method === 'GET' && (path === '/quota' || path === `${API_PREFIX}/quota`)) return this.sendJson(res, 200, this.status());
     if (req.method === 'GET' && path === '/quota/history') return this.sendJson(res, 200, this.opts.meter.history(this.clock.now()));
-    if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) return this.sendError(res, new HttpError(404, `Not found: the proxy serves ${API_PREFIX}/*, /quota and /quota/history.`));
+    if ((path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) || escapesPrefix(path)) return this.sendError(res, new HttpError(404, `Not found: the proxy serves ${API_PREFIX}/*, /quota and /quota/history.`));
 
     const given = bearer(req.headers);
     let authorization: string;
