@@ -31,11 +31,20 @@ export function findErrorEnvelope(body: unknown): ErrorEnvelope | undefined {
   if (Array.isArray(body.choices) && isObject(body.choices[0])) candidates.push(body.choices[0].error);
   for (const c of candidates) {
     if (!isObject(c)) continue;
-    const message = typeof c.message === 'string' ? c.message : typeof c.message === 'undefined' ? '' : String(c.message);
+    const message = typeof c.message === 'string' ? c.message : typeof c.message === 'undefined' ? '' : safeString(c.message);
     const code = typeof c.code === 'number' || typeof c.code === 'string' ? c.code : undefined;
     return { code, message, metadata: isObject(c.metadata) ? c.metadata : undefined };
   }
   return undefined;
+}
+
+/** String() that cannot throw: a JSON object with its own `toString` key has no usable primitive value. */
+function safeString(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return '';
+  }
 }
 
 export function header(headers: HeaderBag | undefined, name: string): string | undefined {
@@ -43,10 +52,16 @@ export function header(headers: HeaderBag | undefined, name: string): string | u
   const want = name.toLowerCase();
   for (const [k, v] of Object.entries(headers)) {
     if (k.toLowerCase() !== want || v === undefined) continue;
-    return Array.isArray(v) ? v[0] : v;
+    // error.metadata.headers comes from a JSON body: a value may be a number, an object, anything.
+    const first: unknown = Array.isArray(v) ? v[0] : v;
+    return typeof first === 'string' ? first : undefined;
   }
   return undefined;
 }
+
+/** Larger than this is not a time a Date can hold (new Date(t).toISOString() would throw). */
+const MAX_TIME = 8.64e15;
+const asTime = (t: number): number | undefined => (Number.isFinite(t) && Math.abs(t) <= MAX_TIME ? t : undefined);
 
 function toNumber(v: string | undefined): number | undefined {
   if (v === undefined || v.trim() === '') return undefined;
@@ -62,9 +77,9 @@ function toNumber(v: string | undefined): number | undefined {
 export function parseResetValue(raw: string | undefined, now: number): number | undefined {
   const n = toNumber(raw);
   if (n === undefined || n < 0) return undefined;
-  if (n >= 1e12) return Math.round(n);
-  if (n >= 1e9) return Math.round(n * 1000);
-  if (n < 3.2e7) return now + Math.round(n * 1000);
+  if (n >= 1e12) return asTime(Math.round(n));
+  if (n >= 1e9) return asTime(Math.round(n * 1000));
+  if (n < 3.2e7) return asTime(now + Math.round(n * 1000));
   return undefined;
 }
 
@@ -72,12 +87,11 @@ export function parseResetValue(raw: string | undefined, now: number): number | 
 export function parseRetryAfter(raw: string | undefined, now: number): number | undefined {
   if (raw === undefined) return undefined;
   const n = toNumber(raw);
-  if (n !== undefined) return n >= 0 ? now + Math.round(n * 1000) : undefined;
+  if (n !== undefined) return n >= 0 ? asTime(now + Math.round(n * 1000)) : undefined;
   // Every HTTP-date form has a time of day; without this, V8's lenient Date.parse turns text such as
   // "garbage 2027" into 00:00 on 1 Jan 2027, which then reads as a daily reset.
   if (!/\d{1,2}:\d{2}:\d{2}/.test(raw)) return undefined;
-  const t = Date.parse(raw);
-  return Number.isFinite(t) ? t : undefined;
+  return asTime(Date.parse(raw));
 }
 
 /** Classify a rate-limit answer: our per-minute window, our per-day quota, or an upstream provider's limit. */
