@@ -222,12 +222,19 @@ describe('OpenRouter Quota in a real VS Code', () => {
     const token = /OPENAI_API_KEY=(\S+)/.exec(copied)?.[1] ?? '';
     assert.ok(port > 0 && token?.startsWith('orq-'), copied);
     assert.equal(settings().get('proxy.port'), port);
+    const minute = () => Math.floor(Date.now() / 60_000);
+    const m0 = minute();
     for (let i = 0; i < 3; i++) assert.equal(await viaProxy(port, token, 'meta-llama/llama-3.3-70b-instruct:free'), 200);
     assert.equal(await viaProxy(port, 'orq-wrong', 'meta-llama/llama-3.3-70b-instruct:free'), 401);
-    const s = await snapshotWhere((x) => x.minute?.used === 3, 'three counted this minute');
+    const s = await snapshotWhere((x) => x.day?.used === 15, 'server count 12 plus 3 through the proxy');
     assert.equal(s.minute?.estimate, false);
-    assert.equal(s.day?.used, 15, 'server count 12 plus 3 through the proxy');
-    assert.match(api.statusBar()!.text, /^\$\(pulse\) 15\/50 · 3\/20$/);
+    // Counted per whole minute: if the clock crossed into the next minute meanwhile, that one is (nearly) empty.
+    if (minute() === m0) {
+      assert.equal(s.minute?.used, 3);
+      assert.match(api.statusBar()!.text, /^\$\(pulse\) 15\/50 · 3\/20$/);
+    } else {
+      assert.ok((s.minute?.used ?? 0) <= 3);
+    }
     assert.ok(fake.chats.every((c) => c.headers.authorization === `Bearer ${TEST_KEY}`), 'the proxy sent the real key upstream');
   });
 
