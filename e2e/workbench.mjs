@@ -33,10 +33,19 @@ export function statusItem(page, extensionId, text, { exact = false } = {}) {
 
 /** F1, type ">title", wait until the highlighted row is that command, Enter. */
 export async function runCommand(page, title, { timeout = 15000 } = {}) {
-  await page.keyboard.press('F1');
   const input = page.locator(SEL.quickInput);
-  await waitFor(input, 'command palette (F1)', { timeout });
-  await input.fill(`>${title}`);
+  // The palette closes again when focus goes back to a webview that had it (e.g. one restored by a
+  // reload): open it again rather than wait on an input that is gone.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    try {
+      await waitFor(input, 'command palette (F1)', { timeout });
+      await input.fill(`>${title}`, { timeout: 10000 });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
   // Enter runs the focused row: make sure it is ours and not a fuzzy match ranked above it.
   await waitFor(page.locator(`${SEL.quickInputRow}.focused`).filter({ hasText: title }), `palette row "${title}"`, { timeout });
   await page.keyboard.press('Enter');

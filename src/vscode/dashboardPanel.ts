@@ -62,6 +62,7 @@ export class DashboardPanel implements vscode.Disposable {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
         deserializeWebviewPanel: (panel: vscode.WebviewPanel) => {
+          this.opts.log.info('dashboard: restored after a window reload');
           this.attach(panel);
           return Promise.resolve();
         },
