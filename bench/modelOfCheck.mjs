@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { scanModel, modelOf } = require(path.resolve(import.meta.dirname, '../out/src/core/proxy/server.js'));
+const { scanModel, modelOf } = require(path.resolve(import.meta.dirname, '../out/src/core/proxy/requestModel.js'));
 const reference = (b) => {
   try {
     const v = JSON.parse(b.toString('utf8'));

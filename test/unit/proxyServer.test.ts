@@ -107,6 +107,26 @@ describe('MeteringProxy: pass-through', () => {
     assert.ok(!res.body.toString().includes(TEST_KEY));
   });
 
+  it('sends the headers at once when the body is slow to follow', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    h.fake.onChat = ({ res }) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
+      res.flushHeaders(); // headers now, body only once the client has seen them
+      void released.then(() => res.end('{"id":"late"}'));
+      return true;
+    };
+    const req = http.request({ host: '127.0.0.1', port: h.port, path: '/api/v1/chat/completions', method: 'POST', headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
+    req.end(chatBody(PAID));
+    const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+    assert.equal(res.headers['x-upstream'], 'yes');
+    release();
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    await once(res, 'end');
+    assert.equal(Buffer.concat(chunks).toString(), '{"id":"late"}');
+  });
+
   it('serves 200 concurrent streams', async () => {
     const results = await Promise.all(Array.from({ length: 200 }, () => call(h.port, '/api/v1/chat/completions', { body: chatBody(PAID, { stream: true }) })));
     for (const r of results) {
@@ -276,6 +296,21 @@ describe('MeteringProxy: counting and 429s', () => {
       assert.equal(h.ledger.countSince(0), 1, 'the failed attempt counts');
     });
   }
+
+  it('passes a 429 over 1 MB on whole, learning from its headers', async () => {
+    const reset = Math.floor(Date.now() / 60_000) * 60_000 + 60_000;
+    const big = JSON.stringify({ error: { code: 429, message: 'Rate limit exceeded: free-models-per-min. ' + 'x'.repeat(1_200_000) } });
+    h.fake.onChat = ({ res }) => {
+      res.writeHead(429, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big), 'X-RateLimit-Limit': '20', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(reset) });
+      res.end(big);
+      return true;
+    };
+    const r = await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
+    assert.equal(r.status, 429);
+    assert.equal(r.body.toString(), big);
+    assert.ok(h.meter.lastRateLimit, 'a 429 event was recorded');
+    assert.equal(h.meter.lastRateLimit?.resetsAt, reset);
+  });
 
   it('learns the per-minute ceiling from a 429 (16, not 20)', async () => {
     h.fake.fail('/chat/completions', { kind: 'status', status: 429, body: bodies.RATE_LIMIT_MINUTE_16 });

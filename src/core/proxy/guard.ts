@@ -25,11 +25,14 @@ export function generateToken(): string {
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
+/** The expected token's digest, computed once per token (it changes only when rotated). */
+let expectedDigest: { token: string; digest: Buffer } | undefined;
 
 /** Constant-time comparison (hashing first makes the lengths equal). */
 export function tokenMatches(given: string | undefined, expected: string | undefined): boolean {
   if (!given || !expected) return false;
-  return timingSafeEqual(digest(given), digest(expected));
+  if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: digest(expected) };
+  return timingSafeEqual(digest(given), expectedDigest.digest);
 }
 
 /** The token or key from `Authorization: Bearer …` (or `x-api-key`, which some clients send). */

@@ -33,13 +33,23 @@ export interface PacerOptions {
   log?: Logger;
 }
 
+/**
+ * What acquire() needs of an AbortSignal. The proxy passes a lighter object of its own (an AbortController
+ * per request was a measurable share of its CPU, bench/RESULTS.md); any AbortSignal fits too.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export type Admission = { ok: true; waitedMs: number } | { ok: false; reason: 'full' | 'queue-full' | 'timeout' | 'aborted'; resetsAt: number };
 
 interface Waiter {
   enqueuedAt: number;
   resolve: (a: Admission) => void;
   deadline: TimerHandle;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   onAbort?: () => void;
 }
 
@@ -73,7 +83,7 @@ export class MinutePacer {
    * (signal aborted) leaves the queue. In 'queue' mode a request that cannot possibly be admitted within
    * maxWaitMs (the next window with room opens later than that) gets 'timeout' at once instead of waiting.
    */
-  acquire(signal?: AbortSignal): Promise<Admission> {
+  acquire(signal?: CancelSignal): Promise<Admission> {
     // Not an async function: answers resolve in the order they were decided (no extra adoption ticks), and
     // a throwing option callback still becomes a rejected promise rather than a synchronous throw.
     try {
@@ -83,7 +93,7 @@ export class MinutePacer {
     }
   }
 
-  private decide(signal: AbortSignal | undefined): Promise<Admission> {
+  private decide(signal: CancelSignal | undefined): Promise<Admission> {
     const now = this.opts.clock.now();
     if (this.disposed || signal?.aborted) return answer({ ok: false, reason: 'aborted', resetsAt: this.safeResetsAt() });
     // Waiters first (FIFO): a window may have gained room since the last timer (a raised limit, a block that ended).

@@ -5,18 +5,19 @@
 // response bytes stream as they arrive (SSE events one by one, compressed bodies as they came).
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pipeline } from 'node:stream/promises';
-import { Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { Clock, systemClock } from '../clock';
 import { errorText, Logger, nullLogger, redact } from '../logger';
 import type { FreeModelCatalog } from '../modelCatalog';
 import { classifyRateLimit, findErrorEnvelope, HeaderBag, RateLimitInfo } from '../rateLimit';
-import { createDispatcher } from '../openRouterClient';
+import { createDispatcher, type ProxySettings } from '../openRouterClient';
 import { formatDuration } from '../time';
 import { bearer, fromBrowser, hostAllowed, tokenMatches } from './guard';
 import type { Ledger } from './ledger';
 import type { Meter, ProxyQuotaStatus } from './meter';
 import { MinutePacer, PacingMode } from './pacer';
+import { ClientGone, forwardHeaders, relay } from './relay';
+import { modelOf } from './requestModel';
 import { jsonBodyTap, ResponseTap, sseErrorTap } from './sseTap';
 
 export const DEFAULT_PROXY_PORT = 18_789;
@@ -44,7 +45,10 @@ export interface ProxyOptions {
   requestTimeoutMs?: number;
   clock?: Clock;
   log?: Logger;
+  /** How to reach the upstream; by default from `upstreamProxy` (and HTTPS_PROXY/NO_PROXY). */
   dispatcher?: Dispatcher;
+  /** An explicit HTTP proxy for the upstream (VS Code's http.proxy); see setUpstreamProxy(). */
+  upstreamProxy?: ProxySettings;
   /** After each forwarded request (for a debounced GET /key refresh). */
   onRequestFinished?: (r: { model?: string; free: boolean; status: number }) => void;
   /** Whenever the counts, the queue or the learned limits change. */
@@ -58,116 +62,8 @@ export class PortInUseError extends Error {
   }
 }
 
-// RFC 9110 §7.6.1 hop-by-hop headers, plus the ones we set ourselves.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
-
-function forwardHeaders(headers: http.IncomingHttpHeaders | HeaderBag, drop: string[] = []): Record<string, string | string[]> {
-  const connectionTokens = String(headers.connection ?? '')
-    .split(',')
-    .map((t) => t.trim().toLowerCase())
-    .filter(Boolean);
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    const name = k.toLowerCase();
-    if (v === undefined || HOP_BY_HOP.has(name) || connectionTokens.includes(name) || drop.includes(name)) continue;
-    out[name] = v;
-  }
-  return out;
-}
-
-/** Bodies up to this size are read with JSON.parse; larger ones (long prompts) with scanModel(). */
-const PARSE_LIMIT = 64 * 1024;
-
-/** `model` of a JSON request body (or the first of `models`), read without touching the bytes. */
-export function modelOf(body: Buffer, contentType: string | undefined): string | undefined {
-  if (body.length === 0 || (contentType && !/json/i.test(contentType))) return undefined;
-  // JSON.parse of a 1 MB prompt costs ~10 ms of the proxy's only thread (decode + parse), and the answer
-  // is one short top-level string: large bodies are scanned instead (bench/RESULTS.md).
-  if (body.length > PARSE_LIMIT) return scanModel(body);
-  try {
-    const v = JSON.parse(body.toString('utf8')) as { model?: unknown; models?: unknown };
-    if (typeof v.model === 'string') return v.model;
-    if (Array.isArray(v.models) && typeof v.models[0] === 'string') return v.models[0];
-  } catch {
-    // not JSON: forwarded as is; OpenRouter will say what is wrong with it
-  }
-  return undefined;
-}
-
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
-const skipWs = (b: Buffer, i: number): number => {
-  while (i < b.length && WS.has(b[i])) i++;
-  return i;
-};
-/** Index of the quote that closes the string opening at b[i] (found with indexOf), or -1. */
-function stringEnd(b: Buffer, i: number): number {
-  for (let j = b.indexOf(0x22, i + 1); j >= 0; j = b.indexOf(0x22, j + 1)) {
-    let k = j - 1;
-    while (b[k] === 0x5c) k--;
-    if ((j - 1 - k) % 2 === 0) return j;
-  }
-  return -1;
-}
-/** End (exclusive) of the JSON value starting at b[i], skipping strings with indexOf; -1 if unbalanced. */
-function valueEnd(b: Buffer, i: number): number {
-  const c = b[i];
-  if (c === 0x22) return stringEnd(b, i) + 1 || -1;
-  if (c !== 0x7b && c !== 0x5b) {
-    while (i < b.length && b[i] !== 0x2c && b[i] !== 0x7d && b[i] !== 0x5d && !WS.has(b[i])) i++;
-    return i;
-  }
-  let depth = 0;
-  for (let j = i; j < b.length; j++) {
-    const x = b[j];
-    if (x === 0x22) {
-      j = stringEnd(b, j);
-      if (j < 0) return -1;
-    } else if (x === 0x7b || x === 0x5b) depth++;
-    else if ((x === 0x7d || x === 0x5d) && --depth === 0) return j + 1;
-  }
-  return -1;
-}
-
-/**
- * modelOf() for large bodies: walks the top-level object's members only (strings skipped with indexOf, so a
- * 1 MB prompt costs microseconds), decodes just the "model"/"models" values with JSON.parse, and takes the
- * last occurrence of a key as JSON.parse does. It does not validate the insides of other values: a large
- * body that is balanced but otherwise malformed JSON still yields its model (OpenRouter then answers 400).
- */
-export function scanModel(b: Buffer): string | undefined {
-  try {
-    let i = skipWs(b, 0);
-    if (b[i] !== 0x7b) return undefined;
-    let model: unknown;
-    let models: unknown;
-    i = skipWs(b, i + 1);
-    if (b[i] !== 0x7d) {
-      for (;;) {
-        if (b[i] !== 0x22) return undefined;
-        const kEnd = stringEnd(b, i);
-        if (kEnd < 0) return undefined;
-        const key = kEnd - i <= 64 ? (JSON.parse(b.toString('utf8', i, kEnd + 1)) as string) : '';
-        i = skipWs(b, kEnd + 1);
-        if (b[i] !== 0x3a) return undefined;
-        const start = skipWs(b, i + 1);
-        const end = valueEnd(b, start);
-        if (end < 0 || end === start) return undefined;
-        if (key === 'model') model = JSON.parse(b.toString('utf8', start, end));
-        else if (key === 'models') models = JSON.parse(b.toString('utf8', start, end));
-        i = skipWs(b, end);
-        if (b[i] === 0x7d) break;
-        if (b[i] !== 0x2c) return undefined;
-        i = skipWs(b, i + 1);
-      }
-    }
-    if (skipWs(b, i + 1) !== b.length) return undefined;
-    if (typeof model === 'string') return model;
-    if (Array.isArray(models) && typeof models[0] === 'string') return models[0];
-  } catch {
-    // a key or the model value is not valid JSON: as JSON.parse of the whole body would, give up
-  }
-  return undefined;
-}
+/** Client headers not passed upstream: the credentials are swapped, the length is set from the body read. */
+const DROP_REQUEST_HEADERS = new Set(['authorization', 'x-api-key', 'content-length']);
 
 /**
  * A path with a `.` or `..` segment (also percent-encoded, or with backslashes, which URL parsing treats as
@@ -202,9 +98,10 @@ export class MeteringProxy {
   private readonly server: http.Server;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly dispatcher: Dispatcher;
+  private dispatcher: Dispatcher;
   private readonly maxBody: number;
   private boundPort = 0;
+  private base?: { raw: string; origin: string; basePath: string };
   /** Sockets with a response under way: a parse error on them must not write into that response. */
   private readonly answering = new WeakSet<object>();
 
@@ -212,7 +109,7 @@ export class MeteringProxy {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? nullLogger;
     this.maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.dispatcher = opts.dispatcher ?? createDispatcher();
+    this.dispatcher = opts.dispatcher ?? createDispatcher(opts.upstreamProxy);
     this.pacer = new MinutePacer({
       clock: this.clock,
       mode: opts.pacing,
@@ -268,6 +165,17 @@ export class MeteringProxy {
     return this.boundPort;
   }
 
+  /**
+   * Use another HTTP proxy to reach the upstream (http.proxy changed): new requests go through it at once,
+   * requests under way finish on the old connections. Ignored when a dispatcher was given.
+   */
+  setUpstreamProxy(settings: ProxySettings): void {
+    if (this.opts.dispatcher) return;
+    const old = this.dispatcher;
+    this.dispatcher = createDispatcher(settings);
+    void old.close().catch(() => undefined);
+  }
+
   status(): ProxyQuotaStatus {
     return this.opts.meter.status(this.clock.now(), this.pacer.waiting);
   }
@@ -312,24 +220,25 @@ export class MeteringProxy {
     if (body === 'too-large') return this.sendError(res, new HttpError(413, `Request body larger than ${this.maxBody} bytes.`), true);
     if (body === 'aborted') return;
 
-    const model = req.method === 'POST' ? modelOf(body, req.headers['content-type']) : undefined;
+    const model = req.method === 'POST' ? modelOf(body.chunks, req.headers['content-type']) : undefined;
     void this.opts.catalog.refresh();
     const free = model !== undefined && this.opts.catalog.isFree(model);
-    const client = new AbortController();
+    const gone = new ClientGone();
     res.on('close', () => {
-      if (!res.writableFinished) client.abort();
+      if (!res.writableFinished) gone.fire();
     });
 
     if (free) {
-      const refused = await this.admit(model, client.signal);
+      const refused = await this.admit(model, gone);
       if (refused === 'aborted') return;
       if (refused) return this.sendError(res, refused);
     }
-    await this.forward(req, res, body, authorization, client.signal, model, free);
+    if (gone.aborted) return;
+    await this.forward(req, res, body, authorization, gone, model, free);
   }
 
   /** Daily check, then the minute window. Records the attempt when admitted; otherwise says why not. */
-  private async admit(model: string, signal: AbortSignal): Promise<HttpError | 'aborted' | undefined> {
+  private async admit(model: string, signal: ClientGone): Promise<HttpError | 'aborted' | undefined> {
     const mode = this.opts.pacing();
     if (mode !== 'off') {
       const resetsAt = this.opts.meter.dayExhausted(this.clock.now());
@@ -363,51 +272,47 @@ export class MeteringProxy {
     return new HttpError(429, message, headers, { headers, limit_source: kind === 'day' ? 'openrouter_free_tier_daily' : 'local_proxy_pacing', provider_name: null });
   }
 
-  private async forward(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, authorization: string, signal: AbortSignal, model: string | undefined, free: boolean): Promise<void> {
-    const url = this.opts.upstream().replace(/\/+$/, '') + (req.url ?? '').slice(API_PREFIX.length);
-    const headers = forwardHeaders(req.headers, ['authorization', 'x-api-key', 'content-length']);
+  private async forward(req: http.IncomingMessage, res: http.ServerResponse, body: { chunks: Buffer[]; size: number }, authorization: string, gone: ClientGone, model: string | undefined, free: boolean): Promise<void> {
+    const { origin, basePath } = this.upstreamBase();
+    const headers = forwardHeaders(req.headers, DROP_REQUEST_HEADERS);
     headers.authorization = authorization;
-    if (body.length > 0) headers['content-length'] = String(body.length);
-    let up: Dispatcher.ResponseData;
-    try {
-      up = await request(url, {
-        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-        headers,
-        body: body.length > 0 ? body : undefined,
-        dispatcher: this.dispatcher,
-        signal,
-        headersTimeout: 300_000,
-        bodyTimeout: 300_000,
-      });
-    } catch (e) {
-      if (signal.aborted) return;
-      this.log.warn(`proxy: upstream ${req.method} ${req.url} failed: ${redact(errorText(e), [authorization])}`);
-      this.finished(model, free, 502);
-      return this.sendError(res, new HttpError(502, `The local proxy could not reach OpenRouter: ${redact((e as Error).message ?? String(e), [authorization])}`));
+    if (body.size > 0) headers['content-length'] = String(body.size);
+    const outcome = await relay({
+      dispatcher: this.dispatcher,
+      origin,
+      path: basePath + (req.url ?? '').slice(API_PREFIX.length),
+      method: req.method ?? 'GET',
+      headers,
+      body: body.chunks,
+      gone,
+      res,
+      // Small by nature: read whole, learned from, then passed on as it came.
+      onRateLimited: (raw, h) => this.learn(classifyRateLimit(raw ? parseJson(raw) : undefined, h, this.clock.now()), model),
+      tapFor: (status, h) => this.tapFor(h, status, model),
+    });
+    switch (outcome.kind) {
+      case 'cancelled':
+        return;
+      case 'failed':
+        this.log.warn(`proxy: upstream ${req.method} ${req.url} failed: ${redact(errorText(outcome.error), [authorization])}`);
+        this.finished(model, free, 502);
+        return this.sendError(res, new HttpError(502, `The local proxy could not reach OpenRouter: ${redact(outcome.error.message ?? String(outcome.error), [authorization])}`));
+      case 'broken':
+        this.log.warn(`proxy: response from upstream broke off: ${redact(outcome.error.message, [authorization])}`);
+        return this.finished(model, free, outcome.status);
+      case 'done':
+        return this.finished(model, free, outcome.status);
     }
-    const status = up.statusCode;
-    const outHeaders = forwardHeaders(up.headers as HeaderBag);
-    if (status === 429) {
-      // Small by nature: read it whole, learn from it, then pass it on as it came.
-      const raw = await readAll(up.body, 1 << 20).catch(() => Buffer.alloc(0));
-      this.learn(classifyRateLimit(parseJson(raw), up.headers as HeaderBag, this.clock.now()), model);
-      res.writeHead(status, outHeaders);
-      res.end(raw);
-      this.finished(model, free, status);
-      return;
+  }
+
+  /** The upstream base URL split for undici's dispatch (origin, path prefix), parsed once per value. */
+  private upstreamBase(): { origin: string; basePath: string } {
+    const raw = this.opts.upstream();
+    if (raw !== this.base?.raw) {
+      const u = new URL(raw);
+      this.base = { raw, origin: u.origin, basePath: u.pathname.replace(/\/+$/, '') };
     }
-    res.writeHead(status, outHeaders);
-    res.flushHeaders();
-    const tap = this.tapFor(up.headers as HeaderBag, status, model);
-    if (tap) up.body.on('data', (c: Buffer) => tap.push(c));
-    try {
-      await pipeline(up.body, res);
-      tap?.end();
-    } catch (e) {
-      if (!signal.aborted) this.log.warn(`proxy: response from upstream broke off: ${(e as Error).message}`);
-      res.destroy();
-    }
-    this.finished(model, free, status);
+    return this.base;
   }
 
   /** Watch a streamed or JSON success for an error that arrives with status 200. */
@@ -435,7 +340,8 @@ export class MeteringProxy {
     this.opts.onRequestFinished?.({ model, free, status });
   }
 
-  private readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> {
+  /** The body as the chunks it came in (not joined: see requestModel.ts), with its size. */
+  private readBody(req: http.IncomingMessage): Promise<{ chunks: Buffer[]; size: number } | 'too-large' | 'aborted'> {
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -449,7 +355,7 @@ export class MeteringProxy {
         }
         chunks.push(c);
       });
-      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('end', () => resolve({ chunks, size }));
       req.on('aborted', () => resolve('aborted'));
       req.on('error', () => resolve('aborted'));
     });
@@ -465,17 +371,6 @@ export class MeteringProxy {
   private sendError(res: http.ServerResponse, e: HttpError, close = false): void {
     this.sendJson(res, e.status, { error: { code: e.status, message: e.message, ...(e.metadata ? { metadata: e.metadata } : {}) } }, e.headers, close);
   }
-}
-
-async function readAll(body: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of body) {
-    size += c.length;
-    if (size > max) break;
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
 }
 
 function parseJson(b: Buffer): unknown {

@@ -50,7 +50,7 @@ export function sseErrorTap(onError: (event: unknown) => void): ResponseTap {
   };
 }
 
-/** For a 200 application/json answer: calls onBody with the parsed body if it is small enough to matter. */
+/** For a 200 application/json answer: calls onBody with the parsed body if it is small and names an "error". */
 export function jsonBodyTap(onBody: (body: unknown) => void): ResponseTap {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -61,8 +61,11 @@ export function jsonBodyTap(onBody: (body: unknown) => void): ResponseTap {
     },
     end() {
       if (size > MAX_JSON) return;
+      const body = Buffer.concat(chunks);
+      // Nearly every answer is a plain success: parse only one that names an error.
+      if (body.indexOf('"error"') === -1) return;
       try {
-        onBody(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        onBody(JSON.parse(body.toString('utf8')));
       } catch {
         // not JSON: nothing to learn
       }
