@@ -130,6 +130,11 @@ export class ProxyService implements vscode.Disposable {
     return undefined;
   }
 
+  /** VS Code's http.proxy / http.noProxy changed: the hosted proxy reaches OpenRouter the new way. */
+  upstreamProxyChanged(): void {
+    this.coordinator?.hosted?.setUpstreamProxy(config.proxySettings());
+  }
+
   private createProxy(port: number, dir: string): MeteringProxy {
     const ledger = Ledger.open(dir, { log: this.log });
     const meter = new Meter(ledger, () => ({ perMinute: config.quotaSettings().perMinute, perDay: config.quotaSettings().perDay }));
@@ -155,6 +160,7 @@ export class ProxyService implements vscode.Disposable {
       pacing: () => config.get('proxy.pacing') as PacingMode,
       maxWaitSeconds: () => config.get('proxy.maxWaitSeconds'),
       log: this.log,
+      upstreamProxy: config.proxySettings(),
       onChange: () => this.changed.fire(),
       onRequestFinished: () => this.scheduleKeyRefresh(),
     });

@@ -159,6 +159,7 @@ export class Services implements vscode.Disposable {
     if (!e.affectsConfiguration(config.SECTION) && !config.proxyChanged(e)) return;
     if (config.changed(e, 'statusBar.alignment')) this.statusBar.setAlignment(config.get('statusBar.alignment'));
     if (config.changed(e, 'proxy.enabled', 'proxy.port')) void this.proxy.start().catch((err: unknown) => this.log.error(`proxy: ${errorText(err)}`));
+    if (config.proxyChanged(e)) this.proxy.upstreamProxyChanged();
     if (config.changed(e, 'apiBaseUrl') || config.proxyChanged(e)) {
       if (this.key) this.restart('settings changed');
       return;

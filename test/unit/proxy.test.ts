@@ -3,11 +3,19 @@
 // through CONNECT even for http:// targets; the proxy also serves absolute-form requests in case it does not.
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { NetworkError } from '../../src/core/errors';
+import { FreeModelCatalog } from '../../src/core/modelCatalog';
 import { OpenRouterClient } from '../../src/core/openRouterClient';
+import { Ledger } from '../../src/core/proxy/ledger';
+import { Meter } from '../../src/core/proxy/meter';
+import { MeteringProxy } from '../../src/core/proxy/server';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { closedPort, failure, isolateProxyEnv } from './helpers';
+import { call, chatBody, FREE, TOKEN } from './proxyHarness';
 
 interface ProxySeen {
   method: string;
@@ -140,5 +148,56 @@ describe('OpenRouterClient through a proxy', () => {
     assert.ok(NetworkError.is(e), String(e));
     assert.ok(!String(e).includes(TEST_KEY));
     assert.equal(fake.requests.length, 0);
+  });
+});
+
+describe('MeteringProxy through an HTTP proxy (VS Code http.proxy)', () => {
+  isolateProxyEnv();
+  let fake: FakeOpenRouter;
+  let httpProxy: TinyProxy;
+  let dir: string;
+  let metering: MeteringProxy;
+
+  beforeEach(async () => {
+    fake = await FakeOpenRouter.start();
+    httpProxy = await TinyProxy.start();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orq-upproxy-'));
+  });
+  afterEach(async () => {
+    await metering?.close();
+    await httpProxy.close();
+    await fake.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = async (upstreamProxy?: { url?: string }) => {
+    const ledger = Ledger.open(dir);
+    metering = new MeteringProxy({
+      port: 0,
+      upstream: () => fake.baseUrl,
+      apiKey: () => TEST_KEY,
+      token: () => TOKEN,
+      ledger,
+      meter: new Meter(ledger, () => ({ perMinute: 0, perDay: 0 })),
+      catalog: new FreeModelCatalog(() => Promise.resolve([])),
+      pacing: () => 'off',
+      maxWaitSeconds: () => 0,
+      upstreamProxy,
+    });
+    return metering.listen();
+  };
+  const chat = (port: number) => call(port, '/api/v1/chat/completions', { body: chatBody(FREE) });
+  const relayed = () => httpProxy.seen.filter((s) => s.target === `127.0.0.1:${fake.port}` || s.target.startsWith(`http://127.0.0.1:${fake.port}/`)).length;
+
+  it('forwards through the configured proxy, and follows a change of it at once', async () => {
+    const port = await start({ url: httpProxy.url });
+    assert.equal((await chat(port)).status, 200);
+    assert.equal(relayed(), 1, JSON.stringify(httpProxy.seen));
+    assert.equal(fake.chats.at(-1)!.headers.authorization, `Bearer ${TEST_KEY}`);
+
+    metering.setUpstreamProxy({}); // http.proxy cleared
+    assert.equal((await chat(port)).status, 200);
+    assert.equal(relayed(), 1, 'direct now');
+    assert.equal(fake.chats.length, 2);
   });
 });
