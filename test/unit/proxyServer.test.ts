@@ -127,6 +127,18 @@ describe('MeteringProxy: pass-through', () => {
     assert.equal(Buffer.concat(chunks).toString(), '{"id":"late"}');
   });
 
+  it('serves a client that sends Expect: 100-continue (curl does, for large bodies)', async () => {
+    const body = chatBody(FREE);
+    const req = http.request({ host: '127.0.0.1', port: h.port, path: '/api/v1/chat/completions', method: 'POST', headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' } });
+    req.on('continue', () => req.end(body));
+    const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+    res.resume();
+    await once(res, 'end');
+    assert.equal(res.statusCode, 200);
+    assert.equal(h.fake.chats.at(-1)!.body.toString(), body);
+    assert.equal(h.fake.chats.at(-1)!.headers.expect, undefined, 'the body is already read: nothing to expect upstream');
+  });
+
   it('serves 200 concurrent streams', async () => {
     const results = await Promise.all(Array.from({ length: 200 }, () => call(h.port, '/api/v1/chat/completions', { body: chatBody(PAID, { stream: true }) })));
     for (const r of results) {

@@ -62,8 +62,12 @@ export class PortInUseError extends Error {
   }
 }
 
-/** Client headers not passed upstream: the credentials are swapped, the length is set from the body read. */
-const DROP_REQUEST_HEADERS = new Set(['authorization', 'x-api-key', 'content-length']);
+/**
+ * Client headers not passed upstream: the credentials are swapped, the length is set from the body read, and
+ * `Expect: 100-continue` (curl sends it for large bodies) was answered here, the body being read already
+ * (undici refuses to send it).
+ */
+const DROP_REQUEST_HEADERS = new Set(['authorization', 'x-api-key', 'content-length', 'expect']);
 
 /**
  * A path with a `.` or `..` segment (also percent-encoded, or with backslashes, which URL parsing treats as
