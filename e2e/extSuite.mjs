@@ -4,6 +4,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+import { scanForSecret, selfTest, findFiles } from './leakScan.mjs';
 import util from 'node:util';
 import { startCodeServer, openBrowser, memoryMB } from './codeServer.mjs';
 
@@ -63,6 +65,22 @@ export async function extSuite({ root, artifacts, reporter, cleanup, log, timeou
   await browser.close();
   await cs.stop();
   fs.copyFileSync(cs.logFile, path.join(artifacts, 'ext-code-server.log'));
+  await new Promise((r) => consoleLog.end(r));
+
+  // The suite stored, used and revoked the test key through the extension, ran the proxy with it and wrote
+  // logs: none of that may leave the key in the clear in the profile (global storage, logs, settings), the
+  // browser's profile, or the console output.
+  const { TEST_KEY } = createRequire(import.meta.url)(path.join(root, 'out', 'test', 'fixtures', 'fakeOpenRouter.js'));
+  await reporter.step('[ext] API key not written in the clear to any file after the extension-host suite', () => {
+    selfTest(TEST_KEY);
+    const roots = [cs.dir, browser.dir, artifacts];
+    const r = scanForSecret(roots, TEST_KEY);
+    if (r.hits.length) throw new Error(`raw key found in ${r.hits.map((h) => `${h.file} (${h.encoding})`).join(', ')}`);
+    if (r.skipped.some((x) => !/bytes >/.test(x.reason))) throw new Error('some files could not be read');
+    const logs = findFiles(path.join(cs.userDataDir, 'logs'), 'OpenRouter Quota');
+    if (!logs.length) throw new Error('no extension log to scan: the scan would prove nothing');
+    return `${r.files} files, ${(r.bytes / 1048576).toFixed(1)} MB scanned (code-server profile incl. ${logs.length} extension log(s), chromium profile, artifacts)`;
+  });
 
   let res;
   try { res = JSON.parse(fs.readFileSync(resultsFile, 'utf8')); } catch (e) {

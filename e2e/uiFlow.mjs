@@ -182,6 +182,28 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       return `gauge ${now}/${max}`;
     });
 
+    await step('f. the messages the extension posts to the dashboard, and its page, carry no key', async () => {
+      // Listen inside the webview's own document, then press its Refresh: the extension answers with a
+      // full-state message (the only kind it sends), built after a new GET /key with the key.
+      const handle = await page.frameLocator('iframe.webview.ready').locator('#active-frame').elementHandle();
+      const frame = await handle?.contentFrame();
+      if (!frame) throw new Error('no dashboard frame');
+      await frame.evaluate(() => {
+        window.__orqSeen = [];
+        window.addEventListener('message', (e) => window.__orqSeen.push(JSON.stringify(e.data)));
+      });
+      const keyCalls = fake.requests.filter((r) => r.path.endsWith('/key')).length;
+      await frame.getByRole('button', { name: 'Refresh' }).first().click();
+      await frame.waitForFunction(() => window.__orqSeen.length > 0, null, { timeout: 15000 });
+      const seen = await frame.evaluate(() => window.__orqSeen);
+      const html = await frame.evaluate(() => document.documentElement.outerHTML);
+      const afterCalls = fake.requests.filter((r) => r.path.endsWith('/key')).length;
+      const leaks = [...seen, html].filter((t) => t.includes(TEST_KEY) || t.includes(TEST_KEY.slice(9, 41)));
+      if (leaks.length) throw new Error(`the key (or its middle) is in ${leaks.length} of ${seen.length} message(s)/page`);
+      if (!seen.some((m) => /"used":41\b/.test(m))) throw new Error(`no state message with today's count among ${seen.length}: ${seen[0]?.slice(0, 200)}`);
+      return `${seen.length} message(s), ${Math.round(seen.join('').length / 1024)} KiB, and the page (${Math.round(html.length / 1024)} KiB) scanned; GET /key calls ${keyCalls} -> ${afterCalls}`;
+    });
+
     await step('f. reload the window -> the dashboard is restored (serializer) with the same numbers', async () => {
       // VS Code's own reload: it awaits the flush of the UI state (open editors) before reloading. A browser
       // refresh (page.reload) races that flush in the web workbench, and the tab is sometimes not restored.
