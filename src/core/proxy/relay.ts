@@ -11,7 +11,7 @@ import type { CancelSignal } from './pacer';
 import type { ResponseTap } from './sseTap';
 
 /** A 429's body is read whole to learn from it; beyond this it is passed on unread. */
-export const MAX_RATE_LIMIT_BODY = 1 << 20;
+const MAX_RATE_LIMIT_BODY = 1 << 20;
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus the ones we set ourselves.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
@@ -46,9 +46,9 @@ export class ClientGone implements CancelSignal {
   aborted = false;
   private listeners: Array<() => void> = [];
 
+  /** Like an AbortSignal's: a listener added after fire() is not called (callers check `aborted` first). */
   addEventListener(_type: 'abort', listener: () => void): void {
-    if (this.aborted) queueMicrotask(listener);
-    else this.listeners.push(listener);
+    if (!this.aborted) this.listeners.push(listener);
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {

@@ -11,7 +11,7 @@ import { errorText, Logger, nullLogger, redact } from '../logger';
 import type { FreeModelCatalog } from '../modelCatalog';
 import { classifyRateLimit, findErrorEnvelope, HeaderBag, RateLimitInfo } from '../rateLimit';
 import { createDispatcher, type ProxySettings } from '../openRouterClient';
-import { formatDuration } from '../time';
+import { formatDuration, MINUTE, minuteWindowStart } from '../time';
 import { bearer, fromBrowser, hostAllowed, tokenMatches } from './guard';
 import type { Ledger } from './ledger';
 import type { Meter, ProxyQuotaStatus } from './meter';
@@ -21,7 +21,7 @@ import { modelOf } from './requestModel';
 import { jsonBodyTap, ResponseTap, sseErrorTap } from './sseTap';
 
 export const DEFAULT_PROXY_PORT = 18_789;
-export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
 const API_PREFIX = '/api/v1';
 /** Marks our answers so another window (or the CLI) can tell our proxy from some other program on the port. */
 export const PROXY_ID_HEADER = 'x-openrouter-quota-proxy';
@@ -73,7 +73,7 @@ const DROP_REQUEST_HEADERS = new Set(['authorization', 'x-api-key', 'content-len
  * A path with a `.` or `..` segment (also percent-encoded, or with backslashes, which URL parsing treats as
  * slashes) would be normalised by the upstream URL to somewhere outside /api/v1, with the key attached.
  */
-export function escapesPrefix(path: string): boolean {
+function escapesPrefix(path: string): boolean {
   const pathname = path.split(/[?#]/)[0];
   return pathname.split(/[/\\]/).some((seg) => {
     let d = seg;
@@ -292,7 +292,7 @@ export class MeteringProxy {
       res,
       // Small by nature: read whole, learned from, then passed on as it came.
       onRateLimited: (raw, h) => this.learn(classifyRateLimit(raw ? parseJson(raw) : undefined, h, this.clock.now()), model),
-      tapFor: (status, h) => this.tapFor(h, status, model),
+      tapFor: (status, h) => this.tapFor(status, h, model),
     });
     switch (outcome.kind) {
       case 'cancelled':
@@ -320,7 +320,7 @@ export class MeteringProxy {
   }
 
   /** Watch a streamed or JSON success for an error that arrives with status 200. */
-  private tapFor(headers: HeaderBag, status: number, model: string | undefined): ResponseTap | undefined {
+  private tapFor(status: number, headers: HeaderBag, model: string | undefined): ResponseTap | undefined {
     if (status !== 200 || headers['content-encoding']) return undefined;
     const type = String(headers['content-type'] ?? '');
     const onError = (v: unknown) => {
@@ -335,7 +335,7 @@ export class MeteringProxy {
   private learn(info: RateLimitInfo, model: string | undefined): void {
     const now = this.clock.now();
     this.opts.meter.learn(info, now, model);
-    if (info.kind === 'per-minute') this.pacer.blockUntil(info.resetsAt && info.resetsAt > now ? info.resetsAt : Math.floor(now / 60_000) * 60_000 + 60_000);
+    if (info.kind === 'per-minute') this.pacer.blockUntil(info.resetsAt && info.resetsAt > now ? info.resetsAt : minuteWindowStart(now) + MINUTE);
     this.log.info(`proxy: OpenRouter answered 429 (${info.kind}${info.limit ? `, limit ${info.limit}` : ''}${info.resetsAt ? `, resets ${new Date(info.resetsAt).toISOString()}` : ''}) for ${model ?? 'a request'}`);
     this.opts.onChange?.();
   }
