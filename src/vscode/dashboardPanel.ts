@@ -42,8 +42,8 @@ export interface DashboardPanelOptions {
   log: Logger;
   /**
    * Builds the current state afresh (buildDashboardState with `now`), for when the webview loads or becomes
-   * visible; without it the panel re-posts the last state given to update(). May be async (e.g. to read the
-   * proxy's history from another window).
+   * visible and after invalidate(); when it gives nothing, the last state it built is posted again. May be
+   * async (e.g. to read the proxy's history from another window).
    */
   getState?: () => DashboardState | undefined | Promise<DashboardState | undefined>;
 }
@@ -85,24 +85,16 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   /**
-   * The host's newest state: posted within COALESCE_MS while the panel is visible, else when it next becomes
-   * visible. Call it only when isVisible to skip building states nobody sees.
+   * Something the dashboard shows changed: its state is built (getState) and posted once within COALESCE_MS
+   * however many changes come meanwhile, and not at all while the panel is hidden (it is rebuilt when it
+   * becomes visible).
    */
-  update(state: DashboardState): void {
-    this.last = state;
+  invalidate(): void {
     if (!this.panel?.visible || this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
-      if (this.last && this.panel?.visible) this.post(this.last);
+      if (this.panel?.visible) this.postCurrent();
     }, COALESCE_MS);
-  }
-
-  get isOpen(): boolean {
-    return this.panel !== undefined;
-  }
-
-  get isVisible(): boolean {
-    return this.panel?.visible === true;
   }
 
   private attach(panel: vscode.WebviewPanel): void {

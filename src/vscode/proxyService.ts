@@ -36,6 +36,8 @@ export class ProxyService implements vscode.Disposable {
   private refreshTimer?: NodeJS.Timeout;
   private lastKeyRefresh = 0;
   private serverDay?: ServerDay;
+  /** What the proxy consults on every request, read from the configuration once per change, not per request. */
+  private live = readLiveSettings();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -130,6 +132,11 @@ export class ProxyService implements vscode.Disposable {
     return undefined;
   }
 
+  /** Our settings changed: limits and pacing apply to the next request. */
+  settingsChanged(): void {
+    this.live = readLiveSettings();
+  }
+
   /** VS Code's http.proxy / http.noProxy changed: the hosted proxy reaches OpenRouter the new way. */
   upstreamProxyChanged(): void {
     this.coordinator?.hosted?.setUpstreamProxy(config.proxySettings());
@@ -137,7 +144,7 @@ export class ProxyService implements vscode.Disposable {
 
   private createProxy(port: number, dir: string): MeteringProxy {
     const ledger = Ledger.open(dir, { log: this.log });
-    const meter = new Meter(ledger, () => ({ perMinute: config.quotaSettings().perMinute, perDay: config.quotaSettings().perDay }));
+    const meter = new Meter(ledger, () => this.live.limits);
     meter.serverDay = this.serverDay;
     this.meter = meter;
     const catalogClient = () => new OpenRouterClient({ baseUrl: config.get('apiBaseUrl'), apiKey: this.apiKey() ?? '', proxy: config.proxySettings() });
@@ -157,8 +164,8 @@ export class ProxyService implements vscode.Disposable {
       ledger,
       meter,
       catalog,
-      pacing: () => config.get('proxy.pacing') as PacingMode,
-      maxWaitSeconds: () => config.get('proxy.maxWaitSeconds'),
+      pacing: () => this.live.pacing,
+      maxWaitSeconds: () => this.live.maxWaitSeconds,
       log: this.log,
       upstreamProxy: config.proxySettings(),
       onChange: () => this.changed.fire(),
@@ -190,4 +197,9 @@ export class ProxyService implements vscode.Disposable {
     this.changed.dispose();
     this.roleChanged.dispose();
   }
+}
+
+function readLiveSettings(): { limits: { perMinute: number; perDay: number }; pacing: PacingMode; maxWaitSeconds: number } {
+  const q = config.quotaSettings();
+  return { limits: { perMinute: q.perMinute, perDay: q.perDay }, pacing: config.get('proxy.pacing') as PacingMode, maxWaitSeconds: config.get('proxy.maxWaitSeconds') };
 }

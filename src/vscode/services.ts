@@ -141,13 +141,7 @@ export class Services implements vscode.Disposable {
     this.current = s;
     this.statusBar.render(renderStatusBar(s));
     this.changed.fire(s);
-    // Build the dashboard's state only while someone looks at it.
-    if (this.dashboard.isVisible) {
-      this.dashboardState().then(
-        (d) => this.dashboard.update(d),
-        (e: unknown) => this.log.error(`dashboard: ${errorText(e)}`),
-      );
-    }
+    this.dashboard.invalidate();
     this.notifications.update(s);
   }
 
@@ -157,6 +151,7 @@ export class Services implements vscode.Disposable {
 
   private onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {
     if (!e.affectsConfiguration(config.SECTION) && !config.proxyChanged(e)) return;
+    this.proxy.settingsChanged();
     if (config.changed(e, 'statusBar.alignment')) this.statusBar.setAlignment(config.get('statusBar.alignment'));
     if (config.changed(e, 'proxy.enabled', 'proxy.port')) void this.proxy.start().catch((err: unknown) => this.log.error(`proxy: ${errorText(err)}`));
     if (config.proxyChanged(e)) this.proxy.upstreamProxyChanged();
