@@ -35,7 +35,15 @@ export function formatAge(ms: number): string {
   return ms < 1500 ? 'just now' : `${formatDuration(ms)} ago`;
 }
 
+/** One formatter per time zone: building an Intl.DateTimeFormat costs ~100x a format() call, and the tooltip is rendered often. */
+const clockFormats = new Map<string | undefined, Intl.DateTimeFormat>();
+
 /** HH:MM in a time zone (the machine's by default), 24-hour. */
 export function formatClock(t: number, timeZone?: string): string {
-  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone }).format(t);
+  let f = clockFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone });
+    clockFormats.set(timeZone, f);
+  }
+  return f.format(t);
 }
