@@ -16,11 +16,11 @@
 //   until the next 00:00 UTC. An alert held back by the level or the mute is not shown later either: the
 //   memory records it as handled (only the minute cooldown starts solely when an alert is really shown).
 import { usd } from './format';
-import { balanceOf, QuotaSnapshot } from './quota';
+import { balanceOf, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, QuotaSnapshot } from './quota';
 import { formatClock, formatDuration, MINUTE, nextUtcMidnight, utcDate } from './time';
 
 export type NotificationLevel = 'all' | 'limits' | 'off';
-export const NOTIFICATION_LEVELS: readonly NotificationLevel[] = ['all', 'limits', 'off'];
+const NOTIFICATION_LEVELS: readonly NotificationLevel[] = ['all', 'limits', 'off'];
 
 /** The setting's value, or `all` for anything unexpected. */
 export function notificationLevel(v: unknown): NotificationLevel {
@@ -40,12 +40,12 @@ export interface AlertSettings {
 }
 
 /** At most one minute-limit alert this often. */
-export const MINUTE_ALERT_COOLDOWN_MS = 10 * MINUTE;
+const MINUTE_ALERT_COOLDOWN_MS = 10 * MINUTE;
 /** A per-minute 429 older than this when first seen is history, not news (a window opened later). */
 export const RECENT_429_MS = 2 * MINUTE;
 /** An upstream streak: STREAK_COUNT upstream 429s within STREAK_WINDOW_MS. */
-export const STREAK_WINDOW_MS = 10 * MINUTE;
-export const STREAK_COUNT = 3;
+const STREAK_WINDOW_MS = 10 * MINUTE;
+const STREAK_COUNT = 3;
 const MAX_HISTORY = 20;
 
 export type AlertKind = 'daily-warning' | 'daily-critical' | 'daily-reached' | 'minute' | 'key-rejected' | 'negative-balance' | 'upstream-streak';
@@ -128,7 +128,7 @@ const DAILY: { rank: number; kind: AlertKind; name: DailyLevel }[] = [
   { rank: 3, kind: 'daily-reached', name: 'reached' },
 ];
 
-export const dailyClaimKey = (date: string, level: DailyLevel): string => `daily-${date}-${level}`;
+const dailyClaimKey = (date: string, level: DailyLevel): string => `daily-${date}-${level}`;
 
 /** The daily level of a snapshot for the UTC day of `now`: 0 below warning or unknown, 1..3 as DAILY. */
 export function dailyRank(s: QuotaSnapshot, settings: Pick<AlertSettings, 'warning' | 'critical'>, now: number): number {
@@ -161,7 +161,7 @@ function dailyAlert(s: QuotaSnapshot, rank: number, date: string, settings: Aler
   const limit = d.limit!;
   const level = DAILY[rank - 1];
   const reset = resetText(d.resetsAt, now, settings.timeZone);
-  const unlock = d.tier === 'base' ? ' Buying 10 credits (once) raises the daily limit to 1000.' : '';
+  const unlock = d.tier === 'base' ? ` Buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises the daily limit to ${FUNDED_DAILY}.` : '';
   let message: string;
   if (rank === 3) {
     message = `OpenRouter: daily free limit reached: ${used} of ${limit} free requests used today. Free models answer 429 until the reset in ${reset}.${unlock}`;

@@ -17,7 +17,7 @@ import {
   TimeoutError,
 } from './errors';
 import { redact } from './logger';
-import { classifyRateLimit, findErrorEnvelope, HeaderBag, parseRetryAfter } from './rateLimit';
+import { classifyRateLimit, findErrorEnvelope, header, HeaderBag, parseRetryAfter } from './rateLimit';
 import { Credits, KeyInfo, parseCredits, parseFreeModelIds, parseKeyInfo } from './responses';
 
 export const DEFAULT_BASE_URL = 'https://openrouter.ai/api/v1';
@@ -156,8 +156,7 @@ export function errorForStatus(status: number, headers: HeaderBag, body: unknown
       return new RateLimitError(redact(info.message, secrets), info.kind, info.resetsAt, info.limit);
     }
     default: {
-      const retryAfter = headers['retry-after'];
-      return new ServerError(message, status, parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now));
+      return new ServerError(message, status, parseRetryAfter(header(headers, 'retry-after'), now));
     }
   }
 }

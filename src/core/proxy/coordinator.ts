@@ -37,27 +37,25 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** GET /quota from whatever holds the port: our proxy's status, or 'foreign' for any other program. */
-export async function probeProxy(port: number, signal?: AbortSignal): Promise<ProxyQuotaStatus | 'foreign'> {
+/** GET `path` from our proxy on the port: its JSON, or undefined when something else answers (or nothing). */
+async function getFromProxy<T>(port: number, path: string, signal?: AbortSignal): Promise<T | undefined> {
   try {
-    const res = await request(`http://127.0.0.1:${port}/quota`, { headers: { host: `127.0.0.1:${port}` }, signal, headersTimeout: 2000, bodyTimeout: 2000 });
+    const res = await request(`http://127.0.0.1:${port}${path}`, { headers: { host: `127.0.0.1:${port}` }, signal, headersTimeout: 2000, bodyTimeout: 2000 });
     const text = await res.body.text();
-    if (res.statusCode !== 200 || res.headers[PROXY_ID_HEADER] !== '1') return 'foreign';
-    return JSON.parse(text) as ProxyQuotaStatus;
-  } catch {
-    return 'foreign';
-  }
-}
-
-/** GET /quota/history from the proxy on the port (a reader window's dashboard). */
-export async function fetchHistory(port: number, signal?: AbortSignal): Promise<ProxyHistory | undefined> {
-  try {
-    const res = await request(`http://127.0.0.1:${port}/quota/history`, { headers: { host: `127.0.0.1:${port}` }, signal, headersTimeout: 2000, bodyTimeout: 2000 });
-    const text = await res.body.text();
-    return res.statusCode === 200 && res.headers[PROXY_ID_HEADER] === '1' ? (JSON.parse(text) as ProxyHistory) : undefined;
+    return res.statusCode === 200 && res.headers[PROXY_ID_HEADER] === '1' ? (JSON.parse(text) as T) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** GET /quota from whatever holds the port: our proxy's status, or 'foreign' for any other program. */
+export async function probeProxy(port: number, signal?: AbortSignal): Promise<ProxyQuotaStatus | 'foreign'> {
+  return (await getFromProxy<ProxyQuotaStatus>(port, '/quota', signal)) ?? 'foreign';
+}
+
+/** GET /quota/history from the proxy on the port (a reader window's dashboard). */
+export function fetchHistory(port: number, signal?: AbortSignal): Promise<ProxyHistory | undefined> {
+  return getFromProxy<ProxyHistory>(port, '/quota/history', signal);
 }
 
 export class ProxyCoordinator {

@@ -41,12 +41,12 @@ export interface LedgerOptions {
 
 export const LEDGER_LOG = 'ledger.log';
 /** Longest a written record waits for its fdatasync. */
-export const SYNC_INTERVAL_MS = 50;
+const SYNC_INTERVAL_MS = 50;
 export const LEDGER_COMPACT = 'ledger.json';
 /** Longer model names are cut (a model id comes from a client's request body). */
-export const MAX_MODEL_LENGTH = 256;
+const MAX_MODEL_LENGTH = 256;
 /** hourly() and daily() answer at most this many entries (everything past the retention is zero anyway). */
-export const MAX_SERIES = 10_000;
+const MAX_SERIES = 10_000;
 
 const HEADER = '# openrouter-quota ledger v1: "<ms> <model id>" per free-model attempt, "@<model id> <model JSON>" defines an id\n';
 const COMPACT_VERSION = 1;
@@ -146,15 +146,9 @@ export class Ledger {
     // History before foldedThrough lives only in hour buckets; an attempt stamped earlier (a clock that
     // jumped back by more than a day) is counted at that boundary rather than lost on the next load.
     const at = Math.max(this.foldedThrough, Number.isFinite(t) ? Math.floor(t) : this.now());
-    let id = this.nameIndex.get(name);
-    let line = '';
-    if (id === undefined) {
-      id = this.names.length;
-      this.names.push(name);
-      this.nameIndex.set(name, id);
-      line = `@${id} ${JSON.stringify(name)}\n`;
-    }
-    line += `${at} ${id}\n`;
+    const isNew = !this.nameIndex.has(name);
+    const id = this.modelId(name);
+    const line = `${isNew ? `@${id} ${JSON.stringify(name)}\n` : ''}${at} ${id}\n`;
     // Memory first: if the disk fails, the attempt still counts (and reaches the disk with the next rewrite).
     this.insert(at, id);
     this.persist(line);

@@ -2,7 +2,7 @@
 // GET /key polls), and limits learned from OpenRouter's 429s. Produces the GET /quota answer.
 import type { RateLimitInfo } from '../rateLimit';
 import { DEFAULT_PER_MINUTE } from '../quota';
-import { DAY, MINUTE, minuteWindowStart, utcDate } from '../time';
+import { DAY, MINUTE, minuteWindowStart, nextUtcMidnight, utcDate } from '../time';
 import type { Ledger } from './ledger';
 
 /** The daily counter as OpenRouter last reported it. */
@@ -82,7 +82,7 @@ export class Meter {
 
   /** When the daily quota is known to be spent: the reset time; otherwise undefined. */
   dayExhausted(now: number): number | undefined {
-    const next = Math.floor(now / DAY) * DAY + DAY;
+    const next = nextUtcMidnight(now);
     if (this.dayBlockedUntil > now) return this.dayBlockedUntil;
     const limit = this.dayLimit(now);
     return limit !== null && this.dayUsed(now).used >= limit ? next : undefined;
@@ -99,7 +99,7 @@ export class Meter {
     if (info.kind === 'per-minute' && info.limit && info.limit > 0) this.learnedPerMinute = info.limit;
     if (info.kind === 'per-day') {
       if (info.limit && info.limit > 0) this.learnedPerDay = info.limit;
-      this.dayBlockedUntil = info.resetsAt && info.resetsAt > now ? info.resetsAt : Math.floor(now / DAY) * DAY + DAY;
+      this.dayBlockedUntil = info.resetsAt && info.resetsAt > now ? info.resetsAt : nextUtcMidnight(now);
     }
   }
 

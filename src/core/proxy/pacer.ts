@@ -12,7 +12,7 @@
 // either. Time comes only from the Clock (tests use a fake one).
 import type { Clock, TimerHandle } from '../clock';
 import { type Logger, nullLogger } from '../logger';
-import { MINUTE } from '../time';
+import { MINUTE, minuteWindowStart as windowOf } from '../time';
 
 export type PacingMode = 'queue' | 'reject' | 'off';
 
@@ -51,10 +51,6 @@ interface Waiter {
   deadline: TimerHandle;
   signal?: CancelSignal;
   onAbort?: () => void;
-}
-
-function windowOf(t: number): number {
-  return Math.floor(t / MINUTE) * MINUTE;
 }
 
 export class MinutePacer {
