@@ -4,7 +4,7 @@
 // last good list is kept when a refresh fails.
 import { isFreeModelId } from './responses';
 
-export const MODEL_CATALOG_TTL_MS = 6 * 3_600_000;
+const MODEL_CATALOG_TTL_MS = 6 * 3_600_000;
 
 export class FreeModelCatalog {
   private ids = new Set<string>();

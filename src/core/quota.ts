@@ -223,7 +223,7 @@ export function severityOf(used: number | null, limit: number | null, s: QuotaSe
 }
 
 const RANK: Record<Severity, number> = { normal: 0, warning: 1, critical: 2 };
-export const worst = (...all: Severity[]): Severity => all.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'normal');
+const worst = (...all: Severity[]): Severity => all.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'normal');
 
 export function balanceOf(b: BalanceReading | undefined): number | undefined {
   return b?.kind === 'known' ? b.credits.totalCredits - b.credits.totalUsage : undefined;

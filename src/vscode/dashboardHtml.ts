@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { dashboardHtml } from '../shared/dashboardHtmlTemplate';
 
 /** The folders the webview may load from: the bundle (dist/webview.js) and the stylesheet (media/). */
-export function dashboardResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
+function dashboardResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
   return [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')];
 }
 

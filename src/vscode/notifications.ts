@@ -11,7 +11,7 @@ import { formatClock, HOUR, nextUtcMidnight } from '../core/time';
 import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
 
 /** Button labels, in the order alerts.ts lists the actions. */
-export const ACTION_LABELS: Record<AlertAction, string> = {
+const ACTION_LABELS: Record<AlertAction, string> = {
   'open-dashboard': 'Open Dashboard',
   'add-credits': 'Add Credits',
   'mute-today': 'Mute for Today',
@@ -21,7 +21,7 @@ export const ACTION_LABELS: Record<AlertAction, string> = {
 const MEMORY_KEY = 'openrouterQuota.notificationMemory';
 const CLEANUP_EVERY_MS = HOUR;
 
-export type NotificationSettingsGetter = () => Omit<AlertSettings, 'mutedUntil'>;
+type NotificationSettingsGetter = () => Omit<AlertSettings, 'mutedUntil'>;
 
 export interface NotificationOptions {
   /** Where this window keeps its decision memory across reloads (context.workspaceState). */

@@ -25,13 +25,18 @@ const ARTIFACTS = path.join(ROOT, 'e2e-artifacts');
 const DOCS_IMAGES = path.join(ROOT, 'docs/images');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/** The same in every theme. */
+const FONT = {
+  'font-family': '"Segoe WPC", "Segoe UI", "Ubuntu", "Droid Sans", sans-serif', 'font-size': '13px', 'font-weight': 'normal',
+  'editor-font-family': '"Droid Sans Mono", monospace',
+};
+
 /** What VS Code sets on a webview for its default light and dark themes (Light Modern / Dark Modern). */
 const THEMES = {
   light: {
     bodyClass: 'vscode-light',
     vars: {
-      'font-family': '"Segoe WPC", "Segoe UI", "Ubuntu", "Droid Sans", sans-serif', 'font-size': '13px', 'font-weight': 'normal',
-      'editor-font-family': '"Droid Sans Mono", monospace',
+      ...FONT,
       foreground: '#3b3b3b', 'editor-background': '#ffffff', 'editor-foreground': '#3b3b3b', descriptionForeground: '#616161',
       'editorWidget-background': '#f8f8f8', 'widget-border': '#e5e5e5', 'panel-border': '#e5e5e5', focusBorder: '#005fb8',
       'button-background': '#005fb8', 'button-foreground': '#ffffff', 'button-hoverBackground': '#0258a8', 'button-border': '#0000001a',
@@ -46,8 +51,7 @@ const THEMES = {
   dark: {
     bodyClass: 'vscode-dark',
     vars: {
-      'font-family': '"Segoe WPC", "Segoe UI", "Ubuntu", "Droid Sans", sans-serif', 'font-size': '13px', 'font-weight': 'normal',
-      'editor-font-family': '"Droid Sans Mono", monospace',
+      ...FONT,
       foreground: '#cccccc', 'editor-background': '#1f1f1f', 'editor-foreground': '#cccccc', descriptionForeground: '#9d9d9d',
       'editorWidget-background': '#202020', 'widget-border': '#313131', 'panel-border': '#2b2b2b', focusBorder: '#0078d4',
       'button-background': '#0078d4', 'button-foreground': '#ffffff', 'button-hoverBackground': '#026ec1', 'button-border': '#ffffff12',
@@ -62,8 +66,7 @@ const THEMES = {
   hc: {
     bodyClass: 'vscode-high-contrast',
     vars: {
-      'font-family': '"Segoe WPC", "Segoe UI", "Ubuntu", "Droid Sans", sans-serif', 'font-size': '13px', 'font-weight': 'normal',
-      'editor-font-family': '"Droid Sans Mono", monospace',
+      ...FONT,
       foreground: '#ffffff', 'editor-background': '#000000', 'editor-foreground': '#ffffff', descriptionForeground: '#ffffffb3',
       'editorWidget-background': '#0c141f', 'widget-border': '#6fc3df', 'panel-border': '#6fc3df', focusBorder: '#f38518',
       contrastBorder: '#6fc3df', contrastActiveBorder: '#f38518',
