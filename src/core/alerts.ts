@@ -16,7 +16,7 @@
 //   until the next 00:00 UTC. An alert held back by the level or the mute is not shown later either: the
 //   memory records it as handled (only the minute cooldown starts solely when an alert is really shown).
 import { usd } from './format';
-import { balanceOf, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, QuotaSnapshot } from './quota';
+import { balanceOf, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, QuotaSnapshot, quotaLevel } from './quota';
 import { formatClock, formatDuration, MINUTE, nextUtcMidnight, utcDate } from './time';
 
 export type NotificationLevel = 'all' | 'limits' | 'off';
@@ -136,11 +136,8 @@ export function dailyRank(s: QuotaSnapshot, settings: Pick<AlertSettings, 'warni
   if (!d || d.used === null || d.limit === null || d.limit <= 0) return 0;
   // A snapshot built for another UTC day says nothing about today.
   if (d.resetsAt !== nextUtcMidnight(now)) return 0;
-  if (d.used >= d.limit) return 3;
-  const ratio = d.used / d.limit;
-  if (ratio >= settings.critical) return 2;
-  if (ratio >= settings.warning) return 1;
-  return 0;
+  const level = quotaLevel(d.used, d.limit, settings);
+  return level === 'limit' ? 3 : level === 'critical' ? 2 : level === 'warning' ? 1 : 0;
 }
 
 function allowed(kind: AlertKind, settings: AlertSettings, now: number): boolean {

@@ -1,9 +1,9 @@
 // The computed parts of the dashboard: the pace forecast and the warning banner with concrete remedies.
 // Pure (no vscode, no clock of its own): the same snapshot, history, events and `now` give the same state,
 // so the unit tests pin every level and remedy with a fixed time.
-import type { Banner, DashboardCommand, DashboardState, Forecast, GaugeLevel, ProxyView, RateLimitEventView } from '../shared/protocol';
+import type { Banner, DashboardCommand, DashboardState, Forecast, ProxyView, RateLimitEventView } from '../shared/protocol';
 import { usd } from './format';
-import { balanceOf, BASE_DAILY, DEFAULT_SETTINGS, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, QuotaSettings, QuotaSnapshot } from './quota';
+import { balanceOf, BASE_DAILY, DEFAULT_SETTINGS, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, QuotaSettings, QuotaSnapshot, quotaLevel as levelOf } from './quota';
 import { DAY, formatClock, formatDuration, HOUR, MINUTE } from './time';
 
 export interface DashboardInput {
@@ -84,15 +84,6 @@ interface Cause {
   title: string;
   remedies: string[];
   actions?: DashboardCommand[];
-}
-
-/** The same cut-offs as the snapshot's severityOf, with "at the limit" told apart from critical. */
-function levelOf(used: number, limit: number, t: Thresholds): Exclude<GaugeLevel, 'normal'> | undefined {
-  if (limit <= 0) return undefined;
-  if (used >= limit) return 'limit';
-  if (used / limit >= t.critical) return 'critical';
-  if (used / limit >= t.warning) return 'warning';
-  return undefined;
 }
 
 /** "00:00 UTC (02:00 local), in 5 h 12 min" */

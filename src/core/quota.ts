@@ -214,12 +214,19 @@ function minuteQuota(obs: Observation | undefined, settings: QuotaSettings, now:
   return { used: fresh ? estimatePerMinute(obs) : null, limit, limitSource, estimate: true, windowStart, resetsAt: windowStart + MINUTE };
 }
 
+/** The one set of cut-offs: at or over the limit, else critical or warning by ratio; undefined below them (or no limit). */
+export function quotaLevel(used: number, limit: number, t: Pick<QuotaSettings, 'warning' | 'critical'>): 'warning' | 'critical' | 'limit' | undefined {
+  if (limit <= 0) return undefined;
+  if (used >= limit) return 'limit';
+  if (used / limit >= t.critical) return 'critical';
+  if (used / limit >= t.warning) return 'warning';
+  return undefined;
+}
+
 export function severityOf(used: number | null, limit: number | null, s: QuotaSettings): Severity {
-  if (used === null || limit === null || limit <= 0) return 'normal';
-  const ratio = used / limit;
-  if (used >= limit || ratio >= s.critical) return 'critical';
-  if (ratio >= s.warning) return 'warning';
-  return 'normal';
+  if (used === null || limit === null) return 'normal';
+  const level = quotaLevel(used, limit, s);
+  return level === 'limit' ? 'critical' : (level ?? 'normal');
 }
 
 const RANK: Record<Severity, number> = { normal: 0, warning: 1, critical: 2 };
