@@ -37,9 +37,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Dispatcher, request } from 'undici';
 import { checkKeyInput } from './apiKey';
-import { AbortedError, NetworkError, OpenRouterError, ResponseShapeError, TimeoutError } from './errors';
-import { redact } from './logger';
-import { createDispatcher, DEFAULT_BASE_URL, errorForStatus, ProxySettings, readCapped } from './openRouterClient';
+import { OpenRouterError, ResponseShapeError } from './errors';
+import { createDispatcher, errorForStatus, normalizeBaseUrl, parseJson, ProxySettings, readCapped, transportError } from './openRouterClient';
 import type { HeaderBag } from './rateLimit';
 
 export const DEFAULT_AUTH_URL = 'https://openrouter.ai/auth';
@@ -234,20 +233,14 @@ export interface ExchangeOptions {
  * verifier; 400: bad method; …); no error text contains the key, the code or the verifier.
  */
 export async function exchangeCode(opts: ExchangeOptions): Promise<string> {
-  const base = (opts.apiBaseUrl?.trim() || DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const base = normalizeBaseUrl(opts.apiBaseUrl);
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const secrets = [opts.code, opts.verifier];
   const what = `POST ${EXCHANGE_PATH}`;
   const dispatcher = opts.dispatcher ?? createDispatcher(opts.proxy);
   const deadline = AbortSignal.timeout(timeoutMs);
   const combined = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
-  const transportError = (e: unknown): OpenRouterError => {
-    if (opts.signal?.aborted) return new AbortedError(`${what} cancelled`);
-    const code = (e as { code?: string }).code ?? '';
-    if (deadline.aborted || /TIMEOUT/.test(code)) return new TimeoutError(`${what}: no answer within ${timeoutMs} ms`, undefined, { cause: e });
-    const detail = e instanceof Error ? (code && !e.message.includes(code) ? `${e.message} (${code})` : e.message) : String(e);
-    return new NetworkError(`${what}: ${redact(detail, secrets)}`, undefined, { cause: e });
-  };
+  const failed = (e: unknown) => transportError(e, what, { signal: opts.signal, deadline, timeoutMs, secrets });
   try {
     let res: Dispatcher.ResponseData;
     try {
@@ -261,20 +254,15 @@ export async function exchangeCode(opts: ExchangeOptions): Promise<string> {
         bodyTimeout: timeoutMs,
       });
     } catch (e) {
-      throw transportError(e);
+      throw failed(e);
     }
     let text: string;
     try {
       text = await readCapped(res.body, MAX_BODY_BYTES);
     } catch (e) {
-      throw OpenRouterError.is(e) ? e : transportError(e);
+      throw OpenRouterError.is(e) ? e : failed(e);
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
+    const body = parseJson(text);
     if (res.statusCode >= 200 && res.statusCode < 300) {
       // Never quote a 2xx body: it is where the key would be.
       if (body === undefined) throw new ResponseShapeError(`${what}: the answer is not JSON`, res.statusCode);

@@ -63,7 +63,7 @@ export class OpenRouterClient {
   private readonly now: () => number;
 
   constructor(opts: ClientOptions) {
-    this.baseUrl = (opts.baseUrl?.trim() || DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = normalizeBaseUrl(opts.baseUrl);
     this.apiKey = opts.apiKey;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.ownsDispatcher = !opts.dispatcher;
@@ -111,13 +111,13 @@ export class OpenRouterClient {
         bodyTimeout: this.timeoutMs,
       });
     } catch (e) {
-      throw this.transportError(e, path, signal, deadline);
+      throw transportError(e, `GET ${path}`, { signal, deadline, timeoutMs: this.timeoutMs, secrets: [this.apiKey] });
     }
     let text: string;
     try {
       text = await readCapped(res.body, MAX_BODY_BYTES);
     } catch (e) {
-      throw OpenRouterError.is(e) ? e : this.transportError(e, path, signal, deadline);
+      throw OpenRouterError.is(e) ? e : transportError(e, `GET ${path}`, { signal, deadline, timeoutMs: this.timeoutMs, secrets: [this.apiKey] });
     }
     const body = parseJson(text);
     if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -127,13 +127,23 @@ export class OpenRouterClient {
     throw errorForStatus(res.statusCode, res.headers as HeaderBag, body, text, path, this.now(), [this.apiKey]);
   }
 
-  private transportError(e: unknown, path: string, signal: AbortSignal | undefined, deadline: AbortSignal): OpenRouterError {
-    if (signal?.aborted) return new AbortedError(`GET ${path} cancelled`);
-    const code = (e as { code?: string }).code ?? '';
-    if (deadline.aborted || /TIMEOUT/.test(code)) return new TimeoutError(`GET ${path}: no answer within ${this.timeoutMs} ms`, undefined, { cause: e });
-    const detail = e instanceof Error ? (code && !e.message.includes(code) ? `${e.message} (${code})` : e.message) : String(e);
-    return new NetworkError(`GET ${path}: ${redact(detail, [this.apiKey])}`, undefined, { cause: e });
-  }
+}
+
+/** The API base as given (or the default), without trailing slashes. */
+export function normalizeBaseUrl(base: string | undefined): string {
+  return (base?.trim() || DEFAULT_BASE_URL).replace(/\/+$/, '');
+}
+
+/**
+ * A request that got no answer, as a typed error: cancelled by the caller, timed out (the deadline or
+ * undici's own timeouts), or a network failure whose text has the secrets taken out. `what` is e.g. "GET /key".
+ */
+export function transportError(e: unknown, what: string, o: { signal?: AbortSignal; deadline: AbortSignal; timeoutMs: number; secrets: readonly string[] }): OpenRouterError {
+  if (o.signal?.aborted) return new AbortedError(`${what} cancelled`);
+  const code = (e as { code?: string }).code ?? '';
+  if (o.deadline.aborted || /TIMEOUT/.test(code)) return new TimeoutError(`${what}: no answer within ${o.timeoutMs} ms`, undefined, { cause: e });
+  const detail = e instanceof Error ? (code && !e.message.includes(code) ? `${e.message} (${code})` : e.message) : String(e);
+  return new NetworkError(`${what}: ${redact(detail, o.secrets)}`, undefined, { cause: e });
 }
 
 /**
@@ -176,7 +186,8 @@ export async function readCapped(body: Dispatcher.ResponseData['body'], max: num
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseJson(text: string): unknown {
+/** The JSON value of a body, or undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
