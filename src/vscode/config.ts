@@ -1,6 +1,7 @@
 // Typed access to the extension's settings. Every setting is declared in package.json
 // (contributes.configuration) with the same key and default; keep the two in step.
 import * as vscode from 'vscode';
+import { DEFAULT_AUTH_URL } from '../core/oauth';
 import { DEFAULT_BASE_URL, ProxySettings } from '../core/openRouterClient';
 import { MIN_INTERVAL_SECONDS } from '../core/poller';
 import { DEFAULT_PROXY_PORT } from '../core/proxy/server';
@@ -33,6 +34,8 @@ export interface Config {
   'proxy.maxWaitSeconds': number;
   /** all: every notification; limits: only the daily and minute limit ones; off: none. */
   'notifications.level': 'all' | 'limits' | 'off';
+  /** The consent page Sign In opens; the code is exchanged at {apiBaseUrl}/auth/keys. */
+  'signIn.authUrl': string;
 }
 
 export type ConfigKey = keyof Config;
@@ -50,6 +53,7 @@ const DEFAULTS: Config = {
   'proxy.pacing': 'queue',
   'proxy.maxWaitSeconds': 30,
   'notifications.level': 'all',
+  'signIn.authUrl': DEFAULT_AUTH_URL,
 };
 
 export function get<K extends ConfigKey>(key: K): Config[K] {
@@ -79,6 +83,11 @@ export function quotaSettings(): QuotaSettings {
     perDay: wholeOrZero(get('limits.perDay')),
     pollIntervalSeconds: Math.max(MIN_INTERVAL_SECONDS, Number(get('pollIntervalSeconds')) || DEFAULT_SETTINGS.pollIntervalSeconds),
   };
+}
+
+/** Where and how an OpenRouterClient connects, per the settings (spread into its options). */
+export function clientConnection(): { baseUrl: string; proxy: ProxySettings } {
+  return { baseUrl: get('apiBaseUrl'), proxy: proxySettings() };
 }
 
 /** VS Code's own proxy settings, which the client honours before HTTPS_PROXY/NO_PROXY. */

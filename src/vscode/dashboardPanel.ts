@@ -15,10 +15,10 @@ const TITLE = 'OpenRouter Quota';
 /** Updates closer together than this are sent as one (a burst of proxied requests changes the state often). */
 const COALESCE_MS = 250;
 
-export type DashboardAction = { command: string; args: unknown[] } | { url: string };
+type DashboardAction = { command: string; args: unknown[] } | { url: string };
 
 /** What a button in the webview does. Exhaustive over the protocol's commands (the compiler checks). */
-export function dashboardAction(c: DashboardCommand): DashboardAction {
+function dashboardAction(c: DashboardCommand): DashboardAction {
   switch (c) {
     case 'refresh':
       return { command: CommandId.refresh, args: [] };

@@ -32,7 +32,7 @@ export async function setApiKey(services: Services, provided?: string): Promise<
     return 'invalid';
   }
   const key = check.key;
-  const client = new OpenRouterClient({ baseUrl: config.get('apiBaseUrl'), apiKey: key, proxy: config.proxySettings() });
+  const client = new OpenRouterClient({ ...config.clientConnection(), apiKey: key });
   let label: string | null = null;
   try {
     const info = await vscode.window.withProgress(

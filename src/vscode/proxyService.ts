@@ -147,7 +147,7 @@ export class ProxyService implements vscode.Disposable {
     const meter = new Meter(ledger, () => this.live.limits);
     meter.serverDay = this.serverDay;
     this.meter = meter;
-    const catalogClient = () => new OpenRouterClient({ baseUrl: config.get('apiBaseUrl'), apiKey: this.apiKey() ?? '', proxy: config.proxySettings() });
+    const catalogClient = () => new OpenRouterClient({ ...config.clientConnection(), apiKey: this.apiKey() ?? '' });
     const catalog = new FreeModelCatalog(async (signal) => {
       const c = catalogClient();
       try {

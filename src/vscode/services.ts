@@ -164,7 +164,7 @@ export class Services implements vscode.Disposable {
   }
 
   /** The dashboard's full state, now (a reader window reads the proxy's history from the host window). */
-  async dashboardState(): Promise<DashboardState> {
+  private async dashboardState(): Promise<DashboardState> {
     const history = await this.proxy.history().catch(() => undefined);
     return buildDashboardState({
       snapshot: this.snapshot,

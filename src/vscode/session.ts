@@ -24,7 +24,7 @@ export class QuotaSession implements vscode.Disposable {
     local: () => LocalCounts | undefined,
     onSnapshot: (s: QuotaSnapshot) => void,
   ) {
-    this.client = new OpenRouterClient({ baseUrl: config.get('apiBaseUrl'), apiKey: key, proxy: config.proxySettings(), userAgent });
+    this.client = new OpenRouterClient({ ...config.clientConnection(), apiKey: key, userAgent });
     this.poller = new QuotaPoller({
       clock: systemClock,
       fetch: (previous, signal) => fetchObservation(this.client, previous, systemClock.now, signal, log),

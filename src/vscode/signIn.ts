@@ -25,8 +25,6 @@ import type { Services } from './services';
 
 /** `publisher.name` from package.json: the authority VS Code routes our callback URIs by. */
 export const EXTENSION_ID = 'openrouter-quota.openrouter-quota';
-/** Setting for the sign-in page (declared in package.json; see /tmp/signin-integration.md). */
-export const AUTH_URL_SETTING = 'signIn.authUrl';
 
 export type SignInResult = 'stored' | 'cancelled' | 'denied' | 'failed' | 'timeout' | 'not-stored';
 
@@ -202,7 +200,7 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
 }
 
 function authBase(): string {
-  const v = vscode.workspace.getConfiguration(config.SECTION).get<string>(AUTH_URL_SETTING);
+  const v: unknown = config.get('signIn.authUrl');
   return typeof v === 'string' && v.trim() ? v.trim() : DEFAULT_AUTH_URL;
 }
 
