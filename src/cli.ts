@@ -1,35 +1,53 @@
-// The command line over the same core as the extension, for terminals, scripts and tests:
-//   openrouter-quota proxy  --port N --upstream URL --state-dir DIR [--pacing queue|reject|off] [--max-wait S]
-//   openrouter-quota status [--json] [--base-url URL] [--port N]
-// The real key comes from OPENROUTER_API_KEY; the proxy's client token from OPENROUTER_QUOTA_TOKEN
-// (generated and printed when unset). Exit codes: 0 ok, 1 usage or OpenRouter error, 2 key rejected.
-import * as path from 'node:path';
-import * as os from 'node:os';
+// The command line over the same core as the extension, for terminals, scripts and tests. Usage, options,
+// environment and exit codes are in USAGE below and in the README ("Command line").
+import { parseArgs } from 'node:util';
+import { AccountModel } from './core/account/model';
+import { toWire } from './core/account/view';
 import { checkKeyInput, keyId } from './core/apiKey';
 import { systemClock } from './core/clock';
 import { AuthError, describeError } from './core/errors';
 import { renderSummary } from './core/format';
-import { Logger } from './core/logger';
-import { FreeModelCatalog } from './core/modelCatalog';
+import type { Logger } from './core/logger';
 import { fetchObservation } from './core/observe';
-import { DEFAULT_BASE_URL, OpenRouterClient } from './core/openRouterClient';
+import { DEFAULT_BASE_URL, normalizeBaseUrl, OpenRouterClient } from './core/openRouterClient';
 import { QuotaPoller } from './core/poller';
-import { ProxyCoordinator, probeProxy } from './core/proxy/coordinator';
-import { generateToken } from './core/proxy/guard';
-import { Ledger } from './core/proxy/ledger';
-import { toLocalCounts } from './core/proxy/localCounts';
-import { Meter } from './core/proxy/meter';
+import { probeProxy, type ProxyRole } from './core/proxy/coordinator';
+import { ProxyHost } from './core/proxy/host';
 import type { PacingMode } from './core/proxy/pacer';
-import { DEFAULT_PROXY_PORT, MeteringProxy } from './core/proxy/server';
-import { buildSnapshot, DEFAULT_SETTINGS, QuotaSnapshot } from './core/quota';
-import { MemorySharedStore } from './core/sharedStore';
+import { DEFAULT_PROXY_PORT } from './core/proxy/server';
+import { parseQuotaWire } from './core/account/remote';
+import { buildSnapshot, DEFAULT_SETTINGS } from './core/quota';
+import { FileSharedStore, type SharedStore } from './core/sharedStore';
+import { accountDir, accountFingerprint, defaultStateRoot, ensurePrivateDir, StateDirError } from './core/state/stateDir';
+import { TOKEN_FILE, validToken } from './core/state/tokenFile';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
-const USAGE = `usage:
-  openrouter-quota proxy [--port N] [--upstream URL] [--state-dir DIR] [--pacing queue|reject|off] [--max-wait SECONDS]
-      Runs the local metering proxy on 127.0.0.1 (default port ${DEFAULT_PROXY_PORT}, upstream ${DEFAULT_BASE_URL}).
-      Key from OPENROUTER_API_KEY; client token from OPENROUTER_QUOTA_TOKEN (generated and printed when unset).
-  openrouter-quota status [--json] [--base-url URL] [--port N]
-      Today's free-model quota (key from OPENROUTER_API_KEY), with the proxy's exact counts when one runs.`;
+const USAGE = `usage: openrouter-quota <command> [options]
+
+commands:
+  proxy   run the local metering proxy on 127.0.0.1 for the account of OPENROUTER_API_KEY
+  status  print today's free-model quota (with the proxy's counts when one runs for this key)
+
+openrouter-quota proxy [--port N] [--upstream URL] [--state-dir DIR] [--pacing queue|reject|off] [--max-wait SECONDS]
+  --port N          loopback port (default ${DEFAULT_PROXY_PORT}; 0: any free port)
+  --upstream URL    OpenRouter's API base (default $OPENROUTER_BASE_URL, else ${DEFAULT_BASE_URL})
+  --state-dir DIR   where the counts live (default $OPENROUTER_QUOTA_HOME, else ~/.openrouter-quota: the same as the extension's)
+  --pacing MODE     queue (hold a request until the minute has room), reject (429 at once), off (only count); default queue
+  --max-wait S      longest a request is held, in seconds (default 30)
+
+openrouter-quota status [--json] [--base-url URL] [--port N] [--state-dir DIR]
+  --json            the GET /quota shape instead of the one-line summary
+  --base-url URL    OpenRouter's API base (default $OPENROUTER_BASE_URL, else ${DEFAULT_BASE_URL})
+  --port N          where to look for a running proxy (default ${DEFAULT_PROXY_PORT})
+
+environment:
+  OPENROUTER_API_KEY      the key (required); sent only to OpenRouter
+  OPENROUTER_QUOTA_TOKEN  (proxy) the token clients send; by default the one kept in the state directory
+  OPENROUTER_BASE_URL     default for --upstream / --base-url
+  OPENROUTER_QUOTA_HOME   default for --state-dir
+
+exit codes: 0 ok; 1 usage, state directory or OpenRouter error (or the port is taken); 2 the key was rejected (401)`;
 
 export interface Io {
   out(s: string): void;
@@ -38,176 +56,175 @@ export interface Io {
   stopped?: Promise<void>;
 }
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+class UsageError extends Error {}
+
+const COMMON = { 'base-url': { type: 'string' }, port: { type: 'string' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+const OPTIONS = {
+  proxy: { ...COMMON, upstream: { type: 'string' }, pacing: { type: 'string' }, 'max-wait': { type: 'string' } },
+  status: { ...COMMON, json: { type: 'boolean' } },
+} as const;
+
+function parse<C extends keyof typeof OPTIONS>(command: C, args: string[]) {
+  try {
+    return parseArgs({ args, options: OPTIONS[command], strict: true, allowPositionals: false }).values as Partial<Record<string, string | boolean>>;
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message}`);
+  }
 }
 
-function portOption(args: string[]): number | string {
-  const raw = option(args, '--port');
+function portOf(raw: string | boolean | undefined): number {
   if (raw === undefined) return DEFAULT_PROXY_PORT;
   const n = Number(raw);
   // 0 asks the system for a free port (tests, or several proxies side by side)
-  return Number.isInteger(n) && n >= 0 && n < 65536 ? n : `--port must be a port number, not "${raw}"`;
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n > 65535) throw new UsageError(`--port must be a port number (0-65535), not "${String(raw)}"`);
+  return n;
 }
 
-function stderrLogger(io: Io): Logger {
-  return { trace() {}, debug() {}, info: (m) => io.err(m), warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(`error: ${typeof m === 'string' ? m : m.message}`) };
+function urlOf(name: string, raw: string | boolean | undefined, fallback: string): string {
+  const v = typeof raw === 'string' ? raw : fallback;
+  if (!/^https?:\/\/[^\s/]+/.test(v)) throw new UsageError(`${name} must be an http(s) URL, not "${v}"`);
+  return normalizeBaseUrl(v);
+}
+
+function keyOf(env: NodeJS.ProcessEnv): string {
+  if (!env.OPENROUTER_API_KEY?.trim()) throw new UsageError('OPENROUTER_API_KEY is not set: export your OpenRouter key (sk-or-…) in this shell first.');
+  const check = checkKeyInput(env.OPENROUTER_API_KEY);
+  if (!check.ok) throw new UsageError(`OPENROUTER_API_KEY: ${check.message}`);
+  return check.key;
+}
+
+function stderrLogger(io: Io, quiet = false): Logger {
+  return {
+    trace() {},
+    debug() {},
+    info: (m) => (quiet ? undefined : io.err(m)),
+    warn: (m) => io.err(`warning: ${m}`),
+    error: (m) => io.err(`error: ${typeof m === 'string' ? m : m.message}`),
+  };
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const [command, ...args] = argv;
-  if (command === '--help' || command === '-h' || command === 'help') {
-    io.out(USAGE);
-    return 0;
-  }
-  if (command === 'status') return status(args, env, io);
-  if (command === 'proxy') return proxy(args, env, io);
-  io.err(`${command === undefined ? 'no command' : `unknown command "${command}"`}\n${USAGE}`);
-  return 1;
-}
-
-async function status(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const check = checkKeyInput(env.OPENROUTER_API_KEY);
-  if (!check.ok) {
-    io.err(`OPENROUTER_API_KEY: ${check.message}`);
-    return 1;
-  }
-  const port = portOption(args);
-  if (typeof port === 'string') {
-    io.err(port);
-    return 1;
-  }
-  const client = new OpenRouterClient({ baseUrl: option(args, '--base-url') ?? env.OPENROUTER_BASE_URL, apiKey: check.key, userAgent: 'openrouter-quota-cli' });
   try {
-    const [obs, proxied] = await Promise.all([fetchObservation(client, undefined, Date.now), probeProxy(port)]);
-    const now = Date.now();
-    const local = proxied === 'foreign' ? undefined : toLocalCounts(proxied, now);
-    const snapshot = buildSnapshot(obs, undefined, DEFAULT_SETTINGS, now, local);
-    io.out(args.includes('--json') ? JSON.stringify(quotaJson(snapshot, proxied === 'foreign' ? undefined : proxied), null, 2) : renderSummary(snapshot));
-    return 0;
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      (command === undefined ? io.err : io.out)(USAGE);
+      return command === undefined ? 1 : 0;
+    }
+    if (command !== 'status' && command !== 'proxy') throw new UsageError(`unknown command "${command}"`);
+    const o = parse(command, args);
+    if (o.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    return command === 'status' ? await status(o, env, io) : await proxy(o, env, io);
   } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`${e.message}\nRun "openrouter-quota --help" for the options.`);
+      return 1;
+    }
+    if (e instanceof StateDirError) {
+      io.err(e.message);
+      return 1;
+    }
     io.err(describeError(e));
     return AuthError.is(e) ? 2 : 1;
+  }
+}
+
+async function status(o: Partial<Record<string, string | boolean>>, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const key = keyOf(env);
+  const port = portOf(o.port);
+  const baseUrl = urlOf('--base-url', o['base-url'], env.OPENROUTER_BASE_URL ?? DEFAULT_BASE_URL);
+  const fingerprint = accountFingerprint(key);
+  const dir = accountDir(path.resolve(typeof o['state-dir'] === 'string' ? o['state-dir'] : defaultStateRoot(env)), fingerprint);
+  // The last poll of this account (a window's or a proxy's), for the estimates; written back afterwards.
+  const store: SharedStore | undefined = fs.existsSync(dir) ? new FileSharedStore(path.join(dir, 'poll'), stderrLogger(io, true)) : undefined;
+  const previous = store?.read();
+  const client = new OpenRouterClient({ baseUrl, apiKey: key, userAgent: 'openrouter-quota-cli' });
+  try {
+    const prevObs = previous?.keyId === keyId(key) ? previous.obs : undefined;
+    const [obs, probe] = await Promise.all([fetchObservation(client, prevObs, Date.now), probeProxy(port, fingerprint)]);
+    const now = Date.now();
+    const account = new AccountModel({ clock: systemClock, settings: () => DEFAULT_SETTINGS });
+    account.observe(obs);
+    if (probe.kind === 'ours') account.attachRemote(parseQuotaWire(probe.json), now);
+    if (probe.kind === 'other-account') io.err(`note: the proxy on port ${port} meters another key; its counts are not shown.`);
+    store?.write({ keyId: keyId(key), obs, writtenBy: `cli-${process.pid}`, writtenAt: now });
+    const view = account.view(now);
+    io.out(o.json ? JSON.stringify(toWire(view), null, 2) : renderSummary(buildSnapshot(obs, undefined, DEFAULT_SETTINGS, now, view)));
+    return 0;
   } finally {
     await client.close();
   }
 }
 
-/** The GET /quota shape, from a snapshot (and the proxy's status when one runs). */
-function quotaJson(s: QuotaSnapshot, proxied: import('./core/proxy/meter').ProxyQuotaStatus | undefined): unknown {
-  const iso = (t: number) => new Date(t).toISOString();
-  const d = s.day!;
-  const m = s.minute!;
-  return {
-    day: { date: iso(s.at).slice(0, 10), used: d.used, limit: d.limit, remaining: d.remaining, resetsAt: iso(d.resetsAt), source: d.source === 'none' ? 'local' : d.source },
-    minute: { windowStart: iso(m.windowStart), used: m.used, limit: m.limit, resetsAt: iso(m.resetsAt) },
-    lastRateLimit: proxied?.lastRateLimit ?? null,
-    queue: proxied?.queue ?? { waiting: 0 },
-    models: proxied?.models ?? {},
-  };
-}
-
-async function proxy(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const port = portOption(args);
-  if (typeof port === 'string') {
-    io.err(port);
-    return 1;
-  }
-  const pacing = (option(args, '--pacing') ?? 'queue') as PacingMode;
-  if (!['queue', 'reject', 'off'].includes(pacing)) {
-    io.err(`--pacing must be queue, reject or off, not "${pacing}"`);
-    return 1;
-  }
-  const maxWait = Number(option(args, '--max-wait') ?? 30);
-  if (!Number.isFinite(maxWait) || maxWait < 0) {
-    io.err('--max-wait must be a number of seconds');
-    return 1;
-  }
-  const upstream = (option(args, '--upstream') ?? env.OPENROUTER_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-  const stateDir = path.resolve(option(args, '--state-dir') ?? path.join(os.homedir(), '.openrouter-quota'));
+async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const port = portOf(o.port);
+  const pacing = (typeof o.pacing === 'string' ? o.pacing : 'queue') as PacingMode;
+  if (!['queue', 'reject', 'off'].includes(pacing)) throw new UsageError(`--pacing must be queue, reject or off, not "${pacing}"`);
+  const maxWait = o['max-wait'] === undefined ? 30 : Number(o['max-wait']);
+  if (!Number.isFinite(maxWait) || maxWait < 0) throw new UsageError('--max-wait must be a number of seconds (0 or more)');
+  const upstream = urlOf('--upstream', o.upstream, env.OPENROUTER_BASE_URL ?? DEFAULT_BASE_URL);
+  const key = keyOf(env);
+  const dir = accountDir(path.resolve(typeof o['state-dir'] === 'string' ? o['state-dir'] : defaultStateRoot(env)), accountFingerprint(key));
+  ensurePrivateDir(dir);
   const log = stderrLogger(io);
-  const keyCheck = env.OPENROUTER_API_KEY ? checkKeyInput(env.OPENROUTER_API_KEY) : undefined;
-  if (keyCheck && !keyCheck.ok) {
-    io.err(`OPENROUTER_API_KEY: ${keyCheck.message}`);
-    return 1;
-  }
-  const key = keyCheck?.ok ? keyCheck.key : undefined;
-  if (!key) io.err('warning: OPENROUTER_API_KEY is not set: only clients that send their own sk-or- key can use the proxy.');
-  let token = env.OPENROUTER_QUOTA_TOKEN?.trim();
-  if (!token) {
-    token = generateToken();
-    io.out(`token ${token}`);
-  }
+  const envToken = env.OPENROUTER_QUOTA_TOKEN?.trim();
+  if (envToken && !validToken(envToken)) throw new UsageError('OPENROUTER_QUOTA_TOKEN must be 16 to 256 printable characters without spaces (and not an sk-or- key).');
 
-  // Today's server count, for the best daily estimate (and a per-day 429 before the quota is spent).
-  const client = key ? new OpenRouterClient({ baseUrl: upstream, apiKey: key, userAgent: 'openrouter-quota-cli' }) : undefined;
-  let meter: Meter | undefined;
-  const poller = client
-    ? new QuotaPoller({
-        clock: systemClock,
-        fetch: (prev, signal) => fetchObservation(client, prev, Date.now, signal, log),
-        store: new MemorySharedStore(),
-        keyId: keyId(key!),
-        owner: 'cli',
-        settings: () => DEFAULT_SETTINGS,
-        log,
-      })
-    : undefined;
-  poller?.onSnapshot(() => {
-    const o = poller.observation;
-    if (meter && o?.key.freeDaily) meter.serverDay = { used: o.key.freeDaily.used, limit: o.key.freeDaily.limit, fetchedAt: o.fetchedAt };
+  const client = new OpenRouterClient({ baseUrl: upstream, apiKey: key, userAgent: 'openrouter-quota-cli' });
+  const account = new AccountModel({ clock: systemClock, settings: () => DEFAULT_SETTINGS });
+  // Polls are shared with every window and process of this account (one of them polls at a time).
+  const poller = new QuotaPoller({
+    clock: systemClock,
+    fetch: (prev, signal) => fetchObservation(client, prev, Date.now, signal, log),
+    store: new FileSharedStore(path.join(dir, 'poll'), log),
+    keyId: keyId(key),
+    owner: `cli-${process.pid}`,
+    settings: () => DEFAULT_SETTINGS,
+    account,
+    log,
   });
-  let refreshTimer: NodeJS.Timeout | undefined;
-  const catalogClient = new OpenRouterClient({ baseUrl: upstream, apiKey: key ?? '', userAgent: 'openrouter-quota-cli' });
-  const coordinator = new ProxyCoordinator({
+  const onRole = (r: ProxyRole) => {
+    if (r.role === 'host') io.out(`listening http://127.0.0.1:${r.port}/api/v1`);
+    else if (r.role === 'reader') io.out(`another OpenRouter Quota proxy serves port ${r.port} for this key; this one takes over when it stops`);
+    else if (r.role === 'blocked' || r.role === 'failed') io.err(r.message);
+  };
+  const host = await ProxyHost.start({
+    account,
+    apiKey: key,
+    stateDir: dir,
     port,
+    upstream: () => upstream,
     clock: systemClock,
     log,
-    createProxy: () => {
-      const ledger = Ledger.open(stateDir, { log });
-      meter = new Meter(ledger, () => ({ perMinute: 0, perDay: 0 }));
-      return new MeteringProxy({
-        port,
-        upstream: () => upstream,
-        apiKey: () => key,
-        token: () => token,
-        ledger,
-        meter,
-        catalog: new FreeModelCatalog((signal) => catalogClient.getFreeModelIds(signal)),
-        pacing: () => pacing,
-        maxWaitSeconds: () => maxWait,
-        log,
-        onRequestFinished: () => {
-          clearTimeout(refreshTimer);
-          refreshTimer = setTimeout(() => void poller?.refresh(), 3_000);
-        },
-      });
-    },
-    onRole: (r) => {
-      if (r.role === 'host') io.out(`listening http://127.0.0.1:${r.port}/api/v1`);
-      else if (r.role === 'reader') io.out(`another OpenRouter Quota proxy serves port ${r.port}; this one takes over when it stops`);
-      else if (r.role === 'blocked') io.err(r.message);
-    },
+    live: () => ({ pacing, maxWaitSeconds: maxWait }),
+    loadFreeModels: (signal) => client.getFreeModelIds(signal),
+    refreshKey: () => void poller.refresh(),
+    token: envToken,
+    onRole,
   });
-  await coordinator.start();
-  if (coordinator.current.role === 'blocked') {
-    await coordinator.stop();
-    await catalogClient.close();
-    await client?.close();
+  const role = host.role.role;
+  if (role === 'blocked' || role === 'failed') {
+    await host.stop();
+    poller.dispose();
+    await client.close();
     return 1;
   }
-  poller?.start();
+  if (!envToken) {
+    const token = host.token();
+    // Not on stdout, where service logs keep it; once, when it is new.
+    io.err(host.tokenCreated ? `token ${token}\n(a new local token, kept in ${path.join(dir, TOKEN_FILE)}: clients send it as their API key)` : `token: kept in ${path.join(dir, TOKEN_FILE)}`);
+  }
+  poller.start();
   // Core timers are unref'd (they must not hold a VS Code window open); a reader waiting to take over has
   // nothing else keeping the process alive.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   await (io.stopped ?? new Promise<void>(() => undefined));
   clearInterval(keepAlive);
-  clearTimeout(refreshTimer);
-  poller?.dispose();
-  await coordinator.stop();
-  await catalogClient.close();
-  await client?.close();
+  poller.dispose();
+  await host.stop();
+  await client.close();
   io.out('stopped');
   return 0;
 }
@@ -220,7 +237,7 @@ if (require.main === module) {
   main(process.argv.slice(2), process.env, { out: (s) => console.log(s), err: (s) => console.error(s), stopped }).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      console.error(e);
+      console.error(`error: ${(e as Error)?.message ?? String(e)}`);
       process.exit(1);
     },
   );

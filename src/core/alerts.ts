@@ -5,8 +5,10 @@
 //
 // The rules:
 // - Daily limit: one alert per level (warning, critical, reached) per UTC day. A higher level seen first
-//   suppresses the lower ones that day. Levels use the warning/critical thresholds; reached is used ≥ limit.
-// - Minute limit: when the proxy starts holding requests (waiting 0 → >0) or a new per-minute 429 is seen, at
+//   suppresses the lower ones that day. The level is the snapshot's (the account model judged it with the
+//   warning/critical thresholds; reached is used ≥ limit).
+// - Minute limit: when the proxy starts holding requests (waiting 0 → >0), a new per-minute 429 is seen, or
+//   the minute reaches the warning level with requests bypassing the proxy (an estimate, worded as one), at
 //   most once every 10 minutes.
 // - Key rejected (401): once per rejection (the error's time, shared by every window, fingerprints it).
 // - Negative balance (402 risk): once per UTC day while it lasts.
@@ -16,7 +18,9 @@
 //   until the next 00:00 UTC. An alert held back by the level or the mute is not shown later either: the
 //   memory records it as handled (only the minute cooldown starts solely when an alert is really shown).
 import { usd } from './format';
-import { balanceOf, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, QuotaSnapshot, quotaLevel } from './quota';
+import { LEVEL_RANK } from './account/limits';
+import { balanceOf, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, type QuotaSnapshot } from './quota';
+import { minuteIsSplit } from './quotaText';
 import { formatClock, formatDuration, MINUTE, nextUtcMidnight, utcDate } from './time';
 
 export type NotificationLevel = 'all' | 'limits' | 'off';
@@ -27,12 +31,9 @@ export function notificationLevel(v: unknown): NotificationLevel {
   return NOTIFICATION_LEVELS.includes(v as NotificationLevel) ? (v as NotificationLevel) : 'all';
 }
 
+/** The levels themselves come judged with the user's thresholds in the snapshot (account/limits.ts levelOf). */
 export interface AlertSettings {
   level: NotificationLevel;
-  /** Share of the daily limit for the warning alert (openrouterQuota.thresholds.warning). */
-  warning: number;
-  /** Share for the critical alert (openrouterQuota.thresholds.critical). */
-  critical: number;
   /** While "Mute for today" holds: when it ends (the next 00:00 UTC). */
   mutedUntil?: number;
   /** Time zone of the "local" reset time; the machine's when undefined. */
@@ -49,7 +50,7 @@ const STREAK_COUNT = 3;
 const MAX_HISTORY = 20;
 
 export type AlertKind = 'daily-warning' | 'daily-critical' | 'daily-reached' | 'minute' | 'key-rejected' | 'negative-balance' | 'upstream-streak';
-export type AlertAction = 'open-dashboard' | 'add-credits' | 'mute-today' | 'set-api-key';
+export type AlertAction = 'open-dashboard' | 'add-credits' | 'mute-today' | 'set-api-key' | 'copy-proxy-settings';
 
 /** How windows agree on who shows an alert (see AlertClaims.tryClaim). */
 export interface AlertClaim {
@@ -130,14 +131,13 @@ const DAILY: { rank: number; kind: AlertKind; name: DailyLevel }[] = [
 
 const dailyClaimKey = (date: string, level: DailyLevel): string => `daily-${date}-${level}`;
 
-/** The daily level of a snapshot for the UTC day of `now`: 0 below warning or unknown, 1..3 as DAILY. */
-export function dailyRank(s: QuotaSnapshot, settings: Pick<AlertSettings, 'warning' | 'critical'>, now: number): number {
+/** The daily level of a snapshot for the UTC day of `now` (judged by the account model): 0 below warning or unknown, 1..3 as DAILY. */
+export function dailyRank(s: QuotaSnapshot, now: number): number {
   const d = s.day;
   if (!d || d.used === null || d.limit === null || d.limit <= 0) return 0;
   // A snapshot built for another UTC day says nothing about today.
   if (d.resetsAt !== nextUtcMidnight(now)) return 0;
-  const level = quotaLevel(d.used, d.limit, settings);
-  return level === 'limit' ? 3 : level === 'critical' ? 2 : level === 'warning' ? 1 : 0;
+  return LEVEL_RANK[d.level];
 }
 
 function allowed(kind: AlertKind, settings: AlertSettings, now: number): boolean {
@@ -179,7 +179,7 @@ function dailyAlert(s: QuotaSnapshot, rank: number, date: string, settings: Aler
   };
 }
 
-function minuteAlert(s: QuotaSnapshot, trigger: 'queue' | '429', now: number): Alert {
+function minuteAlert(s: QuotaSnapshot, trigger: 'queue' | '429' | 'estimate', now: number): Alert {
   const m = s.minute;
   const r = s.proxy?.lastRateLimit;
   const resetsAt = trigger === '429' && r?.resetsAt && r.resetsAt > now ? r.resetsAt : m?.resetsAt;
@@ -187,14 +187,16 @@ function minuteAlert(s: QuotaSnapshot, trigger: 'queue' | '429', now: number): A
   const figure = m && m.used !== null ? ` (${m.used} of ${m.limit} this minute)` : m ? ` (${m.limit} a minute)` : '';
   const waiting = s.proxy?.waiting ?? 0;
   const message =
-    trigger === 'queue'
-      ? `OpenRouter: the per-minute limit for free models is reached${figure}; the local proxy is holding ${waiting} request${waiting === 1 ? '' : 's'} until the next minute.${inText}`
-      : `OpenRouter answered 429: the per-minute limit for free models is reached${figure}.${inText}`;
+    trigger === 'estimate' && m
+      ? `OpenRouter: about ${m.used} of ${m.limit} free requests this minute (an estimate: ${m.proxied} through the local proxy, ~${m.outside} elsewhere, from OpenRouter's count). Requests that bypass the proxy are not held: the next one may fail with 429.${inText}`
+      : trigger === 'queue'
+        ? `OpenRouter: the per-minute limit for free models is reached${figure}; the local proxy is holding ${waiting} request${waiting === 1 ? '' : 's'} until the next minute.${inText}`
+        : `OpenRouter answered 429: the per-minute limit for free models is reached${figure}.${inText}`;
   return {
     kind: 'minute',
     severity: 'info',
     message,
-    actions: ['open-dashboard', 'mute-today'],
+    actions: trigger === 'estimate' ? ['copy-proxy-settings', 'open-dashboard', 'mute-today'] : ['open-dashboard', 'mute-today'],
     claim: { key: 'minute', everyMs: MINUTE_ALERT_COOLDOWN_MS },
   };
 }
@@ -237,7 +239,7 @@ export function decide(s: QuotaSnapshot, memory: AlertMemory, settings: AlertSet
     });
   }
 
-  const rank = dailyRank(s, settings, now);
+  const rank = dailyRank(s, now);
   if (rank > m.dailyRank) {
     add(dailyAlert(s, rank, today, settings, now));
     m.dailyRank = rank;
@@ -245,12 +247,14 @@ export function decide(s: QuotaSnapshot, memory: AlertMemory, settings: AlertSet
 
   const waiting = s.proxy?.waiting ?? 0;
   const r = s.proxy?.lastRateLimit;
-  let trigger: 'queue' | '429' | undefined;
+  let trigger: 'queue' | '429' | 'estimate' | undefined;
   if (waiting > 0 && m.waiting === 0) trigger = 'queue';
   if (r?.kind === 'per-minute' && r.at !== m.perMinute429At) {
     m.perMinute429At = r.at;
     if (now - r.at <= RECENT_429_MS) trigger ??= '429';
   }
+  // Requests bypassing the proxy bring this minute near its limit: the proxy cannot hold those.
+  if (s.minute && minuteIsSplit(s.minute) && (s.minute.outside ?? 0) > 0 && s.minute.level !== 'none') trigger ??= 'estimate';
   m.waiting = waiting;
   const cooled = m.minuteAlertAt === undefined || now - m.minuteAlertAt >= MINUTE_ALERT_COOLDOWN_MS || now < m.minuteAlertAt;
   if (trigger && cooled && allowed('minute', settings, now)) {

@@ -3,7 +3,9 @@
 // so the unit tests pin every level and remedy with a fixed time.
 import type { Banner, DashboardCommand, DashboardState, Forecast, ProxyView, RateLimitEventView } from '../shared/protocol';
 import { usd } from './format';
-import { balanceOf, BASE_DAILY, DEFAULT_SETTINGS, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, QuotaSettings, QuotaSnapshot, quotaLevel as levelOf } from './quota';
+import type { Level } from './account/limits';
+import { balanceOf, BASE_DAILY, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, type QuotaSnapshot } from './quota';
+import { daySplitText, minuteIsSplit, minuteSplitText } from './quotaText';
 import { DAY, formatClock, formatDuration, HOUR, MINUTE } from './time';
 
 export interface DashboardInput {
@@ -16,8 +18,6 @@ export interface DashboardInput {
   now: number;
   /** For the "local" times in the banner; the machine's when undefined. */
   timeZone?: string;
-  /** The same warning/critical shares the snapshot's severity was computed with (settings); default 0.8/0.95. */
-  thresholds?: Thresholds;
 }
 
 /** Today's average is noisy in the first minutes after 00:00 UTC: never divide by less than this. */
@@ -35,8 +35,9 @@ export const UPSTREAM_REMEDY =
 export const MANAGEMENT_KEY_REMEDY =
   'Check the balance at openrouter.ai/settings/credits: OpenRouter shows it here only to a management key (openrouter.ai/settings/management-keys), which cannot run models, so it would be a second key.';
 
+const GAUGE: Record<Level, 'normal' | Exclude<Level, 'none'>> = { none: 'normal', warning: 'warning', critical: 'critical', limit: 'limit' };
+
 export function buildDashboardState(input: DashboardInput): DashboardState {
-  const t = input.thresholds ?? DEFAULT_SETTINGS;
   const { day, minute } = input.snapshot;
   return {
     now: input.now,
@@ -46,10 +47,22 @@ export function buildDashboardState(input: DashboardInput): DashboardState {
     events: input.events,
     forecast: forecastOf(input.snapshot, input.history, input.now),
     banner: bannerOf(input),
-    levels: {
-      day: day && day.used !== null && day.limit !== null ? (levelOf(day.used, day.limit, t) ?? 'normal') : 'normal',
-      minute: minute && minute.used !== null ? (levelOf(minute.used, minute.limit, t) ?? 'normal') : 'normal',
-    },
+    levels: { day: GAUGE[day?.level ?? 'none'], minute: GAUGE[minute?.level ?? 'none'] },
+    split: splitOf(input.snapshot),
+  };
+}
+
+/** Where today's and this minute's free requests went: through the proxy (exact) or elsewhere. */
+function splitOf(s: QuotaSnapshot): DashboardState['split'] {
+  const d = s.day;
+  const m = s.minute;
+  if (!d || d.proxied === null) return undefined;
+  return {
+    dayProxied: d.proxied,
+    dayOutside: d.outside,
+    dayText: daySplitText(d) ?? `${d.proxied} through the proxy; requests elsewhere cannot be seen (OpenRouter did not report today's count)`,
+    minuteText: !m || m.used === null ? 'This minute is not known yet.' : m.known === 'exact' ? `This minute: ${m.used}, all through the proxy (exact).` : minuteIsSplit(m) ? `This minute: ${minuteSplitText(m)}.` : `This minute: ${m.proxied ?? 0} through the proxy (exact); requests elsewhere cannot be seen.`,
+    minuteExact: m?.known === 'exact',
   };
 }
 
@@ -75,12 +88,11 @@ export function forecastOf(s: QuotaSnapshot, history: DashboardState['history'],
   return { ratePerHour, reachesLimitAt: at < d.resetsAt ? Math.round(at / MINUTE) * MINUTE : null };
 }
 
-type Level = Banner['level'];
-const RANK: Record<Level, number> = { warning: 1, critical: 2, limit: 3 };
-type Thresholds = Pick<QuotaSettings, 'warning' | 'critical'>;
+type BannerLevel = Banner['level'];
+const RANK: Record<BannerLevel, number> = { warning: 1, critical: 2, limit: 3 };
 
 interface Cause {
-  level: Level;
+  level: BannerLevel;
   title: string;
   remedies: string[];
   actions?: DashboardCommand[];
@@ -111,14 +123,14 @@ function creditsRemedy(s: QuotaSnapshot): string | undefined {
   return undefined;
 }
 
-function dailyCauses(input: DashboardInput, t: Thresholds): Cause[] {
+function dailyCauses(input: DashboardInput): Cause[] {
   const { snapshot: s, now, timeZone, history } = input;
   const d = s.day;
   if (!d) return [];
   const dayStart = d.resetsAt - DAY;
   // A per-day 429 today is OpenRouter's own word that the quota is spent, whatever the counter says yet.
   const refused = input.events.find((e) => e.kind === 'per-day' && e.at >= dayStart && e.at <= now);
-  const level = d.used !== null && d.limit !== null ? levelOf(d.used, d.limit, t) : undefined;
+  const level = d.level === 'none' ? undefined : d.level;
   if (!level && !refused) return [];
   const resetAt = refused?.resetsAt && refused.resetsAt > now ? refused.resetsAt : d.resetsAt;
   const wait = `Wait for the daily reset at ${when(resetAt, now, timeZone)}.`;
@@ -139,13 +151,13 @@ function dailyCauses(input: DashboardInput, t: Thresholds): Cause[] {
   return [{ level: 'warning', title: `${fig} free requests used today (${left})`, remedies: [...(credits ? [credits] : []), `The count resets at ${when(d.resetsAt, now, timeZone)}.`, paid], actions }];
 }
 
-function minuteCauses(input: DashboardInput, t: Thresholds): Cause[] {
+function minuteCauses(input: DashboardInput): Cause[] {
   const { snapshot: s, now, proxy, history } = input;
   const m = s.minute;
   if (!m) return [];
   // A per-minute 429 whose window is still open is the same as a full window.
   const refused = input.events.find((e) => e.kind === 'per-minute' && e.at <= now && (e.resetsAt ?? e.at + MINUTE) > now);
-  const level = m.used !== null ? levelOf(m.used, m.limit, t) : undefined;
+  const level = m.level === 'none' ? undefined : m.level;
   if (!level && !refused) return [];
   const resetAt = Math.max(m.resetsAt, refused?.resetsAt ?? 0);
   const waitFor = `Wait ${formatDuration(resetAt - now)} for the next minute window (at ${formatClock(resetAt, 'UTC')}:${String(new Date(resetAt).getUTCSeconds()).padStart(2, '0')} UTC).`;
@@ -157,13 +169,15 @@ function minuteCauses(input: DashboardInput, t: Thresholds): Cause[] {
         ? `The proxy is holding ${waiting} request${waiting === 1 ? '' : 's'} and sends ${waiting === 1 ? 'it' : 'them'} when the window opens.`
         : undefined
       : `The proxy's pacing is "${proxy.pacing}": set openrouterQuota.proxy.pacing to "queue" to hold requests until the window has room instead of failing them.`;
-  const actions: DashboardCommand[] = !proxy ? ['copyProxySettings'] : proxy.pacing !== 'queue' ? ['openSettings'] : [];
-  const about = m.estimate ? 'about ' : '';
+  const bypassed = minuteIsSplit(m) && (m.outside ?? 0) > 0;
+  const actions: DashboardCommand[] = !proxy || bypassed ? ['copyProxySettings'] : proxy.pacing !== 'queue' ? ['openSettings'] : [];
+  const about = m.known === 'estimate' ? 'about ' : '';
+  const route = bypassed ? [`${minuteSplitText(m)}: the proxy cannot hold requests that bypass it. Route that tool through the proxy (OpenRouter: Copy Proxy Settings).`] : [];
   if (level === 'limit' || refused || !level) {
-    const title = m.used !== null && m.used >= m.limit ? `This minute's window is full: ${about}${m.used} of ${m.limit} free requests` : `OpenRouter refused a free request: per-minute limit (${m.limit} a minute)`;
-    return [{ level: 'limit', title, remedies: [waitFor, ...(pacing ? [pacing] : []), paidVariantRemedy(history)], actions }];
+    const title = m.level === 'limit' ? `This minute's window is full: ${about}${m.used} of ${m.limit} free requests` : `OpenRouter refused a free request: per-minute limit (${m.limit} a minute)`;
+    return [{ level: 'limit', title, remedies: [waitFor, ...route, ...(pacing ? [pacing] : []), paidVariantRemedy(history)], actions }];
   }
-  return [{ level, title: `This minute: ${about}${m.used} of ${m.limit} free requests`, remedies: [...(pacing ? [pacing] : []), waitFor], actions }];
+  return [{ level, title: `This minute: ${about}${m.used} of ${m.limit} free requests`, remedies: [...route, ...(pacing ? [pacing] : []), waitFor], actions }];
 }
 
 function accountCauses(input: DashboardInput): Cause[] {
@@ -208,8 +222,7 @@ function upstreamCauses(input: DashboardInput): Cause[] {
 export function bannerOf(input: DashboardInput): Banner | undefined {
   const s = input.snapshot;
   if (s.status === 'no-key' || s.status === 'loading') return undefined;
-  const t = input.thresholds ?? DEFAULT_SETTINGS;
-  const causes = [...accountCauses(input), ...dailyCauses(input, t), ...minuteCauses(input, t), ...upstreamCauses(input)];
+  const causes = [...accountCauses(input), ...dailyCauses(input), ...minuteCauses(input), ...upstreamCauses(input)];
   if (causes.length === 0) return undefined;
   // Array.prototype.sort is stable, so equal levels keep the order above.
   const sorted = [...causes].sort((a, b) => RANK[b.level] - RANK[a.level]);

@@ -2,7 +2,8 @@
 // accessibility label) and the one-line summary of the quota check. No vscode: the adapter only copies
 // these strings onto VS Code objects, and the unit tests read them directly.
 import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
-import { balanceOf, QuotaSnapshot, Severity } from './quota';
+import { balanceOf, type QuotaSnapshot, type Severity } from './quota';
+import { approx, dayFigure, daySourceText, minuteFigure, minuteHowText, minuteIsSplit, OUTSIDE_REMEDY } from './quotaText';
 import { formatAge, formatClock, formatDuration } from './time';
 
 export interface StatusBarView {
@@ -30,16 +31,6 @@ export function usd(v: number): string {
 /** Escape text from the network before it goes into trusted markdown (it may contain links or commands). */
 export function escapeMarkdown(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
-}
-
-function dayFigure(s: QuotaSnapshot): string {
-  const d = s.day!;
-  return `${n(d.used)}/${d.limit === null ? d.candidates.join('|') : d.limit}`;
-}
-
-function minuteFigure(s: QuotaSnapshot): string {
-  const m = s.minute!;
-  return `${m.used !== null && m.estimate ? '~' : ''}${n(m.used)}/${m.limit}`;
 }
 
 export function renderStatusBar(s: QuotaSnapshot, opts: FormatOptions = {}): StatusBarView {
@@ -76,11 +67,11 @@ export function renderStatusBar(s: QuotaSnapshot, opts: FormatOptions = {}): Sta
   const d = s.day;
   const m = s.minute;
   const spoken =
-    `OpenRouter free requests: ${d.used === null ? 'unknown' : d.used} of ${d.limit ?? 'unknown'} today, ` +
-    `${m.used === null ? 'unknown' : `${m.estimate ? 'about ' : ''}${m.used}`} of ${m.limit} this minute` +
+    `OpenRouter free requests: ${d.used === null ? 'unknown' : `${approx(d.known, d.used) ? 'about ' : ''}${d.used}`} of ${d.limit ?? 'unknown'} today, ` +
+    `${m.used === null ? 'unknown' : `${approx(m.known, m.used) ? 'about ' : ''}${m.used}`} of ${m.limit} this minute` +
     (s.stale ? ', out of date' : '');
   return {
-    text: `${icon} ${dayFigure(s)} · ${minuteFigure(s)}`,
+    text: `${icon} ${dayFigure(d)} · ${minuteFigure(m)}`,
     severity: s.severity,
     tooltip: renderTooltip(s, opts),
     accessibilityLabel: spoken,
@@ -121,19 +112,17 @@ export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): strin
     const m = s.minute;
     if (d.used !== null) {
       lines.push(
-        `Today: **${d.used} / ${d.limit ?? d.candidates.join(' or ')}** free requests used` +
+        `Today: **${approx(d.known, d.used)}${d.used} / ${d.limit ?? d.candidates.join(' or ')}** free requests used` +
           (d.remaining !== null ? `, **${d.remaining} left**` : '') +
-          (d.source === 'local' ? ' (counted by the local proxy; OpenRouter did not report it)' : s.proxy ? ' (OpenRouter\'s count, plus requests through the local proxy since)' : ' (official, from OpenRouter)'),
+          ` (${daySourceText(d, s.proxy !== undefined)})`,
       );
     } else {
       lines.push(`Today: count unknown: OpenRouter did not report it (limit ${d.limit ?? d.candidates.join(' or ')})`);
     }
     lines.push(`Daily quota ${resetLine(d.resetsAt, s.at, opts)}`);
-    const how = !m.estimate
-      ? m.used === null ? 'the local proxy has not reported this minute yet' : 'counted by the local proxy'
-      : m.used === null ? 'unknown until two polls a minute apart; the local proxy counts it exactly' : 'estimate from the growth of today\'s count';
     const limitNote = m.limitSource === 'learned' ? ', limit learned from a 429' : m.limitSource === 'setting' ? ', limit from settings' : '';
-    lines.push(`This minute: ${m.used !== null && m.estimate ? '~' : ''}${n(m.used)} / ${m.limit} (${how}${limitNote}); window resets in ${formatDuration(m.resetsAt - s.at)}`);
+    lines.push(`This minute: ${approx(m.known, m.used)}${n(m.used)} / ${m.limit} (${minuteHowText(m)}${limitNote}); window resets in ${formatDuration(m.resetsAt - s.at)}`);
+    if (minuteIsSplit(m)) lines.push(`${OUTSIDE_REMEDY.replace('(Copy Proxy Settings)', `([Copy Proxy Settings](command:${CommandId.copyProxySettings}))`)}`);
     if (s.proxy?.waiting) lines.push(`Proxy: ${s.proxy.waiting} request${s.proxy.waiting === 1 ? '' : 's'} held until the next minute window`);
     const r = s.proxy?.lastRateLimit;
     if (r && s.at - r.at < 3_600_000) {
@@ -159,8 +148,9 @@ export function renderSummary(s: QuotaSnapshot): string {
     const m = s.minute;
     const limit = d.limit ?? d.candidates.join(' or ');
     const reset = `resets in ${formatDuration(d.resetsAt - s.at)}`;
-    parts.push(d.used === null ? `Free today ?/${limit} (count not reported, ${reset})` : `Free today ${d.used}/${limit} (${d.remaining ?? '?'} left, ${reset})`);
-    parts.push(m.used === null ? `this minute ?/${m.limit} (unknown)` : `this minute ${m.estimate ? '~' : ''}${m.used}/${m.limit}${m.estimate ? ' (estimate)' : ''}`);
+    parts.push(d.used === null ? `Free today ?/${limit} (count not reported, ${reset})` : `Free today ${approx(d.known, d.used)}${d.used}/${limit} (${d.remaining ?? '?'} left, ${reset})`);
+    const split = minuteIsSplit(m) ? ` (${m.proxied} through the proxy, ~${m.outside} elsewhere: estimate)` : m.known === 'estimate' ? ' (estimate)' : '';
+    parts.push(m.used === null ? `this minute ?/${m.limit} (unknown)` : `this minute ${approx(m.known, m.used)}${m.used}/${m.limit}${split}`);
     const c = s.keyCap;
     parts.push(c ? (c.remaining !== null ? `key cap ${usd(c.remaining)} left` : `key cap ${usd(c.limit)}`) : 'no key cap');
     const b = balanceOf(s.balance);

@@ -10,6 +10,9 @@ import { HOUR } from './time';
 export type QuotaSource = Pick<OpenRouterClient, 'getKey' | 'getCredits'>;
 
 export async function fetchObservation(client: QuotaSource, previous: Observation | undefined, now: () => number, signal?: AbortSignal, log?: Logger): Promise<Observation> {
+  // The count OpenRouter answers is from some moment between asking and hearing back (or up to its cache age
+  // before): the account model needs both ends to tell outside traffic from the proxy's own.
+  const startedAt = now();
   const skipCredits =
     previous?.balance.kind === 'unavailable' && previous.balance.reason === 'needs-management-key' && now() - (previous.creditsCheckedAt ?? 0) < HOUR;
   const [key, credits] = await Promise.all([
@@ -27,10 +30,11 @@ export async function fetchObservation(client: QuotaSource, previous: Observatio
   const prevUsed = previous?.key.freeDaily?.used;
   return {
     fetchedAt,
+    startedAt,
     key,
     balance: credits ?? previous!.balance,
     creditsCheckedAt: credits ? fetchedAt : previous?.creditsCheckedAt,
-    previous: prevUsed !== undefined && previous ? { used: prevUsed, at: previous.fetchedAt } : undefined,
+    previous: prevUsed !== undefined && previous ? { used: prevUsed, at: previous.fetchedAt, startedAt: previous.startedAt } : undefined,
     learnedPerMinute: previous?.learnedPerMinute,
   };
 }

@@ -1,11 +1,15 @@
 // Keeps the quota snapshot current: polls while the window is focused (never while it is not), backs off
 // with jitter after errors (capped at 15 minutes, never sooner than the server's own reset hint), stops on
 // a rejected key, and shares each poll with the other windows through a SharedStore so that N windows
-// cost about one poll per interval. Time comes from an injected Clock, so tests drive it without sleeping.
+// cost about one poll per interval. Each observation goes to the account model, whose view the snapshot
+// carries; while the model sees free requests bypassing the proxy with this minute near its limit, the
+// interval drops to the minimum (OpenRouter caches the count for about that long), then returns to the
+// setting. Time comes from an injected Clock, so tests drive it without sleeping.
+import { AccountModel } from './account/model';
 import { describeError, OpenRouterError, retryHint } from './errors';
 import type { Clock, TimerHandle } from './clock';
 import { errorText, Logger, nullLogger } from './logger';
-import { buildSnapshot, LocalCounts, Observation, QuotaSettings, QuotaSnapshot, SnapshotError } from './quota';
+import { buildSnapshot, type Observation, type QuotaSettings, type QuotaSnapshot, type SnapshotError } from './quota';
 import type { SharedRecord, SharedStore } from './sharedStore';
 
 export const MIN_INTERVAL_SECONDS = 30;
@@ -26,8 +30,8 @@ export interface PollerDeps {
   /** Unique per window. */
   owner: string;
   settings(): QuotaSettings;
-  /** Exact counts from the local proxy, when one runs. */
-  local?: () => LocalCounts | undefined;
+  /** The account model to feed and read (shared with the proxy host); a model of its own when absent. */
+  account?: AccountModel;
   random?: () => number;
   log?: Logger;
 }
@@ -44,9 +48,11 @@ export class QuotaPoller {
   private readonly listeners = new Set<(s: QuotaSnapshot) => void>();
   private readonly unwatch: { dispose(): void };
   private readonly log: Logger;
+  readonly account: AccountModel;
 
   constructor(private readonly deps: PollerDeps) {
     this.log = deps.log ?? nullLogger;
+    this.account = deps.account ?? new AccountModel({ clock: deps.clock, settings: () => deps.settings() });
     this.adopt(deps.store.read());
     this.unwatch = deps.store.watch(() => {
       if (this.adopt(this.deps.store.read())) this.emit();
@@ -55,7 +61,8 @@ export class QuotaPoller {
 
   /** The current snapshot, built for this instant. */
   snapshot(): QuotaSnapshot {
-    return buildSnapshot(this.obs, this.error, this.deps.settings(), this.deps.clock.now(), this.deps.local?.());
+    const now = this.deps.clock.now();
+    return buildSnapshot(this.obs, this.error, this.deps.settings(), now, this.obs ? this.account.view(now) : undefined);
   }
 
   /** The last good observation (this window's or another's). */
@@ -100,6 +107,7 @@ export class QuotaPoller {
   }
 
   private get intervalMs(): number {
+    if (this.account.wantsFastPolls(this.deps.clock.now())) return MIN_INTERVAL_SECONDS * 1000;
     return Math.max(MIN_INTERVAL_SECONDS, this.deps.settings().pollIntervalSeconds) * 1000;
   }
 
@@ -141,6 +149,7 @@ export class QuotaPoller {
       const obs = await this.deps.fetch(this.obs, this.abort.signal);
       if (this.disposed) return false;
       this.obs = obs;
+      this.account.observe(obs);
       this.error = undefined;
       this.failures = 0;
       this.publish();
@@ -185,7 +194,10 @@ export class QuotaPoller {
     if (!rec || rec.keyId !== this.deps.keyId || rec.writtenBy === this.deps.owner) return false;
     const newest = Math.max(this.obs?.fetchedAt ?? -Infinity, this.error?.at ?? -Infinity);
     if (rec.writtenAt <= newest) return false;
-    if (rec.obs) this.obs = rec.obs;
+    if (rec.obs) {
+      this.obs = rec.obs;
+      this.account.observe(rec.obs);
+    }
     this.error = rec.error;
     return true;
   }

@@ -1,28 +1,30 @@
-// The quota model: turns what was fetched from OpenRouter (an Observation, shareable between windows)
-// into the QuotaSnapshot that every view renders. Pure: same input, same snapshot.
+// The quota snapshot that every view renders: what the account model says about today and this minute
+// (account/model.ts), with the poll's status, errors, the key's spending cap and the balance around it.
+// Pure: the same observation, view and time give the same snapshot.
+import { AccountModel } from './account/model';
+import { BASE_DAILY, dayLimitOf, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, type Level, LEVEL_RANK } from './account/limits';
+import { type AccountView, daySource, type DayView, type MinuteView, type RateLimitEvent } from './account/view';
 import type { ErrorReason } from './errors';
 import type { Credits, KeyInfo } from './responses';
-import { MINUTE, minuteWindowStart, nextUtcMidnight } from './time';
 
-/** OpenRouter's documented free-model limits (openrouter-api.md §0.3); overridable in settings. */
-export const DEFAULT_PER_MINUTE = 20;
-export const BASE_DAILY = 50;
-export const FUNDED_DAILY = 1000;
-export const FUNDED_CREDITS_THRESHOLD = 10;
+export { BASE_DAILY, DEFAULT_PER_MINUTE, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY } from './account/limits';
 
 export type BalanceReading =
   | { kind: 'known'; credits: Credits }
   | { kind: 'unavailable'; reason: 'needs-management-key' | 'error'; message?: string };
 
-/** What one poll learned. Holds no key, so windows may share it through a file. */
+/** What one poll learned. Holds no key, so processes may share it through a file. */
 export interface Observation {
+  /** When the answer arrived. */
   fetchedAt: number;
+  /** When the poll was sent (absent in records written by older versions: then fetchedAt). */
+  startedAt?: number;
   key: KeyInfo;
   balance: BalanceReading;
   /** When /credits was last asked (it is skipped for an hour after a 403). */
   creditsCheckedAt?: number;
-  /** The daily count seen by the poll before this one, for the per-minute estimate. */
-  previous?: { used: number; at: number };
+  /** The daily count seen by the poll before this one (for the estimates, also across restarts). */
+  previous?: { used: number; at: number; startedAt?: number };
   /** A per-minute ceiling learned from a 429 (OpenRouter has been seen answering 16 instead of 20). */
   learnedPerMinute?: number;
 }
@@ -35,38 +37,27 @@ export interface QuotaSettings {
   warning: number;
   critical: number;
   pollIntervalSeconds: number;
+  /**
+   * How stale OpenRouter's count may be, in seconds: GET /key has been seen to lag about a minute
+   * (openrouter-api.md §5, observed by a third party, not documented). Requests the proxy sent within this
+   * long before a poll may be missing from its count; they are never taken for traffic elsewhere.
+   */
+  serverLagSeconds: number;
 }
 
-export const DEFAULT_SETTINGS: QuotaSettings = { perMinute: 0, perDay: 0, warning: 0.8, critical: 0.95, pollIntervalSeconds: 60 };
+export const DEFAULT_SETTINGS: QuotaSettings = { perMinute: 0, perDay: 0, warning: 0.8, critical: 0.95, pollIntervalSeconds: 60, serverLagSeconds: 60 };
 
-export type Tier = 'base' | 'funded' | 'unknown';
 export type Severity = 'normal' | 'warning' | 'critical';
 
-export interface DayQuota {
-  /** null: OpenRouter did not report today's count. */
-  used: number | null;
-  /** null: unknown (then `candidates` lists what it can be). */
-  limit: number | null;
-  candidates: number[];
+export interface DayQuota extends DayView {
   remaining: number | null;
-  resetsAt: number;
   /** server: OpenRouter's count (plus what the local proxy forwarded since); local: only the proxy's count. */
   source: 'server' | 'local' | 'none';
-  limitSource: 'server' | 'setting' | 'tier' | 'none';
-  tier: Tier;
   /** Why the limit is what it is, in words. */
   tierReason: string;
 }
 
-export interface MinuteQuota {
-  used: number | null;
-  limit: number;
-  limitSource: 'default' | 'setting' | 'learned';
-  /** true: inferred from the growth of the daily count between polls; false: counted by the local proxy. */
-  estimate: boolean;
-  windowStart: number;
-  resetsAt: number;
-}
+export type MinuteQuota = MinuteView;
 
 export interface KeyCap {
   limit: number;
@@ -83,22 +74,6 @@ export interface SnapshotError {
 
 export type Status = 'no-key' | 'loading' | 'ok' | 'error';
 
-/** What the local metering proxy counted, exactly, as of `at`. */
-export interface LocalCounts {
-  at: number;
-  windowStart: number;
-  minuteUsed: number;
-  /** The proxy's per-minute limit (setting, else learned from a 429, else 20). */
-  minuteLimit: number;
-  minuteLimitLearned: boolean;
-  /** Best estimate of today's free requests (server count plus attempts forwarded since). */
-  dayUsed: number;
-  dayLimit: number | null;
-  /** Requests the proxy is holding until the minute window has room. */
-  waiting: number;
-  lastRateLimit?: { kind: 'per-minute' | 'per-day' | 'upstream' | 'unknown'; at: number; resetsAt?: number; message: string };
-}
-
 /** The single source of truth that the status bar, the quota check and notifications render. */
 export interface QuotaSnapshot {
   status: Status;
@@ -113,8 +88,8 @@ export interface QuotaSnapshot {
   /** The key's own spending cap; absent when the key has none. */
   keyCap?: KeyCap;
   balance?: BalanceReading;
-  /** Present while the local proxy runs (in this window or another). */
-  proxy?: { waiting: number; lastRateLimit?: LocalCounts['lastRateLimit'] };
+  /** Present while the local proxy meters this account (in this process or another). */
+  proxy?: { waiting: number; lastRateLimit?: RateLimitEvent };
   /** Severity of the worst limit, for colour. */
   severity: Severity;
 }
@@ -127,128 +102,44 @@ export function loadingSnapshot(now: number): QuotaSnapshot {
   return { status: 'loading', at: now, stale: false, severity: 'normal' };
 }
 
-function dailyQuota(obs: Observation, settings: QuotaSettings, now: number): DayQuota {
-  const fd = obs.key.freeDaily;
-  // The count is for the UTC day of the poll: after midnight it no longer applies.
-  const sameDay = nextUtcMidnight(obs.fetchedAt) === nextUtcMidnight(now);
-  const used = fd && sameDay ? fd.used : null;
-  let limit: number | null;
-  let limitSource: DayQuota['limitSource'];
-  let tier: Tier;
-  let tierReason: string;
-  const credits = obs.balance.kind === 'known' ? obs.balance.credits.totalCredits : undefined;
-  if (fd) {
-    limit = fd.limit;
-    limitSource = 'server';
-    tier = fd.limit >= FUNDED_DAILY ? 'funded' : 'base';
-    tierReason =
-      tier === 'funded'
-        ? `OpenRouter allows this account ${fd.limit} free requests a day (it has bought at least ${FUNDED_CREDITS_THRESHOLD} credits).`
-        : `OpenRouter allows this account ${fd.limit} free requests a day. Buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises it to ${FUNDED_DAILY}.`;
-  } else if (obs.key.isFreeTier === true) {
-    limit = BASE_DAILY;
-    limitSource = 'tier';
-    tier = 'base';
-    tierReason = `This account has never bought credits, so free models allow ${BASE_DAILY} requests a day. Buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises it to ${FUNDED_DAILY}.`;
-  } else if (credits !== undefined) {
-    tier = credits >= FUNDED_CREDITS_THRESHOLD ? 'funded' : 'base';
-    limit = tier === 'funded' ? FUNDED_DAILY : BASE_DAILY;
-    limitSource = 'tier';
-    tierReason =
-      tier === 'funded'
-        ? `This account has bought ${credits} credits (at least ${FUNDED_CREDITS_THRESHOLD}), so free models allow ${FUNDED_DAILY} requests a day.`
-        : `This account has bought ${credits} credits; ${FUNDED_CREDITS_THRESHOLD} unlock ${FUNDED_DAILY} free requests a day.`;
-  } else {
-    limit = null;
-    limitSource = 'none';
-    tier = 'unknown';
-    tierReason = `OpenRouter did not report the daily limit: it is ${BASE_DAILY} (under ${FUNDED_CREDITS_THRESHOLD} credits bought) or ${FUNDED_DAILY}. Set openrouterQuota.limits.perDay to pin it.`;
-  }
-  if (settings.perDay > 0) {
-    limit = settings.perDay;
-    limitSource = 'setting';
-    tierReason = `Daily limit set to ${settings.perDay} in settings (openrouterQuota.limits.perDay). ${tierReason}`;
-  }
-  return {
-    used,
-    limit,
-    candidates: limit === null ? [BASE_DAILY, FUNDED_DAILY] : [limit],
-    remaining: used !== null && limit !== null ? Math.max(0, limit - used) : null,
-    resetsAt: nextUtcMidnight(now),
-    source: used === null ? 'none' : 'server',
-    limitSource,
-    tier,
-    tierReason,
-  };
-}
-
-/**
- * Without the local proxy nothing counts single requests, so this minute's figure is inferred from how much
- * the daily count grew between the last two polls, scaled to one minute. Only polls 20 s to 150 s apart on
- * the same UTC day qualify; anything else is unknown rather than a guess.
- */
-export function estimatePerMinute(obs: Observation): number | null {
-  const fd = obs.key.freeDaily;
-  const prev = obs.previous;
-  if (!fd || !prev) return null;
-  const dt = obs.fetchedAt - prev.at;
-  if (dt < 20_000 || dt > 150_000 || nextUtcMidnight(prev.at) !== nextUtcMidnight(obs.fetchedAt)) return null;
-  const delta = fd.used - prev.used;
-  if (delta < 0) return null;
-  return Math.round((delta * MINUTE) / dt);
-}
-
-function minuteQuota(obs: Observation | undefined, settings: QuotaSettings, now: number, local?: LocalCounts): MinuteQuota {
-  const windowStart = minuteWindowStart(now);
-  if (local) {
-    // Counted, not estimated; a count from an earlier window says nothing about this one.
-    const limitSource = settings.perMinute > 0 ? 'setting' : local.minuteLimitLearned ? 'learned' : 'default';
-    const limit = settings.perMinute > 0 ? settings.perMinute : local.minuteLimit;
-    const used = local.windowStart === windowStart ? local.minuteUsed : null;
-    return { used, limit, limitSource, estimate: false, windowStart, resetsAt: windowStart + MINUTE };
-  }
-  const [limit, limitSource]: [number, MinuteQuota['limitSource']] =
-    settings.perMinute > 0 ? [settings.perMinute, 'setting'] : obs?.learnedPerMinute ? [obs.learnedPerMinute, 'learned'] : [DEFAULT_PER_MINUTE, 'default'];
-  // An estimate describes the minute around its poll; two minutes later it says nothing.
-  const fresh = obs !== undefined && now - obs.fetchedAt <= 2 * MINUTE;
-  return { used: fresh ? estimatePerMinute(obs) : null, limit, limitSource, estimate: true, windowStart, resetsAt: windowStart + MINUTE };
-}
-
-/** The one set of cut-offs: at or over the limit, else critical or warning by ratio; undefined below them (or no limit). */
-export function quotaLevel(used: number, limit: number, t: Pick<QuotaSettings, 'warning' | 'critical'>): 'warning' | 'critical' | 'limit' | undefined {
-  if (limit <= 0) return undefined;
-  if (used >= limit) return 'limit';
-  if (used / limit >= t.critical) return 'critical';
-  if (used / limit >= t.warning) return 'warning';
-  return undefined;
-}
-
-export function severityOf(used: number | null, limit: number | null, s: QuotaSettings): Severity {
-  if (used === null || limit === null) return 'normal';
-  const level = quotaLevel(used, limit, s);
-  return level === 'limit' ? 'critical' : (level ?? 'normal');
-}
-
+const SEVERITY_OF: Record<Level, Severity> = { none: 'normal', warning: 'warning', critical: 'critical', limit: 'critical' };
 const RANK: Record<Severity, number> = { normal: 0, warning: 1, critical: 2 };
 const worst = (...all: Severity[]): Severity => all.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'normal');
+
+export function severityOfLevel(level: Level): Severity {
+  return SEVERITY_OF[level];
+}
 
 export function balanceOf(b: BalanceReading | undefined): number | undefined {
   return b?.kind === 'known' ? b.credits.totalCredits - b.credits.totalUsage : undefined;
 }
 
-/** Build the snapshot from the last good observation (if any) and the last error (if any). */
-export function buildSnapshot(obs: Observation | undefined, error: SnapshotError | undefined, settings: QuotaSettings, now: number, local?: LocalCounts): QuotaSnapshot {
+/** The view of an observation alone (no meter): for callers without an account model of their own. */
+export function viewOfObservation(obs: Observation, settings: QuotaSettings, now: number): AccountView {
+  const model = new AccountModel({ clock: { now: () => now, setTimer: () => ({ cancel() {} }) }, settings: () => settings });
+  model.observe(obs);
+  return model.view(now);
+}
+
+/** Build the snapshot from the last good observation (if any), the last error (if any) and the account view. */
+export function buildSnapshot(obs: Observation | undefined, error: SnapshotError | undefined, settings: QuotaSettings, now: number, view?: AccountView): QuotaSnapshot {
   if (!obs) {
     return error ? { status: 'error', at: now, stale: false, error, severity: error.reason === 'auth' ? 'critical' : 'normal' } : loadingSnapshot(now);
   }
-  const day = withLocalDay(dailyQuota(obs, settings, now), local, now);
-  const minute = minuteQuota(obs, settings, now, local);
+  const v = view ?? viewOfObservation(obs, settings, now);
+  const d = v.day;
+  const day: DayQuota = {
+    ...d,
+    remaining: d.used !== null && d.limit !== null ? Math.max(0, d.limit - d.used) : null,
+    source: daySource(d),
+    tierReason: tierReason(d, obs, settings),
+  };
   const k = obs.key;
   const keyCap = k.limit !== null ? { limit: k.limit, remaining: k.limitRemaining, reset: k.limitReset } : undefined;
   const balance = balanceOf(obs.balance);
   const severity = worst(
-    severityOf(day.used, day.limit, settings),
-    severityOf(minute.used, minute.limit, settings),
+    SEVERITY_OF[d.level],
+    SEVERITY_OF[v.minute.level],
     balance !== undefined && balance < 0 ? 'warning' : 'normal',
     error?.reason === 'auth' ? 'critical' : 'normal',
   );
@@ -261,25 +152,40 @@ export function buildSnapshot(obs: Observation | undefined, error: SnapshotError
     error,
     keyLabel: k.label,
     day,
-    minute,
+    minute: v.minute,
     keyCap,
     balance: obs.balance,
-    proxy: local ? { waiting: local.waiting, lastRateLimit: local.lastRateLimit } : undefined,
+    proxy: v.meter ? { waiting: v.meter.waiting, lastRateLimit: v.meter.lastRateLimit } : undefined,
     severity,
   };
 }
 
-/** The server's daily count is up to ~60 s behind and misses what the proxy forwarded since: take the larger. */
-function withLocalDay(day: DayQuota, local: LocalCounts | undefined, now: number): DayQuota {
-  if (!local || nextUtcMidnight(local.at) !== nextUtcMidnight(now)) return day;
-  const used = Math.max(day.used ?? 0, local.dayUsed);
-  const limit = day.limit ?? local.dayLimit;
-  return {
-    ...day,
-    used,
-    limit,
-    candidates: limit === null ? day.candidates : [limit],
-    remaining: limit !== null ? Math.max(0, limit - used) : null,
-    source: day.used !== null ? 'server' : 'local',
-  };
+/** The worse of the two windows' levels. */
+export function worstWindowLevel(s: QuotaSnapshot): Level {
+  const a = s.day?.level ?? 'none';
+  const b = s.minute?.level ?? 'none';
+  return LEVEL_RANK[b] > LEVEL_RANK[a] ? b : a;
+}
+
+/** Why the daily limit is what it is, in words (the tooltip's and the dashboard's "Tier" line). */
+function tierReason(d: DayView, obs: Observation, settings: QuotaSettings): string {
+  const base = d.limitSource === 'setting' ? dayLimitOf(obs, 0) : { ...dayLimitOf(obs, 0), limit: d.limit, source: d.limitSource, tier: d.tier };
+  let text: string;
+  if (base.source === 'server' || base.source === 'learned') {
+    const limit = base.limit ?? BASE_DAILY;
+    text =
+      base.tier === 'funded'
+        ? `OpenRouter allows this account ${limit} free requests a day (it has bought at least ${FUNDED_CREDITS_THRESHOLD} credits).`
+        : `OpenRouter allows this account ${limit} free requests a day. Buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises it to ${FUNDED_DAILY}.`;
+  } else if (base.source === 'tier' && (obs.key.isFreeTier === true || base.credits === undefined)) {
+    text = `This account has never bought credits, so free models allow ${BASE_DAILY} requests a day. Buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises it to ${FUNDED_DAILY}.`;
+  } else if (base.source === 'tier') {
+    text =
+      base.tier === 'funded'
+        ? `This account has bought ${base.credits} credits (at least ${FUNDED_CREDITS_THRESHOLD}), so free models allow ${FUNDED_DAILY} requests a day.`
+        : `This account has bought ${base.credits} credits; ${FUNDED_CREDITS_THRESHOLD} unlock ${FUNDED_DAILY} free requests a day.`;
+  } else {
+    text = `OpenRouter did not report the daily limit: it is ${BASE_DAILY} (under ${FUNDED_CREDITS_THRESHOLD} credits bought) or ${FUNDED_DAILY}. Set openrouterQuota.limits.perDay to pin it.`;
+  }
+  return d.limitSource === 'setting' ? `Daily limit set to ${settings.perDay} in settings (openrouterQuota.limits.perDay). ${text}` : text;
 }

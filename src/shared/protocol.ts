@@ -20,7 +20,7 @@ export interface RateLimitEventView {
 export interface ProxyView {
   /** http://127.0.0.1:PORT/api/v1 */
   url: string;
-  role: 'starting' | 'host' | 'reader' | 'blocked' | 'stopped';
+  role: 'starting' | 'host' | 'reader' | 'blocked' | 'failed' | 'stopped';
   pacing: 'queue' | 'reject' | 'off';
   /** Why the proxy is blocked, when it is. */
   message?: string;
@@ -61,6 +61,15 @@ export interface DashboardState {
    * not know the settings, and the snapshot's severity is only the worse of the two).
    */
   levels?: { day: GaugeLevel; minute: GaugeLevel };
+  /** Where the free requests went (present while a proxy meters this account): counts and sentences from core. */
+  split?: {
+    dayProxied: number;
+    /** null: OpenRouter did not report today's count, so requests elsewhere cannot be seen. */
+    dayOutside: number | null;
+    dayText: string;
+    minuteText: string;
+    minuteExact: boolean;
+  };
 }
 
 export type HostMessage = { type: 'state'; state: DashboardState };

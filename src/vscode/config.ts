@@ -14,6 +14,8 @@ export interface Config {
   apiBaseUrl: string;
   /** Seconds between polls of GET /key while the window is focused (at least 30). */
   pollIntervalSeconds: number;
+  /** How stale OpenRouter's count may be (seconds); proxied requests that recent never pass for traffic elsewhere. */
+  serverLagSeconds: number;
   /** Fraction of a limit at which the status bar turns yellow. */
   'thresholds.warning': number;
   /** Fraction of a limit at which it turns red (also red at the limit itself). */
@@ -43,6 +45,7 @@ export type ConfigKey = keyof Config;
 const DEFAULTS: Config = {
   apiBaseUrl: DEFAULT_BASE_URL,
   pollIntervalSeconds: DEFAULT_SETTINGS.pollIntervalSeconds,
+  serverLagSeconds: DEFAULT_SETTINGS.serverLagSeconds,
   'thresholds.warning': DEFAULT_SETTINGS.warning,
   'thresholds.critical': DEFAULT_SETTINGS.critical,
   'limits.perMinute': 0,
@@ -74,7 +77,19 @@ function wholeOrZero(v: number): number {
   return Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
 }
 
+/** Read once per configuration change: the account model asks for every proxied request. */
+let cachedQuotaSettings: QuotaSettings | undefined;
+
+/** The quota settings (cached; Services calls settingsChanged() on every change of this section). */
 export function quotaSettings(): QuotaSettings {
+  return (cachedQuotaSettings ??= readQuotaSettings());
+}
+
+export function settingsChanged(): void {
+  cachedQuotaSettings = undefined;
+}
+
+function readQuotaSettings(): QuotaSettings {
   const warning = fraction(get('thresholds.warning'), DEFAULT_SETTINGS.warning);
   return {
     warning,
@@ -82,6 +97,7 @@ export function quotaSettings(): QuotaSettings {
     perMinute: wholeOrZero(get('limits.perMinute')),
     perDay: wholeOrZero(get('limits.perDay')),
     pollIntervalSeconds: Math.max(MIN_INTERVAL_SECONDS, Number(get('pollIntervalSeconds')) || DEFAULT_SETTINGS.pollIntervalSeconds),
+    serverLagSeconds: Math.min(300, Math.max(0, Number.isFinite(Number(get('serverLagSeconds'))) ? Number(get('serverLagSeconds')) : DEFAULT_SETTINGS.serverLagSeconds)),
   };
 }
 

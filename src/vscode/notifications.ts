@@ -16,6 +16,7 @@ const ACTION_LABELS: Record<AlertAction, string> = {
   'add-credits': 'Add Credits',
   'mute-today': 'Mute for Today',
   'set-api-key': 'Set API Key',
+  'copy-proxy-settings': 'Copy Proxy Settings',
 };
 
 const MEMORY_KEY = 'openrouterQuota.notificationMemory';
@@ -127,6 +128,9 @@ export class QuotaNotifications implements vscode.Disposable {
           break;
         case 'set-api-key':
           await vscode.commands.executeCommand(CommandId.setApiKey);
+          break;
+        case 'copy-proxy-settings':
+          await vscode.commands.executeCommand(CommandId.copyProxySettings);
           break;
       }
     } catch (e) {

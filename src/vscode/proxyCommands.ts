@@ -1,11 +1,18 @@
 // Copy Proxy Settings (base URL + token to the clipboard, snippets for common tools in an editor) and
 // Rotate Proxy Token.
 import * as vscode from 'vscode';
+import { errorText } from '../core/logger';
 import { proxySnippets } from '../core/proxy/snippets';
 import type { Services } from './services';
 
 export async function copyProxySettings(services: Services): Promise<string> {
   const proxy = services.proxy;
+  if (!proxy) {
+    void vscode.window.showWarningMessage('The local proxy meters the account of your key: set a key first.', 'Set API Key').then((a) =>
+      a ? vscode.commands.executeCommand('openrouterQuota.setApiKey') : undefined,
+    );
+    return '';
+  }
   const role = proxy.role;
   if (!role) {
     void vscode.window.showWarningMessage('The local proxy is off (setting openrouterQuota.proxy.enabled).', 'Open Settings').then((a) =>
@@ -13,13 +20,20 @@ export async function copyProxySettings(services: Services): Promise<string> {
     );
     return '';
   }
-  if (role.role === 'blocked') {
+  if (role.role === 'blocked' || role.role === 'failed') {
     void vscode.window.showErrorMessage(role.message, 'Open Settings').then((a) =>
-      a ? vscode.commands.executeCommand('workbench.action.openSettings', 'openrouterQuota.proxy.port') : undefined,
+      a ? vscode.commands.executeCommand('workbench.action.openSettings', role.role === 'failed' ? 'openrouterQuota.proxy' : 'openrouterQuota.proxy.port') : undefined,
     );
     return '';
   }
-  const token = await proxy.getToken();
+  let token: string;
+  try {
+    token = proxy.getToken();
+  } catch (e) {
+    services.log.error(`proxy token: ${errorText(e)}`);
+    void vscode.window.showErrorMessage(`OpenRouter Quota: cannot read the proxy token: ${(e as Error).message}`);
+    return '';
+  }
   const text = `OPENAI_BASE_URL=${proxy.baseUrl}\nOPENAI_API_KEY=${token}\n`;
   try {
     await vscode.env.clipboard.writeText(text);
@@ -33,7 +47,12 @@ export async function copyProxySettings(services: Services): Promise<string> {
   return text;
 }
 
-export async function rotateProxyToken(services: Services): Promise<void> {
-  await services.proxy.rotateToken();
+export function rotateProxyToken(services: Services): void {
+  const proxy = services.proxy;
+  if (!proxy?.role) {
+    void vscode.window.showWarningMessage('The local proxy is not running, so it has no token to rotate.');
+    return;
+  }
+  proxy.rotateToken();
   void vscode.window.showInformationMessage('New proxy token created: tools using the old one now get 401. Run "OpenRouter: Copy Proxy Settings" to copy it.');
 }

@@ -1,17 +1,19 @@
-// The composition root: builds the log, settings, key store, status bar and the per-key session, wires
-// VS Code events to them, and owns every disposable. extension.ts only creates and disposes this.
+// The composition root: builds the log, settings, key store, status bar and the per-key session (poller,
+// account model, proxy), wires VS Code events to them, and owns every disposable. extension.ts only
+// creates and disposes this.
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { renderStatusBar } from '../core/format';
 import { errorText } from '../core/logger';
-import { noKeySnapshot, QuotaSnapshot } from '../core/quota';
-import { FileSharedStore, MemorySharedStore, SharedStore } from '../core/sharedStore';
+import type { ProxyRole } from '../core/proxy/coordinator';
+import { noKeySnapshot, type QuotaSnapshot } from '../core/quota';
+import { defaultStateRoot } from '../core/state/stateDir';
 import * as config from './config';
 import { KeyStore } from './secrets';
 import { QuotaSession } from './session';
 import { ExtensionLog } from './log';
-import { ProxyService } from './proxyService';
+import type { ProxyService } from './proxyService';
 import { buildDashboardState } from '../core/dashboardModel';
 import type { DashboardState, ProxyView } from '../shared/protocol';
 import { DashboardPanel } from './dashboardPanel';
@@ -21,15 +23,17 @@ import { StatusBarController } from './statusBar';
 
 /** Re-render (no network) this often, so ages, countdowns and the minute window stay true. */
 const RERENDER_MS = 30_000;
+/** A burst through the proxy re-renders once per this many ms, not once per request. */
+const PROXY_RENDER_MS = 100;
 
 export class Services implements vscode.Disposable {
   readonly log: ExtensionLog;
   readonly keys: KeyStore;
   readonly statusBar: StatusBarController;
-  readonly proxy: ProxyService;
   readonly dashboard: DashboardPanel;
   readonly notifications: QuotaNotifications;
-  private readonly store: SharedStore;
+  /** Where the proxy's state lives ($OPENROUTER_QUOTA_HOME, else ~/.openrouter-quota), shared with the CLI. */
+  readonly stateRoot = defaultStateRoot();
   private readonly owner = randomUUID();
   private readonly userAgent: string;
   private readonly disposables: vscode.Disposable[] = [];
@@ -40,24 +44,22 @@ export class Services implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<QuotaSnapshot>();
   /** Fires with every snapshot the status bar renders. */
   readonly onDidChangeSnapshot = this.changed.event;
+  private proxyRender?: NodeJS.Timeout;
+  /** The last proxy problem told to the user, so each is told once. */
+  private toldRole?: string;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.log = new ExtensionLog(() => (this.key ? [this.key] : []));
     this.notifications = new QuotaNotifications(
       path.join(context.globalStorageUri.fsPath, 'alerts'),
       this.log,
-      () => {
-        const q = config.quotaSettings();
-        return { level: notificationLevel(config.get('notifications.level')), warning: q.warning, critical: q.critical };
-      },
+      () => ({ level: notificationLevel(config.get('notifications.level')) }),
       { state: context.workspaceState, isFocused: () => vscode.window.state.focused },
     );
     this.keys = new KeyStore(context.secrets);
     this.statusBar = new StatusBarController(config.get('statusBar.alignment'));
-    this.store = this.createStore();
     this.userAgent = `openrouter-quota-vscode/${String(context.extension.packageJSON.version)}`;
     this.current = noKeySnapshot(Date.now());
-    this.proxy = new ProxyService(context, this.log, () => this.key, () => void this.session?.poller.refresh());
     // Created during activation: it registers the serializer that restores the panel after a reload.
     this.dashboard = new DashboardPanel({ extensionUri: context.extensionUri, log: this.log, getState: () => this.dashboardState() });
     // Disposed in reverse: listeners first, the log last (the others may still write to it).
@@ -66,13 +68,9 @@ export class Services implements vscode.Disposable {
       this.changed,
       this.keys,
       this.statusBar,
-      this.proxy,
       this.dashboard,
       this.notifications,
-      this.proxy.onDidChange(() => this.render(this.snapshot)),
-      this.proxy.onDidChangeRole((r) => {
-        if (r.role === 'blocked') void vscode.window.showWarningMessage(r.message, 'Open Settings').then((a) => (a ? vscode.commands.executeCommand('workbench.action.openSettings', 'openrouterQuota.proxy.port') : undefined));
-      }),
+      { dispose: () => clearTimeout(this.proxyRender) },
       this.keys.onDidChange(() => void this.reloadKey('the key changed')),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
       vscode.window.onDidChangeWindowState((s) => this.session?.poller.setFocused(s.focused)),
@@ -84,8 +82,12 @@ export class Services implements vscode.Disposable {
   /** Read the stored key and start polling (or show the no-key state). */
   start(): Promise<void> {
     this.render(noKeySnapshot(Date.now()));
-    void this.proxy.start().catch((e: unknown) => this.log.error(`proxy: ${errorText(e)}`));
     return this.reloadKey('start-up');
+  }
+
+  /** The metering proxy of the key in use (none without a key). */
+  get proxy(): ProxyService | undefined {
+    return this.session?.proxy;
   }
 
   /** The key in use, if any (only ever in memory and SecretStorage). */
@@ -129,12 +131,37 @@ export class Services implements vscode.Disposable {
       return;
     }
     this.log.info(`polling ${config.get('apiBaseUrl')} every ${config.quotaSettings().pollIntervalSeconds} s (${why})`);
-    this.session = new QuotaSession(this.key, this.store, this.owner, this.userAgent, this.log, () => this.proxy.localCounts(), (s) => {
-      const fd = this.session?.poller.observation?.key.freeDaily;
-      const at = this.session?.poller.observation?.fetchedAt;
-      this.proxy.setServerDay(fd && at !== undefined ? { used: fd.used, limit: fd.limit, fetchedAt: at } : undefined);
-      this.render(s);
+    this.session = new QuotaSession(this.key, {
+      context: this.context,
+      owner: this.owner,
+      userAgent: this.userAgent,
+      log: this.log,
+      stateRoot: this.stateRoot,
+      onSnapshot: (s) => this.render(s),
+      onProxyChange: () => this.scheduleProxyRender(),
     });
+    this.session.proxy.onDidChangeRole((r) => this.tellRole(r));
+  }
+
+  private scheduleProxyRender(): void {
+    if (this.proxyRender) return;
+    this.proxyRender = setTimeout(() => {
+      this.proxyRender = undefined;
+      if (this.session) this.render(this.session.poller.snapshot());
+    }, PROXY_RENDER_MS);
+  }
+
+  /** A port in the way or an unusable state directory: told once (until it changes), with the way out. */
+  private tellRole(r: ProxyRole): void {
+    if (r.role !== 'blocked' && r.role !== 'failed') {
+      this.toldRole = undefined;
+      return;
+    }
+    if (this.toldRole === r.message) return;
+    this.toldRole = r.message;
+    const show = r.role === 'failed' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    const target = r.role === 'failed' ? 'openrouterQuota.proxy' : 'openrouterQuota.proxy.port';
+    void show(r.message, 'Open Settings').then((a) => (a ? vscode.commands.executeCommand('workbench.action.openSettings', target) : undefined));
   }
 
   private render(s: QuotaSnapshot): void {
@@ -151,10 +178,11 @@ export class Services implements vscode.Disposable {
 
   private onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {
     if (!e.affectsConfiguration(config.SECTION) && !config.proxyChanged(e)) return;
-    this.proxy.settingsChanged();
+    config.settingsChanged();
+    this.proxy?.settingsChanged();
     if (config.changed(e, 'statusBar.alignment')) this.statusBar.setAlignment(config.get('statusBar.alignment'));
-    if (config.changed(e, 'proxy.enabled', 'proxy.port')) void this.proxy.start().catch((err: unknown) => this.log.error(`proxy: ${errorText(err)}`));
-    if (config.proxyChanged(e)) this.proxy.upstreamProxyChanged();
+    if (config.changed(e, 'proxy.enabled', 'proxy.port')) void this.proxy?.start();
+    if (config.proxyChanged(e)) this.proxy?.upstreamProxyChanged();
     if (config.changed(e, 'apiBaseUrl') || config.proxyChanged(e)) {
       if (this.key) this.restart('settings changed');
       return;
@@ -165,30 +193,21 @@ export class Services implements vscode.Disposable {
 
   /** The dashboard's full state, now (a reader window reads the proxy's history from the host window). */
   private async dashboardState(): Promise<DashboardState> {
-    const history = await this.proxy.history().catch(() => undefined);
+    const history = await this.proxy?.history().catch(() => undefined);
     return buildDashboardState({
       snapshot: this.snapshot,
       history: history && { hourly: history.hourly, daily: history.daily, models: history.models },
       proxy: this.proxyView(),
       events: history?.events ?? [],
       now: Date.now(),
-      thresholds: config.quotaSettings(),
     });
   }
 
   private proxyView(): ProxyView | undefined {
-    const r = this.proxy.role;
-    if (!r) return undefined; // proxy.enabled is off: the page says so and offers the settings
-    return { url: this.proxy.baseUrl, role: r.role, pacing: config.get('proxy.pacing'), message: r.role === 'blocked' ? r.message : undefined };
-  }
-
-  private createStore(): SharedStore {
-    try {
-      return new FileSharedStore(path.join(this.context.globalStorageUri.fsPath, 'shared'), this.log);
-    } catch (e) {
-      this.log.warn(`cannot share polls between windows (${(e as Error).message}); this window polls on its own`);
-      return new MemorySharedStore();
-    }
+    const p = this.proxy;
+    const r = p?.role;
+    if (!p || !r) return undefined; // no key, or proxy.enabled is off: the page says so and offers the settings
+    return { url: p.baseUrl, role: r.role, pacing: config.get('proxy.pacing'), message: r.role === 'blocked' || r.role === 'failed' ? r.message : undefined };
   }
 
   dispose(): void {

@@ -1,47 +1,83 @@
-// Everything that exists only while a key is set: the HTTP client and the poller. Thrown away and rebuilt
-// whenever the key, the base URL or the proxy settings change (the restartable scope).
+// Everything that exists only while a key is set: the HTTP client, the account model, the poller and the
+// metering proxy of that account. Thrown away and rebuilt whenever the key or the base URL changes (the
+// restartable scope); the proxy alone restarts when its own settings change.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { AccountModel } from '../core/account/model';
 import { keyId } from '../core/apiKey';
 import { systemClock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { fetchObservation } from '../core/observe';
 import { OpenRouterClient } from '../core/openRouterClient';
 import { QuotaPoller } from '../core/poller';
-import type { LocalCounts, QuotaSnapshot } from '../core/quota';
-import type { SharedStore } from '../core/sharedStore';
+import type { QuotaSnapshot } from '../core/quota';
+import { FileSharedStore, MemorySharedStore, type SharedStore } from '../core/sharedStore';
+import { accountDir, accountFingerprint, ensurePrivateDir } from '../core/state/stateDir';
 import * as config from './config';
+import { ProxyService } from './proxyService';
+
+export interface SessionDeps {
+  context: vscode.ExtensionContext;
+  owner: string;
+  userAgent: string;
+  log: Logger;
+  /** The state root (stateDir.ts): the account's directory is under it. */
+  stateRoot: string;
+  onSnapshot: (s: QuotaSnapshot) => void;
+  /** The proxy's counts, queue or role changed (coalesce before rendering). */
+  onProxyChange: () => void;
+}
 
 export class QuotaSession implements vscode.Disposable {
   readonly poller: QuotaPoller;
+  readonly account: AccountModel;
+  readonly proxy: ProxyService;
   private readonly client: OpenRouterClient;
 
-  constructor(
-    key: string,
-    store: SharedStore,
-    owner: string,
-    userAgent: string,
-    log: Logger,
-    local: () => LocalCounts | undefined,
-    onSnapshot: (s: QuotaSnapshot) => void,
-  ) {
-    this.client = new OpenRouterClient({ ...config.clientConnection(), apiKey: key, userAgent });
+  constructor(key: string, deps: SessionDeps) {
+    const stateDir = accountDir(deps.stateRoot, accountFingerprint(key));
+    this.client = new OpenRouterClient({ ...config.clientConnection(), apiKey: key, userAgent: deps.userAgent });
+    this.account = new AccountModel({ clock: systemClock, settings: config.quotaSettings });
     this.poller = new QuotaPoller({
       clock: systemClock,
-      fetch: (previous, signal) => fetchObservation(this.client, previous, systemClock.now, signal, log),
-      store,
+      fetch: (previous, signal) => fetchObservation(this.client, previous, systemClock.now, signal, deps.log),
+      store: sharedStore(stateDir, deps.log),
       keyId: keyId(key),
-      owner,
+      owner: deps.owner,
       settings: config.quotaSettings,
-      local,
-      log,
+      account: this.account,
+      log: deps.log,
     });
-    this.poller.onSnapshot(onSnapshot);
+    this.proxy = new ProxyService({
+      context: deps.context,
+      log: deps.log,
+      key,
+      account: this.account,
+      stateDir,
+      loadFreeModels: (signal) => this.client.getFreeModelIds(signal),
+      refreshKey: () => void this.poller.refresh(),
+      onChange: deps.onProxyChange,
+    });
+    this.poller.onSnapshot(deps.onSnapshot);
     this.poller.setFocused(vscode.window.state.focused);
     this.poller.start();
+    void this.proxy.start();
   }
 
   dispose(): void {
+    this.proxy.dispose();
     this.poller.dispose();
     void this.client.close();
+  }
+}
+
+/** The last poll is shared with every process of this account (other windows, other profiles, the CLI). */
+function sharedStore(stateDir: string, log: Logger): SharedStore {
+  try {
+    ensurePrivateDir(stateDir);
+    return new FileSharedStore(path.join(stateDir, 'poll'), log);
+  } catch (e) {
+    log.warn(`cannot share polls with other windows (${(e as Error).message}); this window polls on its own`);
+    return new MemorySharedStore();
   }
 }

@@ -218,6 +218,7 @@ function dataView(s: DashboardState, d: Day, m: Minute): Child[] {
   return [
     bannerView(s),
     h('div', { class: 'grid grid-top' }, todayCard(s, d), minuteCard(s, m), paceCard(s, d)),
+    splitCard(s),
     h('div', { class: 'grid' }, tierCard(d), keyCapCard(s), balanceCard(s)),
     historyCard(s),
     h('div', { class: 'grid grid-two' }, modelsCard(s), eventsCard(s)),
@@ -320,14 +321,13 @@ function todayCard(s: DashboardState, d: Day): HTMLElement {
 
 function minuteCard(s: DashboardState, m: Minute): HTMLElement {
   const level = s.levels?.minute ?? 'normal';
-  const about = m.used !== null && m.estimate ? '~' : '';
+  const estimate = m.known === 'estimate';
+  const about = m.used !== null && estimate ? '~' : '';
   const waiting = s.snapshot.proxy?.waiting ?? 0;
-  const text = m.used !== null ? `${m.estimate ? 'about ' : ''}${m.used} of ${m.limit} free requests this minute` : `This minute's count is unknown (limit ${m.limit})`;
-  const how = m.estimate
-    ? m.used === null
-      ? 'Unknown without the proxy until two polls a minute apart.'
-      : "Estimate from the growth of today's count (the proxy counts exactly)."
-    : 'Counted by the local proxy.';
+  const text = m.used !== null ? `${estimate ? 'about ' : ''}${m.used} of ${m.limit} free requests this minute` : `This minute's count is unknown (limit ${m.limit})`;
+  const how =
+    s.split?.minuteText ??
+    (m.used === null ? 'Unknown without the proxy until two polls a minute apart.' : estimate ? "Estimate from the growth of today's count (the proxy counts exactly)." : 'Counted by the local proxy.');
   const limitNote = m.limitSource === 'learned' ? ` Limit ${m.limit} learned from a 429.` : m.limitSource === 'setting' ? ` Limit ${m.limit} from settings.` : '';
   return card(
     'minute',
@@ -339,6 +339,31 @@ function minuteCard(s: DashboardState, m: Minute): HTMLElement {
       ? h('p', { class: waiting ? 'waiting' : 'muted' }, waiting ? `${plural(waiting, 'request')} waiting in the proxy queue` : 'No requests waiting in the proxy queue')
       : null,
     h('p', { class: 'muted small' }, how + limitNote),
+  );
+}
+
+/** Today's free requests through the proxy and elsewhere: the counts, a share bar and core's sentences. */
+function splitCard(s: DashboardState): HTMLElement | null {
+  const sp = s.split;
+  if (!sp) return null;
+  const total = sp.dayProxied + (sp.dayOutside ?? 0);
+  return card(
+    'split',
+    'Where the requests went',
+    h(
+      'dl',
+      { class: 'split' },
+      h('dt', {}, 'Through the proxy'),
+      h('dd', { class: 'figure' }, String(sp.dayProxied)),
+      h('dt', {}, 'Elsewhere'),
+      h('dd', { class: 'figure' }, sp.dayOutside === null ? '—' : String(sp.dayOutside)),
+    ),
+    total > 0
+      ? h('div', { class: 'meter', ...meterAttrs("Share of today's free requests through the proxy", sp.dayProxied, total, `${sp.dayText} today`) }, bar(sp.dayProxied, total, 'normal'))
+      : null,
+    h('p', {}, `Today: ${sp.dayText}.`),
+    h('p', { class: sp.minuteExact ? 'muted small' : 'small' }, sp.minuteText),
+    sp.dayOutside ? h('p', { class: 'muted small' }, 'Requests elsewhere are counted by OpenRouter, not held by the proxy: route those tools through it.', ' ', button('Copy Proxy Settings', 'copyProxySettings')) : null,
   );
 }
 
@@ -425,8 +450,9 @@ function balanceCard(s: DashboardState): HTMLElement {
 const HISTORY_MISSING = {
   starting: 'The local proxy is starting; its history shows here once it runs.',
   host: 'The local proxy has no history to show yet.',
-  reader: 'The local proxy runs in another VS Code window; its history is not available in this one yet.',
+  reader: 'The local proxy runs in another window or process; its history is not available in this one yet.',
   blocked: 'The local proxy is not running, so there is no history.',
+  failed: 'The local proxy cannot use its state directory, so there is no history.',
   stopped: 'The local proxy is stopped, so there is no history.',
 } as const;
 
@@ -504,8 +530,9 @@ function eventsCard(s: DashboardState): HTMLElement {
 const ROLE_TEXT = {
   starting: 'Starting…',
   host: 'Running in this window',
-  reader: 'Running in another VS Code window (this one reads its counts)',
+  reader: 'Running in another window or process for this key (this one reads its counts)',
   blocked: 'Not running',
+  failed: 'Not running',
   stopped: 'Stopped',
 } as const;
 

@@ -9,26 +9,29 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AlertClaims, CLAIM_MAX_AGE_MS, muteFileName } from '../../src/core/alertClaims';
 import { Alert, AlertMemory, AlertSettings, decide, emptyMemory } from '../../src/core/alerts';
-import { buildSnapshot, DEFAULT_SETTINGS, LocalCounts, QuotaSnapshot } from '../../src/core/quota';
-import { DAY, HOUR, MINUTE, minuteWindowStart, nextUtcMidnight } from '../../src/core/time';
+import type { RateLimitEvent } from '../../src/core/account/view';
+import { buildSnapshot, DEFAULT_SETTINGS, type QuotaSnapshot } from '../../src/core/quota';
+import { meteredView } from './accountSupport';
+import { DAY, HOUR, MINUTE, nextUtcMidnight } from '../../src/core/time';
 import { MemoryLogger, observation } from './helpers';
 
 const T0 = Date.UTC(2026, 9, 1, 12, 0, 0);
-const ALL: AlertSettings = { level: 'all', warning: 0.8, critical: 0.95, timeZone: 'UTC' };
+const ALL: AlertSettings = { level: 'all', timeZone: 'UTC' };
 
 interface Moment {
   used: number;
   waiting?: number;
   balance?: number;
-  rateLimit?: LocalCounts['lastRateLimit'];
+  rateLimit?: RateLimitEvent;
   auth?: number;
 }
 
 function snap(now: number, m: Moment): QuotaSnapshot {
   const over = m.balance !== undefined ? { balance: { kind: 'known' as const, credits: { totalCredits: 20, totalUsage: 20 - m.balance } } } : {};
-  const local: LocalCounts = { at: now, windowStart: minuteWindowStart(now), minuteUsed: m.waiting ? 20 : 3, minuteLimit: 20, minuteLimitLearned: false, dayUsed: 0, dayLimit: null, waiting: m.waiting ?? 0, lastRateLimit: m.rateLimit };
   const error = m.auth !== undefined ? { reason: 'auth' as const, message: 'OpenRouter rejected the API key (401)', at: m.auth } : undefined;
-  return buildSnapshot(observation(now - 5_000, over, { used: m.used, limit: 50 }), error, DEFAULT_SETTINGS, now, local);
+  const obs = observation(now - 5_000, over, { used: m.used, limit: 50 });
+  const view = meteredView(obs, now, { minuteUsed: m.waiting ? 20 : 3, waiting: m.waiting, lastRateLimit: m.rateLimit });
+  return buildSnapshot(obs, error, DEFAULT_SETTINGS, now, view);
 }
 
 /** A VS Code window as the adapter runs it: decide with its own memory, claim in the shared dir, show if won. */

@@ -3,14 +3,16 @@
 // once-each alerts (401, negative balance, upstream streak), the level setting and the mute.
 import * as assert from 'node:assert/strict';
 import { Alert, AlertKind, AlertMemory, AlertSettings, decide, emptyMemory, normalizeMemory, notificationLevel, RECENT_429_MS } from '../../src/core/alerts';
-import { buildSnapshot, DEFAULT_SETTINGS, LocalCounts, QuotaSnapshot, SnapshotError } from '../../src/core/quota';
+import type { RateLimitEvent } from '../../src/core/account/view';
+import { buildSnapshot, DEFAULT_SETTINGS, type QuotaSnapshot, type SnapshotError } from '../../src/core/quota';
+import { meteredView } from './accountSupport';
 import { DAY, HOUR, MINUTE, minuteWindowStart, nextUtcMidnight } from '../../src/core/time';
 import { observation } from './helpers';
 
 /** 2026-10-01 20:48:00 UTC: 3 h 12 min before the reset, which is 01:00 in London (BST). */
 const T0 = Date.UTC(2026, 9, 1, 20, 48, 0);
 const NEXT_DAY = Date.UTC(2026, 9, 2, 0, 0, 30);
-const ALL: AlertSettings = { level: 'all', warning: 0.8, critical: 0.95, timeZone: 'Europe/London' };
+const ALL: AlertSettings = { level: 'all', timeZone: 'Europe/London' };
 
 interface SnapOpts {
   /** Today's count (null: OpenRouter did not report it); default 12. */
@@ -24,23 +26,23 @@ interface SnapOpts {
   proxy?: boolean;
   waiting?: number;
   minuteUsed?: number;
-  rateLimit?: LocalCounts['lastRateLimit'];
+  rateLimit?: RateLimitEvent;
+  /** The warning/critical shares the snapshot is judged with (settings); default 0.8/0.95. */
+  thresholds?: { warning: number; critical: number };
 }
 
 function snap(now: number, o: SnapOpts = {}): QuotaSnapshot {
   const fd = o.used === null ? null : { used: o.used ?? 12, limit: o.limit ?? 50 };
   const over = o.balance !== undefined ? { balance: { kind: 'known' as const, credits: { totalCredits: 20, totalUsage: 20 - o.balance } } } : {};
   const obs = observation(o.fetchedAt ?? now - 5_000, over, fd);
-  const local: LocalCounts | undefined =
-    o.proxy === false
-      ? undefined
-      : { at: now, windowStart: minuteWindowStart(now), minuteUsed: o.minuteUsed ?? 0, minuteLimit: 20, minuteLimitLearned: false, dayUsed: 0, dayLimit: null, waiting: o.waiting ?? 0, lastRateLimit: o.rateLimit };
-  return buildSnapshot(obs, o.error, DEFAULT_SETTINGS, now, local);
+  const settings = { ...DEFAULT_SETTINGS, ...o.thresholds };
+  const view = o.proxy === false ? undefined : meteredView(obs, now, { minuteUsed: o.minuteUsed ?? 0, waiting: o.waiting, lastRateLimit: o.rateLimit, settings });
+  return buildSnapshot(obs, o.error, settings, now, view);
 }
 
 const authError = (at: number): SnapshotError => ({ reason: 'auth', message: 'OpenRouter rejected the API key (401)', at });
-const perMinute429 = (at: number): LocalCounts['lastRateLimit'] => ({ kind: 'per-minute', at, resetsAt: minuteWindowStart(at) + MINUTE, message: 'Rate limit exceeded: free-models-per-min' });
-const upstream429 = (at: number): LocalCounts['lastRateLimit'] => ({ kind: 'upstream', at, message: 'Provider returned error: temporarily rate-limited upstream' });
+const perMinute429 = (at: number): RateLimitEvent => ({ kind: 'per-minute', at, resetsAt: minuteWindowStart(at) + MINUTE, message: 'Rate limit exceeded: free-models-per-min' });
+const upstream429 = (at: number): RateLimitEvent => ({ kind: 'upstream', at, message: 'Provider returned error: temporarily rate-limited upstream' });
 
 /** One window's view: its memory and everything the rules told it to show. */
 class Window {
@@ -100,10 +102,11 @@ describe('alerts: daily limit', () => {
   });
 
   it('takes the levels from the thresholds in settings', () => {
-    const w = new Window({ ...ALL, warning: 0.5, critical: 0.6 });
-    w.feed(snap(T0, { used: 24 }));
-    w.feed(snap(T0 + MINUTE, { used: 25 }));
-    w.feed(snap(T0 + 2 * MINUTE, { used: 30 }));
+    const w = new Window();
+    const thresholds = { warning: 0.5, critical: 0.6 };
+    w.feed(snap(T0, { used: 24, thresholds }));
+    w.feed(snap(T0 + MINUTE, { used: 25, thresholds }));
+    w.feed(snap(T0 + 2 * MINUTE, { used: 30, thresholds }));
     assert.deepEqual(w.kinds(), ['daily-warning', 'daily-critical']);
     // And for the 1000 tier: 800 warns, without the "buy credits" line.
     const funded = new Window().feed(snap(T0, { used: 960, limit: 1000 }));

@@ -2,7 +2,9 @@
 // from snapshots built by buildSnapshot, at a fixed time.
 import * as assert from 'node:assert/strict';
 import { ADD_CREDITS_REMEDY, bannerOf, buildDashboardState, DashboardInput, forecastOf, MANAGEMENT_KEY_REMEDY, UPSTREAM_REMEDY } from '../../src/core/dashboardModel';
-import { buildSnapshot, DEFAULT_SETTINGS, loadingSnapshot, LocalCounts, noKeySnapshot, Observation, QuotaSnapshot, SnapshotError } from '../../src/core/quota';
+import type { AccountView } from '../../src/core/account/view';
+import { buildSnapshot, DEFAULT_SETTINGS, loadingSnapshot, noKeySnapshot, type Observation, type QuotaSettings, type QuotaSnapshot, type SnapshotError } from '../../src/core/quota';
+import { meteredView } from './accountSupport';
 import { HOUR, MINUTE } from '../../src/core/time';
 import type { DashboardState, HistoryPoint, ProxyView, RateLimitEventView } from '../../src/shared/protocol';
 import { keyInfo, observation } from './helpers';
@@ -16,18 +18,12 @@ const FREE_MODEL = 'deepseek/deepseek-chat-v3.1:free';
 
 /** Today's count `used` of `limit` from OpenRouter, fetched 10 s ago. */
 const day = (used: number, limit = 50, over: Partial<Observation> = {}) => observation(NOW - 10_000, over, { used, limit });
-/** What the local proxy counted in the current minute window. */
-const local = (minuteUsed: number, waiting = 0, dayUsed = 0): LocalCounts => ({
-  at: NOW,
-  windowStart: Math.floor(NOW / MINUTE) * MINUTE,
-  minuteUsed,
-  minuteLimit: 20,
-  minuteLimitLearned: false,
-  dayUsed,
-  dayLimit: 50,
-  waiting,
-});
-const snap = (obs: Observation | undefined, l?: LocalCounts, error?: SnapshotError): QuotaSnapshot => buildSnapshot(obs, error, DEFAULT_SETTINGS, NOW, l);
+/** What the local proxy counted: in the current minute window, waiting in its queue, and today. */
+const local = (minuteUsed: number, waiting = 0, dayUsed = 0) => ({ minuteUsed, waiting, dayUsed: Math.max(dayUsed, minuteUsed) });
+const snap = (obs: Observation | undefined, l?: ReturnType<typeof local>, error?: SnapshotError, settings: QuotaSettings = DEFAULT_SETTINGS): QuotaSnapshot => {
+  const view: AccountView | undefined = l && obs ? meteredView(obs, NOW, { ...l, settings }) : undefined;
+  return buildSnapshot(obs, error, settings, NOW, view);
+};
 const input = (snapshot: QuotaSnapshot, over: Partial<DashboardInput> = {}): DashboardInput => ({ snapshot, events: [], now: NOW, timeZone: BERLIN, ...over });
 /** Hourly buckets for the last hours, newest (the current hour) last. */
 const hours = (...counts: number[]): HistoryPoint[] => counts.map((count, i) => ({ start: Math.floor(NOW / HOUR) * HOUR - (counts.length - 1 - i) * HOUR, count }));
@@ -112,8 +108,9 @@ describe('bannerOf: the daily limit', () => {
 
   it("uses the user's thresholds, like the snapshot's severity", () => {
     assert.equal(bannerOf(input(snap(day(25)))), undefined);
-    assert.equal(bannerOf(input(snap(day(25)), { thresholds: { warning: 0.5, critical: 0.9 } }))?.level, 'warning');
-    assert.equal(bannerOf(input(snap(day(45)), { thresholds: { warning: 0.5, critical: 0.9 } }))?.level, 'critical');
+    const mine = { ...DEFAULT_SETTINGS, warning: 0.5, critical: 0.9 };
+    assert.equal(bannerOf(input(snap(day(25), undefined, undefined, mine)))?.level, 'warning');
+    assert.equal(bannerOf(input(snap(day(45), undefined, undefined, mine)))?.level, 'critical');
   });
 
   it('critical at 95 %: "almost out", with what is left', () => {

@@ -22,12 +22,12 @@ describe('Ledger (real files)', () => {
   let log: MemoryLogger;
   const open: Ledger[] = [];
 
-  const openLedger = (over: LedgerOptions = {}): Ledger => {
+  const openLedger = (over: Partial<LedgerOptions> = {}): Ledger => {
     const l = Ledger.open(dir, { now: () => now, log, ...over });
     open.push(l);
     return l;
   };
-  const reopen = (l: Ledger, over: LedgerOptions = {}): Ledger => {
+  const reopen = (l: Ledger, over: Partial<LedgerOptions> = {}): Ledger => {
     l.close();
     return openLedger(over);
   };
@@ -155,7 +155,7 @@ describe('Ledger (real files)', () => {
       assert.ok(fs.existsSync(path.join(nested, LEDGER_LOG)));
       const file = path.join(dir, 'not-a-dir');
       fs.writeFileSync(file, 'x');
-      assert.throws(() => Ledger.open(file), (e: Error) => e.message.includes(file) && /ledger/.test(e.message));
+      assert.throws(() => Ledger.open(file, { now: () => now }), (e: Error) => e.message.includes(file) && /ledger/.test(e.message));
     });
 
     it('a failing disk: record() never throws, counts in memory, and rewrites everything once the disk works', () => {
@@ -200,7 +200,7 @@ describe('Ledger (real files)', () => {
      * A ledger that lived through `days` days ending today at 12:00, with a clock moving along: 4 records a
      * day at 01:17, 07:17, 13:17 (OTHER) and 19:17 UTC. Leaves `now` at T0.
      */
-    const history = (days: number, over: LedgerOptions = {}): Ledger => {
+    const history = (days: number, over: Partial<LedgerOptions> = {}): Ledger => {
       now = today - (days - 1) * DAY;
       const l = openLedger(over);
       for (let d = days - 1; d >= 0; d--) {
@@ -428,7 +428,7 @@ describe('Ledger (real files)', () => {
         assert.equal(signal, 'SIGKILL');
         assert.ok(last >= 200);
         reported += last;
-        const l = Ledger.open(dir, { log });
+        const l = Ledger.open(dir, { now: Date.now, log }); // the child records on the real clock
         const counted = l.countSince(0);
         l.close();
         // Each run may have finished one more record() than it managed to print.
@@ -444,7 +444,7 @@ describe('Ledger (real files)', () => {
         const runDir = path.join(dir, `c${run}`);
         const { last, signal } = await burstAndKill(runDir, 'compacting', 150 + run * 211, 1 + run * 1.5);
         assert.equal(signal, 'SIGKILL');
-        const l = Ledger.open(runDir, { log, retentionDays: 200 });
+        const l = Ledger.open(runDir, { now: Date.now, log, retentionDays: 200 });
         const counted = l.countSince(0);
         const byDay = l.daily(Date.now(), 101).reduce((s, d) => s + d.count, 0);
         l.close();

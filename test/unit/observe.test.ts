@@ -105,7 +105,7 @@ describe('fetchObservation (real client, FakeOpenRouter)', () => {
     now = T0 + 60_000;
     fake.setFreeDaily({ used: 15, limit: 50 });
     const second = await fetchObservation(client, { ...first, learnedPerMinute: 16 }, clock);
-    assert.deepEqual(second.previous, { used: 12, at: T0 });
+    assert.deepEqual(second.previous, { used: 12, at: T0, startedAt: T0 });
     assert.equal(second.learnedPerMinute, 16);
     assert.deepEqual(second.key.freeDaily, { used: 15, limit: 50, remaining: 35 });
   });

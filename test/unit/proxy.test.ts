@@ -8,11 +8,11 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NetworkError } from '../../src/core/errors';
-import { FreeModelCatalog } from '../../src/core/modelCatalog';
+import { AccountModel } from '../../src/core/account/model';
+import { systemClock } from '../../src/core/clock';
 import { OpenRouterClient } from '../../src/core/openRouterClient';
-import { Ledger } from '../../src/core/proxy/ledger';
-import { Meter } from '../../src/core/proxy/meter';
-import { MeteringProxy } from '../../src/core/proxy/server';
+import { ProxyHost } from '../../src/core/proxy/host';
+import { DEFAULT_SETTINGS } from '../../src/core/quota';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { closedPort, failure, isolateProxyEnv } from './helpers';
 import { call, chatBody, FREE, TOKEN } from './proxyHarness';
@@ -156,7 +156,7 @@ describe('MeteringProxy through an HTTP proxy (VS Code http.proxy)', () => {
   let fake: FakeOpenRouter;
   let httpProxy: TinyProxy;
   let dir: string;
-  let metering: MeteringProxy;
+  let metering: ProxyHost | undefined;
 
   beforeEach(async () => {
     fake = await FakeOpenRouter.start();
@@ -164,27 +164,28 @@ describe('MeteringProxy through an HTTP proxy (VS Code http.proxy)', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orq-upproxy-'));
   });
   afterEach(async () => {
-    await metering?.close();
+    await metering?.stop();
+    metering = undefined;
     await httpProxy.close();
     await fake.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const start = async (upstreamProxy?: { url?: string }) => {
-    const ledger = Ledger.open(dir);
-    metering = new MeteringProxy({
+    metering = await ProxyHost.start({
+      account: new AccountModel({ clock: systemClock, settings: () => DEFAULT_SETTINGS }),
+      apiKey: TEST_KEY,
+      stateDir: dir,
       port: 0,
       upstream: () => fake.baseUrl,
-      apiKey: () => TEST_KEY,
-      token: () => TOKEN,
-      ledger,
-      meter: new Meter(ledger, () => ({ perMinute: 0, perDay: 0 })),
-      catalog: new FreeModelCatalog(() => Promise.resolve([])),
-      pacing: () => 'off',
-      maxWaitSeconds: () => 0,
+      clock: systemClock,
+      log: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+      live: () => ({ pacing: 'off', maxWaitSeconds: 0 }),
+      loadFreeModels: () => Promise.resolve([]),
+      token: TOKEN,
       upstreamProxy,
     });
-    return metering.listen();
+    return metering.role.port;
   };
   const chat = (port: number) => call(port, '/api/v1/chat/completions', { body: chatBody(FREE) });
   const relayed = () => httpProxy.seen.filter((s) => s.target === `127.0.0.1:${fake.port}` || s.target.startsWith(`http://127.0.0.1:${fake.port}/`)).length;
@@ -195,7 +196,7 @@ describe('MeteringProxy through an HTTP proxy (VS Code http.proxy)', () => {
     assert.equal(relayed(), 1, JSON.stringify(httpProxy.seen));
     assert.equal(fake.chats.at(-1)!.headers.authorization, `Bearer ${TEST_KEY}`);
 
-    metering.setUpstreamProxy({}); // http.proxy cleared
+    metering!.setUpstreamProxy({}); // http.proxy cleared
     assert.equal((await chat(port)).status, 200);
     assert.equal(relayed(), 1, 'direct now');
     assert.equal(fake.chats.length, 2);

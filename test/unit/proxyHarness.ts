@@ -1,18 +1,23 @@
-// Shared set-up for the proxy tests (not a test file): a proxy on 127.0.0.1:0 in front of FakeOpenRouter,
-// with a real ledger in a temp dir, and a raw HTTP client that sends exactly the headers it is given.
+// Shared set-up for the proxy tests (not a test file): the real proxy host (core/proxy/host.ts, the same
+// composition the extension and the CLI use) on 127.0.0.1:0 in front of FakeOpenRouter, with its state in a
+// temp dir, every component on the test's clock, and a raw HTTP client that sends exactly the headers given.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Agent } from 'undici';
-import type { Clock } from '../../src/core/clock';
-import { FreeModelCatalog } from '../../src/core/modelCatalog';
+import { AccountModel } from '../../src/core/account/model';
+import { type Clock, systemClock } from '../../src/core/clock';
 import { OpenRouterClient } from '../../src/core/openRouterClient';
-import { Ledger } from '../../src/core/proxy/ledger';
-import { Meter } from '../../src/core/proxy/meter';
+import { ProxyHost } from '../../src/core/proxy/host';
+import type { Ledger } from '../../src/core/proxy/ledger';
 import type { PacingMode } from '../../src/core/proxy/pacer';
-import { MeteringProxy } from '../../src/core/proxy/server';
+import type { MeteringProxy } from '../../src/core/proxy/server';
+import { DEFAULT_SETTINGS, type QuotaSettings } from '../../src/core/quota';
+import { accountDir, accountFingerprint } from '../../src/core/state/stateDir';
+import type { Logger } from '../../src/core/logger';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
+import { observation } from './helpers';
 
 export const TOKEN = 'orq-test-token-0123456789abcdefghijklmnopqrstuvwxyz';
 export const FREE = 'meta-llama/llama-3.3-70b-instruct:free';
@@ -20,59 +25,85 @@ export const PAID = 'openai/gpt-4.1';
 
 export interface Harness {
   fake: FakeOpenRouter;
+  host: ProxyHost;
   proxy: MeteringProxy;
   ledger: Ledger;
-  meter: Meter;
+  account: AccountModel;
+  /** The account's state directory. */
   dir: string;
+  /** The state root (the account's directory is under it). */
+  root: string;
   port: number;
-  settings: { pacing: PacingMode; maxWait: number; perMinute: number; perDay: number; key: string | undefined };
+  clock: Clock;
+  settings: { pacing: PacingMode; maxWait: number } & QuotaSettings;
   finished: Array<{ model?: string; free: boolean; status: number }>;
+  /** Feed the account model a reading of OpenRouter's count, as a poll would (at the clock's time). */
+  observe(used: number, limit?: number): void;
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { clock?: Clock; maxBodyBytes?: number; pacing?: PacingMode; perMinute?: number; requestTimeoutMs?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  clock?: Clock;
+  maxBodyBytes?: number;
+  pacing?: PacingMode;
+  perMinute?: number;
+  requestTimeoutMs?: number;
+  /** The state root to use (another harness's, to test two hosts on one state); a new temp dir by default. */
+  root?: string;
+  log?: Logger;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const clock = opts.clock ?? systemClock;
   const fake = await FakeOpenRouter.start();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orq-proxy-'));
-  const ledger = Ledger.open(dir);
-  const settings = { pacing: opts.pacing ?? 'queue', maxWait: 30, perMinute: opts.perMinute ?? 0, perDay: 0, key: TEST_KEY as string | undefined };
-  const meter = new Meter(ledger, () => ({ perMinute: settings.perMinute, perDay: settings.perDay }));
-  const catalogClient = new OpenRouterClient({ baseUrl: fake.baseUrl, apiKey: TEST_KEY });
-  const catalog = new FreeModelCatalog((s) => catalogClient.getFreeModelIds(s), opts.clock ? () => opts.clock!.now() : Date.now);
-  await catalog.refresh();
+  const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orq-proxy-'));
+  const dir = accountDir(root, accountFingerprint(TEST_KEY));
+  const settings = { ...DEFAULT_SETTINGS, pacing: opts.pacing ?? 'queue', maxWait: 30, perMinute: opts.perMinute ?? 0 };
+  const account = new AccountModel({ clock, settings: () => settings });
+  const client = new OpenRouterClient({ baseUrl: fake.baseUrl, apiKey: TEST_KEY });
   const dispatcher = new Agent({ keepAliveTimeout: 1000 });
   const finished: Harness['finished'] = [];
-  const proxy = new MeteringProxy({
+  const host = await ProxyHost.start({
+    account,
+    apiKey: TEST_KEY,
+    stateDir: dir,
     port: 0,
     upstream: () => fake.baseUrl,
-    apiKey: () => settings.key,
-    token: () => TOKEN,
-    ledger,
-    meter,
-    catalog,
-    pacing: () => settings.pacing,
-    maxWaitSeconds: () => settings.maxWait,
+    clock,
+    log: opts.log ?? { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    live: () => ({ pacing: settings.pacing, maxWaitSeconds: settings.maxWait }),
+    loadFreeModels: (s) => client.getFreeModelIds(s),
+    token: TOKEN,
+    dispatcher,
     maxBodyBytes: opts.maxBodyBytes,
     requestTimeoutMs: opts.requestTimeoutMs,
-    clock: opts.clock,
-    dispatcher,
     onRequestFinished: (r) => finished.push(r),
   });
-  const port = await proxy.listen();
+  const proxy = host.hosted;
+  if (!proxy) throw new Error(`the harness's proxy did not start: ${JSON.stringify(host.role)}`);
+  await host.refreshCatalog();
+  const ledger = host.ledger!;
   return {
     fake,
+    host,
     proxy,
     ledger,
-    meter,
+    account,
     dir,
-    port,
+    root,
+    port: proxy.port,
+    clock,
     settings,
     finished,
+    observe(used, limit = 50) {
+      account.observe(observation(clock.now(), {}, { used, limit }));
+    },
     async close() {
-      await proxy.close();
+      await host.stop();
       await dispatcher.close();
-      await catalogClient.close();
+      await client.close();
       await fake.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!opts.root) fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }

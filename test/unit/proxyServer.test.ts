@@ -190,11 +190,6 @@ describe('MeteringProxy: who may use it', () => {
     assert.equal(h.fake.chats.length, 0);
   });
 
-  it('says clearly when no OpenRouter key is set', async () => {
-    h.settings.key = undefined;
-    await refused(call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) }), 401, /No OpenRouter key is set/);
-  });
-
   it('answers 413 for a body above the limit, by header or by bytes', async () => {
     await refused(call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE, { pad: 'x'.repeat(2000) }) }), 413, /larger than 1024 bytes/);
     assert.equal(h.fake.chats.length, 0);
@@ -238,11 +233,11 @@ describe('MeteringProxy: counting and 429s', () => {
       await call(h.port, '/api/v1/chat/completions', { body: chatBody(m) });
     }
     assert.deepEqual(h.ledger.dayModels(today()), { [FREE]: 2, 'openrouter/free': 1, 'openrouter/owl-alpha': 1 });
-    const q = (await call(h.port, '/quota', { token: null })).json() as unknown as import('../../src/core/proxy/meter').ProxyQuotaStatus;
+    const q = (await call(h.port, '/quota')).json() as unknown as import('../../src/core/account/view').QuotaWire;
     assert.equal(q.day.used, 4);
     // A whole-minute window: if a minute boundary passed during the test, it holds only what came since.
     if (Math.floor(Date.now() / 60_000) === m0) assert.equal(q.minute.used, 4);
-    else assert.ok(q.minute.used <= 4);
+    else assert.ok((q.minute.used ?? 0) <= 4);
     assert.equal(q.minute.limit, 20);
     assert.equal(q.day.source, 'local');
     assert.deepEqual(q.queue, { waiting: 0 });
@@ -256,9 +251,9 @@ describe('MeteringProxy: counting and 429s', () => {
     await call(h.port, '/api/v1/chat/completions', { body: chatBody('openrouter/free') });
     h.fake.fail('/chat/completions', { kind: 'status', status: 429, body: bodies.RATE_LIMIT_MINUTE });
     await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
-    const r = await call(h.port, '/quota/history', { token: null });
+    const r = await call(h.port, '/quota/history');
     assert.equal(r.status, 200);
-    const hist = r.json() as unknown as import('../../src/core/proxy/meter').ProxyHistory;
+    const hist = r.json() as unknown as import('../../src/core/proxy/server').ProxyHistory;
     assert.equal(hist.hourly.length, 24);
     assert.equal(hist.daily.length, 30);
     assert.equal(hist.hourly.at(-1)!.count, 3);
@@ -275,7 +270,7 @@ describe('MeteringProxy: counting and 429s', () => {
     h = await startHarness({ clock });
     await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
     clock.advance(1000);
-    h.meter.serverDay = { used: 30, limit: 50, fetchedAt: clock.now() };
+    h.observe(30, 50); // a poll of GET /key
     clock.advance(1000);
     await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
     const q = h.proxy.status();
@@ -303,8 +298,8 @@ describe('MeteringProxy: counting and 429s', () => {
       const r = await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
       assert.equal(r.status, 429);
       assert.deepEqual(r.json(), body);
-      assert.equal(h.meter.lastRateLimit?.kind, kind);
-      assert.equal(h.meter.lastRateLimit?.limit, limit);
+      assert.equal(h.account.events[0]?.kind, kind);
+      assert.equal(h.account.events[0]?.limit, limit);
       assert.equal(h.ledger.countSince(0), 1, 'the failed attempt counts');
     });
   }
@@ -320,8 +315,8 @@ describe('MeteringProxy: counting and 429s', () => {
     const r = await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
     assert.equal(r.status, 429);
     assert.equal(r.body.toString(), big);
-    assert.ok(h.meter.lastRateLimit, 'a 429 event was recorded');
-    assert.equal(h.meter.lastRateLimit?.resetsAt, reset);
+    assert.ok(h.account.events[0], 'a 429 event was recorded');
+    assert.equal(h.account.events[0]?.resetsAt, reset);
   });
 
   it('learns the per-minute ceiling from a 429 (16, not 20)', async () => {
@@ -359,7 +354,7 @@ describe('MeteringProxy: counting and 429s', () => {
     };
     const r = await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE, { stream: true }) });
     assert.equal(r.status, 200);
-    assert.equal(h.meter.lastRateLimit?.kind, 'per-minute');
+    assert.equal(h.account.events[0]?.kind, 'per-minute');
   });
 
   it('learns from an error inside a 200 JSON body', async () => {
@@ -370,6 +365,6 @@ describe('MeteringProxy: counting and 429s', () => {
       return true;
     };
     await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
-    assert.equal(h.meter.lastRateLimit?.kind, 'upstream');
+    assert.equal(h.account.events[0]?.kind, 'upstream');
   });
 });

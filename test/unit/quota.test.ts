@@ -1,7 +1,8 @@
 // buildSnapshot: the daily tier and limit, overrides, severity, the UTC day boundary, the per-minute
 // estimate, staleness and error snapshots.
 import * as assert from 'node:assert/strict';
-import { buildSnapshot, DEFAULT_SETTINGS, estimatePerMinute, noKeySnapshot, Observation, QuotaSettings, severityOf } from '../../src/core/quota';
+import { levelOf } from '../../src/core/account/limits';
+import { buildSnapshot, DEFAULT_SETTINGS, noKeySnapshot, type Observation, type QuotaSettings } from '../../src/core/quota';
 import { parseKeyInfo } from '../../src/core/responses';
 import { DAY, MINUTE } from '../../src/core/time';
 import * as B from '../fixtures/openRouterBodies';
@@ -131,15 +132,18 @@ describe('buildSnapshot: severity', () => {
     assert.deepEqual([s.minute?.used, s.minute?.limit, s.severity], [19, 20, 'critical'], 'the day is far from its limit; this minute is not');
   });
 
-  it('severityOf is normal when either number is unknown or the limit is not positive', () => {
-    assert.equal(severityOf(null, 50, S), 'normal');
-    assert.equal(severityOf(50, null, S), 'normal');
-    assert.equal(severityOf(5, 0, S), 'normal');
+  it('levelOf is none when either number is unknown or the limit is not positive', () => {
+    assert.equal(levelOf(null, 50, S), 'none');
+    assert.equal(levelOf(50, null, S), 'none');
+    assert.equal(levelOf(5, 0, S), 'none');
+    assert.deepEqual([39, 40, 47, 48, 50, 60].map((u) => levelOf(u, 50, S)), ['none', 'warning', 'warning', 'critical', 'limit', 'limit']);
   });
 });
 
-describe('estimatePerMinute and the minute quota', () => {
+describe('the minute without a proxy: an estimate from two polls', () => {
   const withPrev = (prevUsed: number, dtMs: number, used = 12, at = NOW) => observation(at, { previous: { used: prevUsed, at: at - dtMs } }, { used, limit: 50 });
+  /** This minute's figure at the time of the poll. */
+  const estimatePerMinute = (obs: Observation) => buildSnapshot(obs, undefined, S, obs.fetchedAt).minute?.used ?? null;
 
   it('scales the growth of the daily count between polls to one minute', () => {
     assert.equal(estimatePerMinute(withPrev(9, 60_000)), 3);
@@ -161,7 +165,7 @@ describe('estimatePerMinute and the minute quota', () => {
   it('the minute figure is an estimate on whole-minute windows, and says nothing two minutes later', () => {
     const obs = withPrev(9, 60_000);
     const s = buildSnapshot(obs, undefined, S, NOW + 15_000);
-    assert.deepEqual(s.minute, { used: 3, limit: 20, limitSource: 'default', estimate: true, windowStart: NOW, resetsAt: NOW + MINUTE });
+    assert.deepEqual(s.minute, { used: 3, limit: 20, limitSource: 'default', level: 'none', known: 'estimate', proxied: null, outside: null, windowStart: NOW, resetsAt: NOW + MINUTE });
     assert.equal(buildSnapshot(obs, undefined, S, NOW + 2 * MINUTE).minute?.used, 3);
     assert.equal(buildSnapshot(obs, undefined, S, NOW + 2 * MINUTE + 1).minute?.used, null);
   });

@@ -2,7 +2,9 @@
 // Built the way the extension builds them: observations → buildSnapshot → buildDashboardState, so the
 // screenshots show what the real model says, not hand-written banners.
 import { buildDashboardState } from '../../src/core/dashboardModel';
-import { buildSnapshot, DEFAULT_SETTINGS, loadingSnapshot, LocalCounts, noKeySnapshot, Observation } from '../../src/core/quota';
+import type { AccountView } from '../../src/core/account/view';
+import { buildSnapshot, DEFAULT_SETTINGS, loadingSnapshot, noKeySnapshot, type Observation } from '../../src/core/quota';
+import { MemoryMeter, meteredView, modelAt } from '../unit/accountSupport';
 import type { KeyInfo } from '../../src/core/responses';
 import { DAY, HOUR, MINUTE } from '../../src/core/time';
 import type { DashboardState, HistoryPoint, ProxyView, RateLimitEventView } from '../../src/shared/protocol';
@@ -38,9 +40,27 @@ function obs(used: number, limit: number, over: Partial<Observation> = {}): Obse
   };
 }
 
-function local(dayUsed: number, dayLimit: number, minuteUsed: number, waiting = 0): LocalCounts {
-  return { at: NOW - 1_000, windowStart: WINDOW, minuteUsed, minuteLimit: 20, minuteLimitLearned: false, dayUsed, dayLimit, waiting };
+/** What the proxy counted today and in this minute (all of it already in OpenRouter's count), and its queue. */
+function local(dayUsed: number, _dayLimit: number, minuteUsed: number, waiting = 0) {
+  return { dayUsed, minuteUsed, waiting };
 }
+
+/**
+ * A tool that bypasses the proxy: 10 requests through the proxy earlier today and 3 this minute, while
+ * OpenRouter's count went from 20 to 35 between the last two polls: 12 of those went elsewhere.
+ */
+function bypassedView(): { obs: Observation; view: AccountView } {
+  const clock = { t: NOW };
+  const model = modelAt(clock);
+  const meter = new MemoryMeter();
+  for (let i = 0; i < 10; i++) meter.record(TODAY + 9 * HOUR + i * MINUTE);
+  for (let i = 0; i < 3; i++) meter.record(WINDOW + i);
+  model.attachMeter(meter);
+  const current = obs(35, 50, { previous: { used: 20, at: NOW - 80_000 } });
+  model.observe(current);
+  return { obs: current, view: model.view(NOW) };
+}
+const bypassed = bypassedView();
 
 /** 24 hourly buckets ending with the current hour; `recent` are the counts of the last hours, newest last. */
 function hourly(recent: number[], earlier = [0, 0, 0, 1, 0, 2, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0]): HistoryPoint[] {
@@ -65,10 +85,10 @@ const OLD_EVENTS: RateLimitEventView[] = [
 ];
 
 function state(over: Partial<Parameters<typeof buildDashboardState>[0]> & Pick<Parameters<typeof buildDashboardState>[0], 'snapshot'>): DashboardState {
-  return buildDashboardState({ events: [], now: NOW, timeZone: 'Europe/Berlin', thresholds: DEFAULT_SETTINGS, ...over });
+  return buildDashboardState({ events: [], now: NOW, timeZone: 'Europe/Berlin', ...over });
 }
 
-const snap = (o: Observation | undefined, l?: LocalCounts) => buildSnapshot(o, undefined, DEFAULT_SETTINGS, NOW, l);
+const snap = (o: Observation | undefined, l?: ReturnType<typeof local>) => buildSnapshot(o, undefined, DEFAULT_SETTINGS, NOW, o && l ? meteredView(o, NOW, l) : undefined);
 
 export const samples: Record<string, DashboardState> = {
   loading: state({ snapshot: loadingSnapshot(NOW), proxy: PROXY }),
@@ -105,6 +125,13 @@ export const samples: Record<string, DashboardState> = {
   }),
 
   'no-key': state({ snapshot: noKeySnapshot(NOW), proxy: PROXY }),
+
+  bypassed: state({
+    // A tool talks to OpenRouter directly: the minute is the proxy's exact count plus an estimate of the rest.
+    snapshot: buildSnapshot(bypassed.obs, undefined, DEFAULT_SETTINGS, NOW, bypassed.view),
+    history: { hourly: hourly([4, 6, 3]), daily: daily(13, 50), models: MODELS },
+    proxy: PROXY,
+  }),
 
   'balance-unavailable': state({
     snapshot: snap(obs(12, 50, { balance: { kind: 'unavailable', reason: 'needs-management-key' } }), local(12, 50, 1)),

@@ -5,7 +5,8 @@
 //   dictionary line (`@<model id> <model as a JSON string>`) the first time a model appears in the file.
 //   record() writes the line(s) with one write(2) before it returns, on a descriptor kept open: from then on
 //   the attempt is in the kernel, so a process killed with SIGKILL right after record() returned still has
-//   it on disk. fdatasync (against losing power or the OS) runs off the event loop, at most once per
+//   it on disk. An attempt that provably never reached OpenRouter (its connection was refused) is taken back
+//   with a line `-<ms> <model id>`, which cancels one record of that time and model when the file is read. fdatasync (against losing power or the OS) runs off the event loop, at most once per
 //   SYNC_INTERVAL_MS for everything written meanwhile (group commit): a flush per request cost ~10 % of the
 //   proxy's throughput (bench/RESULTS.md), and only a power cut inside that window can lose a record.
 //   A crash in the middle of a write leaves at most a half line at the end, which
@@ -29,7 +30,8 @@ import { type Logger, nullLogger } from '../logger';
 import { DAY, HOUR, MINUTE } from '../time';
 
 export interface LedgerOptions {
-  now?: () => number;
+  /** The clock (required: a ledger on the system clock under a test's fake one puts records on the wrong day). */
+  now: () => number;
   log?: Logger;
   /** Whole UTC days of history kept before today (default 30, at least 1). */
   retentionDays?: number;
@@ -48,7 +50,7 @@ const MAX_MODEL_LENGTH = 256;
 /** hourly() and daily() answer at most this many entries (everything past the retention is zero anyway). */
 const MAX_SERIES = 10_000;
 
-const HEADER = '# openrouter-quota ledger v1: "<ms> <model id>" per free-model attempt, "@<model id> <model JSON>" defines an id\n';
+const HEADER = '# openrouter-quota ledger v1: "<ms> <model id>" per free-model attempt, "-<ms> <model id>" takes one back, "@<model id> <model JSON>" defines an id\n';
 const COMPACT_VERSION = 1;
 const DEFAULT_COMPACT_LINES = 10_000;
 const DEFAULT_COMPACT_BYTES = 1 << 20;
@@ -67,6 +69,13 @@ interface CompactFile {
 }
 
 const MODEL_LINE = /^@(\d{1,9}) (".*")$/;
+const TAKE_BACK_LINE = /^-(\d{1,16}) (\d{1,9})$/;
+
+/** What record() returns: enough to take that attempt back. */
+export interface Recorded {
+  at: number;
+  model: string;
+}
 
 export class Ledger {
   private readonly logPath: string;
@@ -103,6 +112,8 @@ export class Ledger {
   private readonly hours = new Map<number, Bucket>();
   private readonly days = new Map<number, Bucket>();
 
+  /** Bumped whenever a count at a past time changes (see LocalMeter.revision in account/model.ts). */
+  private rev = 0;
   private logLines = 0;
   private logBytes = 0;
   private nextCompactLines = 0;
@@ -115,7 +126,7 @@ export class Ledger {
   ) {
     this.logPath = path.join(dir, LEDGER_LOG);
     this.compactPath = path.join(dir, LEDGER_COMPACT);
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now;
     this.log = opts.log ?? nullLogger;
     this.retentionDays = Math.max(1, Math.floor(opts.retentionDays ?? 30));
     this.compactAfterLines = Math.max(1, opts.compactAfterLines ?? DEFAULT_COMPACT_LINES);
@@ -123,7 +134,7 @@ export class Ledger {
   }
 
   /** Opens (creating) the ledger in `dir`: loads, compacts, never throws for a corrupt file. */
-  static open(dir: string, opts: LedgerOptions = {}): Ledger {
+  static open(dir: string, opts: LedgerOptions): Ledger {
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (e) {
@@ -141,17 +152,42 @@ export class Ledger {
   }
 
   /** Count one attempt to a free model at time t (ms). Written to the file when it returns; flushed to the disk in the background. */
-  record(model: string, t: number): void {
+  record(model: string, t: number): Recorded {
     const name = cleanModel(model);
     // History before foldedThrough lives only in hour buckets; an attempt stamped earlier (a clock that
     // jumped back by more than a day) is counted at that boundary rather than lost on the next load.
     const at = Math.max(this.foldedThrough, Number.isFinite(t) ? Math.floor(t) : this.now());
-    const isNew = !this.nameIndex.has(name);
-    const id = this.modelId(name);
-    const line = `${isNew ? `@${id} ${JSON.stringify(name)}\n` : ''}${at} ${id}\n`;
+    const [dict, id] = this.lineId(name);
     // Memory first: if the disk fails, the attempt still counts (and reaches the disk with the next rewrite).
     this.insert(at, id);
-    this.persist(line);
+    this.persist(`${dict}${at} ${id}\n`);
+    return { at, model: name };
+  }
+
+  /**
+   * Un-count an attempt that never reached OpenRouter (refused connection, DNS or TLS failure): OpenRouter
+   * cannot have counted it, and keeping it would refuse requests that OpenRouter would take. False when it
+   * is no longer here (already taken back, or folded into history).
+   */
+  takeBack(r: Recorded): boolean {
+    const id = this.nameIndex.get(r.model);
+    if (id === undefined || r.at < this.foldedThrough || !this.remove(r.at, id)) return false;
+    const [dict] = this.lineId(r.model);
+    this.persist(`${dict}-${r.at} ${id}\n`);
+    return true;
+  }
+
+  /** Attempts in the UTC day of `t`, up to and including `t` (exact for today and yesterday). */
+  countUntil(t: number): number {
+    const dayStart = Math.floor(t / DAY) * DAY;
+    const n = this.times.length;
+    if (n === 0 || t >= this.times[n - 1] || dayStart < this.foldedThrough) return this.dayCount(dayStart);
+    return upperBound(this.times, t) - lowerBound(this.times, dayStart);
+  }
+
+  /** Changes whenever a count at a past time changes: a take-back, or a record stamped before the latest one. */
+  get revision(): number {
+    return this.rev;
   }
 
   /** Attempts in the fixed minute window starting at windowStart (a multiple of 60 000; any other time means its window). */
@@ -337,6 +373,8 @@ export class Ledger {
     let firstBad = 0;
     let alreadyFolded = 0;
     let lineNo = 0;
+    /** `<ms> <model>` → how many attempts of that time and model were taken back. */
+    const takenBack = new Map<string, number>();
     // A byte-level scan: a record line is digits, a space, digits, a newline. Anything else is decoded.
     for (let pos = 0; pos < complete; ) {
       lineNo++;
@@ -357,7 +395,10 @@ export class Ledger {
         const line = buf.toString('utf8', pos, end);
         const m = line.startsWith('#') ? undefined : MODEL_LINE.exec(line);
         const name = m ? parseJsonString(m[2]) : undefined;
+        const back = m ? undefined : TAKE_BACK_LINE.exec(line);
+        const backModel = back ? ids.get(Number(back[2])) : undefined;
         if (m && name !== undefined) ids.set(Number(m[1]), cleanModel(name));
+        else if (back && backModel !== undefined) takenBack.set(`${back[1]} ${backModel}`, (takenBack.get(`${back[1]} ${backModel}`) ?? 0) + 1);
         else if (!line.startsWith('#') && bad++ === 0) firstBad = lineNo;
       }
       pos = end + 1;
@@ -366,7 +407,15 @@ export class Ledger {
     if (alreadyFolded) this.log.debug(`request ledger: ${alreadyFolded} record(s) already in ${LEDGER_COMPACT} (an interrupted compaction)`);
     const order = times.map((_, i) => i);
     if (!sorted) order.sort((x, y) => times[x] - times[y] || x - y);
-    for (const i of order) this.insert(times[i], this.modelId(models[i]));
+    for (const i of order) {
+      const key = `${times[i]} ${models[i]}`;
+      const back = takenBack.get(key);
+      if (back) {
+        takenBack.set(key, back - 1);
+        continue;
+      }
+      this.insert(times[i], this.modelId(models[i]));
+    }
     this.logLines = lineNo;
     this.logBytes = complete;
   }
@@ -423,6 +472,13 @@ export class Ledger {
 
   // ---- indexes ----
 
+  /** The id of `name` in the current log file, with its dictionary line when this is its first use there. */
+  private lineId(name: string): [string, number] {
+    const isNew = !this.nameIndex.has(name);
+    const id = this.modelId(name);
+    return [isNew ? `@${id} ${JSON.stringify(name)}\n` : '', id];
+  }
+
   private modelId(name: string): number {
     let id = this.nameIndex.get(name);
     if (id === undefined) {
@@ -442,12 +498,31 @@ export class Ledger {
       const at = upperBound(this.times, t);
       this.times.splice(at, 0, t);
       this.modelOf.splice(at, 0, id);
+      this.rev++;
     }
     const minute = Math.floor(t / MINUTE);
     this.minutes.set(minute, (this.minutes.get(minute) ?? 0) + 1);
     const name = this.names[id];
     addTo(this.hours, Math.floor(t / HOUR), name, 1);
     addTo(this.days, Math.floor(t / DAY), name, 1);
+  }
+
+  /** Removes one exact record of time t and model id from memory and the indexes. */
+  private remove(t: number, id: number): boolean {
+    let i = upperBound(this.times, t) - 1;
+    while (i >= 0 && this.times[i] === t && this.modelOf[i] !== id) i--;
+    if (i < 0 || this.times[i] !== t) return false;
+    this.times.splice(i, 1);
+    this.modelOf.splice(i, 1);
+    const minute = Math.floor(t / MINUTE);
+    const left = (this.minutes.get(minute) ?? 1) - 1;
+    if (left > 0) this.minutes.set(minute, left);
+    else this.minutes.delete(minute);
+    const name = this.names[id];
+    addTo(this.hours, Math.floor(t / HOUR), name, -1);
+    addTo(this.days, Math.floor(t / DAY), name, -1);
+    this.rev++;
+    return true;
   }
 
   // ---- compaction ----
@@ -585,7 +660,10 @@ function addTo(map: Map<number, Bucket>, key: number, model: string, n: number):
   let b = map.get(key);
   if (!b) map.set(key, (b = { total: 0, models: new Map() }));
   b.total += n;
-  b.models.set(model, (b.models.get(model) ?? 0) + n);
+  const m = (b.models.get(model) ?? 0) + n;
+  if (m > 0) b.models.set(model, m);
+  else b.models.delete(model);
+  if (b.total <= 0) map.delete(key);
 }
 
 /** First index whose value is >= x. */

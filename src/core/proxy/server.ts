@@ -6,16 +6,17 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
-import { Clock, systemClock } from '../clock';
-import { errorText, Logger, nullLogger, redact } from '../logger';
+import type { AccountModel } from '../account/model';
+import { toWire, type QuotaWire, type RateLimitEvent } from '../account/view';
+import type { Clock } from '../clock';
+import { errorText, type Logger, nullLogger, redact } from '../logger';
 import type { FreeModelCatalog } from '../modelCatalog';
-import { classifyRateLimit, findErrorEnvelope, HeaderBag, RateLimitInfo } from '../rateLimit';
+import { classifyRateLimit, findErrorEnvelope, type HeaderBag, type RateLimitInfo } from '../rateLimit';
 import { createDispatcher, type ProxySettings } from '../openRouterClient';
-import { formatDuration, MINUTE, minuteWindowStart } from '../time';
+import { DAY, formatDuration } from '../time';
 import { bearer, fromBrowser, hostAllowed, tokenMatches } from './guard';
-import type { Ledger } from './ledger';
-import type { Meter, ProxyQuotaStatus } from './meter';
-import { MinutePacer, PacingMode } from './pacer';
+import type { Ledger, Recorded } from './ledger';
+import { MinutePacer, type PacingMode } from './pacer';
 import { ClientGone, forwardHeaders, relay } from './relay';
 import { modelOf } from './requestModel';
 import { jsonBodyTap, ResponseTap, sseErrorTap } from './sseTap';
@@ -25,17 +26,41 @@ const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
 const API_PREFIX = '/api/v1';
 /** Marks our answers so another window (or the CLI) can tell our proxy from some other program on the port. */
 export const PROXY_ID_HEADER = 'x-openrouter-quota-proxy';
+/** A reader sends its account fingerprint here; /quota answers counts only to the same account (or the token). */
+export const ACCOUNT_HEADER = 'x-openrouter-quota-account';
+
+/** GET /quota/history: the dashboard's charts and recent 429s. */
+export interface ProxyHistory {
+  hourly: Array<{ start: number; count: number }>;
+  daily: Array<{ start: number; count: number }>;
+  models: Record<string, number>;
+  /** Recent 429s, newest first (timestamps in ms). */
+  events: RateLimitEvent[];
+}
+
+/** Connection errors after which the request certainly never reached OpenRouter (so it cannot have counted it). */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'EPROTO']);
+
+export function neverReachedUpstream(e: unknown): boolean {
+  for (let c = e as { code?: unknown; cause?: unknown } | undefined, i = 0; c && i < 4; c = c.cause as typeof c, i++) {
+    if (typeof c.code === 'string' && NEVER_SENT.has(c.code)) return true;
+  }
+  return false;
+}
 
 export interface ProxyOptions {
   port: number;
   /** OpenRouter's API base, e.g. https://openrouter.ai/api/v1. */
   upstream: () => string;
-  /** The real key, swapped in for the local token. */
-  apiKey: () => string | undefined;
+  /** The real key of the account metered, swapped in for the local token. */
+  apiKey: string;
+  /** accountFingerprint() of that key: who this proxy meters (readers of /quota must show the same one). */
+  fingerprint: string;
   /** The local token clients must send. */
   token: () => string | undefined;
   ledger: Ledger;
-  meter: Meter;
+  /** The account model: the ledger is its meter; 429s teach it; /quota is its view. */
+  account: AccountModel;
   catalog: FreeModelCatalog;
   pacing: () => PacingMode;
   maxWaitSeconds: () => number;
@@ -43,7 +68,7 @@ export interface ProxyOptions {
   maxBodyBytes?: number;
   /** A client must finish sending its request (headers and body) within this many ms (default 120 000). */
   requestTimeoutMs?: number;
-  clock?: Clock;
+  clock: Clock;
   log?: Logger;
   /** How to reach the upstream; by default from `upstreamProxy` (and HTTPS_PROXY/NO_PROXY). */
   dispatcher?: Dispatcher;
@@ -110,14 +135,14 @@ export class MeteringProxy {
   private readonly answering = new WeakSet<object>();
 
   constructor(private readonly opts: ProxyOptions) {
-    this.clock = opts.clock ?? systemClock;
+    this.clock = opts.clock;
     this.log = opts.log ?? nullLogger;
     this.maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.dispatcher = opts.dispatcher ?? createDispatcher(opts.upstreamProxy);
     this.pacer = new MinutePacer({
       clock: this.clock,
       mode: opts.pacing,
-      limit: () => opts.meter.minuteLimit(),
+      limit: () => opts.account.minuteLimit(),
       used: (w) => opts.ledger.minuteCount(w),
       admit: () => undefined, // recorded by handle() with the model, synchronously after admission
       maxQueue: opts.maxQueue ?? 256,
@@ -180,8 +205,21 @@ export class MeteringProxy {
     void old.close().catch(() => undefined);
   }
 
-  status(): ProxyQuotaStatus {
-    return this.opts.meter.status(this.clock.now(), this.pacer.waiting);
+  /** GET /quota: the account model's view, in its wire form. */
+  status(): QuotaWire {
+    return toWire(this.opts.account.view(this.clock.now()));
+  }
+
+  /** GET /quota/history: hourly (24 h) and daily (30 days) totals, today's models, recent 429s. */
+  history(): ProxyHistory {
+    const now = this.clock.now();
+    const l = this.opts.ledger;
+    return {
+      hourly: l.hourly(now, 24).map((h) => ({ start: h.hourStart, count: h.count })),
+      daily: l.daily(now, 30).map((d) => ({ start: d.dayStart, count: d.count })),
+      models: l.dayModels(Math.floor(now / DAY) * DAY),
+      events: [...this.opts.account.events],
+    };
   }
 
   /**
@@ -202,18 +240,22 @@ export class MeteringProxy {
     if (!hostAllowed(req.headers.host, this.boundPort)) return this.sendError(res, new HttpError(403, 'Host not allowed: the local proxy answers only 127.0.0.1, localhost or [::1] with its own port.'));
     if (fromBrowser(req.headers)) return this.sendError(res, new HttpError(403, 'Requests from web pages are refused: the local proxy holds your OpenRouter key.'));
     const path = req.url ?? '/';
-    if (req.method === 'GET' && (path === '/quota' || path === `${API_PREFIX}/quota`)) return this.sendJson(res, 200, this.status());
-    if (req.method === 'GET' && path === '/quota/history') return this.sendJson(res, 200, this.opts.meter.history(this.clock.now()));
+    if (req.method === 'GET' && (path === '/quota' || path === `${API_PREFIX}/quota` || path === '/quota/history')) {
+      const denied = this.controlDenied(req);
+      if (denied) return this.sendError(res, denied);
+      return this.sendJson(res, 200, path === '/quota/history' ? this.history() : this.status());
+    }
     if ((path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) || escapesPrefix(path)) return this.sendError(res, new HttpError(404, `Not found: the proxy serves ${API_PREFIX}/*, /quota and /quota/history.`));
 
     const given = bearer(req.headers);
     let authorization: string;
+    /** Whether this request is on the metered account (a client's own key of another account is not). */
+    let ours = true;
     if (given?.startsWith('sk-or-')) {
       authorization = `Bearer ${given}`; // the client's own OpenRouter key passes through unchanged
+      ours = given === this.opts.apiKey;
     } else if (tokenMatches(given, this.opts.token())) {
-      const key = this.opts.apiKey();
-      if (!key) return this.sendError(res, new HttpError(401, 'No OpenRouter key is set in OpenRouter Quota: run "OpenRouter: Set API Key" (or set OPENROUTER_API_KEY for the CLI).'));
-      authorization = `Bearer ${key}`;
+      authorization = `Bearer ${this.opts.apiKey}`;
     } else {
       return this.sendError(res, new HttpError(401, given ? 'Wrong local proxy token: copy it again with "OpenRouter: Copy Proxy Settings".' : 'Missing Authorization: send "Authorization: Bearer <local proxy token>".'));
     }
@@ -226,26 +268,43 @@ export class MeteringProxy {
 
     const model = req.method === 'POST' ? modelOf(body.chunks, req.headers['content-type']) : undefined;
     void this.opts.catalog.refresh();
-    const free = model !== undefined && this.opts.catalog.isFree(model);
+    // Another account's free requests pass through uncounted and unpaced: its quota is not the one metered here.
+    const free = ours && model !== undefined && this.opts.catalog.isFree(model);
     const gone = new ClientGone();
     res.on('close', () => {
       if (!res.writableFinished) gone.fire();
     });
 
+    let recorded: Recorded | undefined;
     if (free) {
-      const refused = await this.admit(model, gone);
-      if (refused === 'aborted') return;
-      if (refused) return this.sendError(res, refused);
+      const a = await this.admit(model, gone);
+      if (a === 'aborted') return;
+      if (a instanceof HttpError) return this.sendError(res, a);
+      recorded = a;
     }
-    if (gone.aborted) return;
-    await this.forward(req, res, body, authorization, gone, model, free);
+    if (gone.aborted) {
+      if (recorded) this.takeBack(recorded, 'the client left before it was sent');
+      return;
+    }
+    await this.forward(req, res, body, authorization, gone, model, free, recorded);
+  }
+
+  /** A reader of /quota must show it meters this account: the local token, or the same account fingerprint. */
+  private controlDenied(req: http.IncomingMessage): HttpError | undefined {
+    const account = req.headers[ACCOUNT_HEADER];
+    if (typeof account === 'string') {
+      if (account === this.opts.fingerprint) return undefined;
+      return new HttpError(403, 'This OpenRouter Quota proxy meters another account: its counts are not yours.', {}, { reason: 'other-account' });
+    }
+    if (tokenMatches(bearer(req.headers), this.opts.token())) return undefined;
+    return new HttpError(401, 'Send the local proxy token (Authorization: Bearer <token>) to read the counts.', {}, { reason: 'credentials' });
   }
 
   /** Daily check, then the minute window. Records the attempt when admitted; otherwise says why not. */
-  private async admit(model: string, signal: ClientGone): Promise<HttpError | 'aborted' | undefined> {
+  private async admit(model: string, signal: ClientGone): Promise<Recorded | HttpError | 'aborted'> {
     const mode = this.opts.pacing();
     if (mode !== 'off') {
-      const resetsAt = this.opts.meter.dayExhausted(this.clock.now());
+      const resetsAt = this.opts.account.dayExhausted(this.clock.now());
       if (resetsAt !== undefined) return this.rateLimitAnswer('day', resetsAt);
     }
     const a = await this.pacer.acquire(signal);
@@ -253,16 +312,23 @@ export class MeteringProxy {
       if (a.reason === 'aborted') return 'aborted';
       return this.rateLimitAnswer('minute', a.resetsAt, a.reason);
     }
-    this.opts.ledger.record(model, this.clock.now());
+    const recorded = this.opts.ledger.record(model, this.clock.now());
     this.opts.onChange?.();
     if (a.waitedMs > 0) this.log.info(`proxy: held a request to ${model} for ${formatDuration(a.waitedMs)} (minute window full)`);
-    return undefined;
+    return recorded;
+  }
+
+  /** Un-count an attempt OpenRouter never saw. */
+  private takeBack(r: Recorded, why: string): void {
+    if (!this.opts.ledger.takeBack(r)) return;
+    this.log.info(`proxy: not counting a request to ${r.model}: ${why}`);
+    this.opts.onChange?.();
   }
 
   /** A 429 in OpenRouter's own format, with its headers, answered here without spending an attempt. */
   private rateLimitAnswer(kind: 'day' | 'minute', resetsAt: number, why?: string): HttpError {
     const now = this.clock.now();
-    const limit = kind === 'day' ? (this.opts.meter.dayLimit(now) ?? 0) : this.opts.meter.minuteLimit();
+    const limit = kind === 'day' ? (this.opts.account.view(now).day.limit ?? 0) : this.opts.account.minuteLimit();
     const headers = {
       'X-RateLimit-Limit': String(limit),
       'X-RateLimit-Remaining': '0',
@@ -276,7 +342,16 @@ export class MeteringProxy {
     return new HttpError(429, message, headers, { headers, limit_source: kind === 'day' ? 'openrouter_free_tier_daily' : 'local_proxy_pacing', provider_name: null });
   }
 
-  private async forward(req: http.IncomingMessage, res: http.ServerResponse, body: { chunks: Buffer[]; size: number }, authorization: string, gone: ClientGone, model: string | undefined, free: boolean): Promise<void> {
+  private async forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: { chunks: Buffer[]; size: number },
+    authorization: string,
+    gone: ClientGone,
+    model: string | undefined,
+    free: boolean,
+    recorded: Recorded | undefined,
+  ): Promise<void> {
     const { origin, basePath } = this.upstreamBase();
     const headers = forwardHeaders(req.headers, DROP_REQUEST_HEADERS);
     headers.authorization = authorization;
@@ -299,6 +374,7 @@ export class MeteringProxy {
         return;
       case 'failed':
         this.log.warn(`proxy: upstream ${req.method} ${req.url} failed: ${redact(errorText(outcome.error), [authorization])}`);
+        if (recorded && neverReachedUpstream(outcome.error)) this.takeBack(recorded, 'OpenRouter could not be reached');
         this.finished(model, free, 502);
         return this.sendError(res, new HttpError(502, `The local proxy could not reach OpenRouter: ${redact(outcome.error.message ?? String(outcome.error), [authorization])}`));
       case 'broken':
@@ -334,8 +410,8 @@ export class MeteringProxy {
 
   private learn(info: RateLimitInfo, model: string | undefined): void {
     const now = this.clock.now();
-    this.opts.meter.learn(info, now, model);
-    if (info.kind === 'per-minute') this.pacer.blockUntil(info.resetsAt && info.resetsAt > now ? info.resetsAt : minuteWindowStart(now) + MINUTE);
+    const blockUntil = this.opts.account.learn(info, now, model);
+    if (blockUntil !== undefined) this.pacer.blockUntil(blockUntil);
     this.log.info(`proxy: OpenRouter answered 429 (${info.kind}${info.limit ? `, limit ${info.limit}` : ''}${info.resetsAt ? `, resets ${new Date(info.resetsAt).toISOString()}` : ''}) for ${model ?? 'a request'}`);
     this.opts.onChange?.();
   }

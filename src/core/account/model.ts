@@ -1,0 +1,325 @@
+// The account model: the one place that combines OpenRouter's daily count (GET /key, about a minute late)
+// with what the local meter forwarded, and answers, for today and for this minute, how many free requests
+// were made, against which limit, how close that is, and how it is known (view.ts). The status bar,
+// tooltip, Show Quota, notifications, the dashboard, GET /quota and the CLI all read it.
+//
+// Outside traffic (free requests OpenRouter counted that the meter did not forward) is worked out per poll.
+// A poll's count is OpenRouter's at some moment between the time it was sent (less up to `serverLagSeconds`
+// of cache) and the time it came back. So at each reading, the count minus everything the meter forwarded
+// until the answer came back is a lower bound of what went elsewhere: its running maximum over the day is
+// today's outside count, which a later poll catching up can only raise, never lower. Growth between two
+// polls is taken for outside traffic only beyond what the proxy sent in the window the earlier count may
+// have missed, so the proxy being ahead of a stale count is never called traffic elsewhere. That growth
+// over the last two intervals gives an outside rate: while it is above zero, this minute's figure is the
+// meter's exact count plus that rate, marked as an estimate.
+import type { Clock } from '../clock';
+import type { Observation, QuotaSettings } from '../quota';
+import type { RateLimitInfo } from '../rateLimit';
+import { DAY, MINUTE, minuteWindowStart, nextUtcMidnight } from '../time';
+import { dayLimitOf, levelOf, minuteLimitOf } from './limits';
+import { combineRemote, type RemoteAccount } from './remote';
+import type { AccountView, DayView, Known, MinuteView, RateLimitEvent } from './view';
+
+/** What the model needs of the local meter (the proxy's ledger). */
+export interface LocalMeter {
+  /** Free-model attempts forwarded in the UTC day of `t`, up to and including `t`. */
+  countUntil(t: number): number;
+  /** Attempts in the minute window starting at `windowStart`. */
+  minuteCount(windowStart: number): number;
+  /** Per-model attempts in the UTC day of `now`. */
+  dayModels(now: number): Record<string, number>;
+  /** Changes whenever a count at a past time changes (an attempt taken back, or one stamped out of order). */
+  readonly revision: number;
+}
+
+/** Today's readings kept one by one; older ones only leave their outside count behind (`floor`). */
+const MAX_READINGS = 64;
+const MAX_EVENTS = 20;
+/** A reader's copy of the host's view stops being a count after this long (the host is read every 3 s). */
+export const REMOTE_FRESH_MS = 15_000;
+/** Polls this far apart (and no older than this) give the no-meter per-minute estimate; anything else is unknown. */
+const ESTIMATE_MIN_SPAN = 20_000;
+const ESTIMATE_MAX_SPAN = 150_000;
+/** A per-minute 429 blocks at most to the end of its window plus this (a reset hours ahead is not a minute). */
+const MINUTE_BLOCK_MARGIN = 2_000;
+
+interface Reading {
+  /** When the answer came back. */
+  at: number;
+  /** When the poll was sent. */
+  start: number;
+  used: number;
+}
+
+interface Track {
+  /** Free requests OpenRouter counted today that the meter did not forward (a lower bound). */
+  outside: number;
+  /** Growth of `outside` over the last two intervals between polls, and how long they lasted. */
+  recent: number;
+  span: number;
+}
+
+export interface ModelOptions {
+  clock: Clock;
+  settings: () => QuotaSettings;
+}
+
+export class AccountModel {
+  private latest?: Observation;
+  private readings: Reading[] = [];
+  private readingsDay = -1;
+  /** Readings dropped for the bound leave the outside count they reached, and the last of them. */
+  private floor?: { outside: number; last: Reading };
+  private readingsVersion = 0;
+  private meter?: LocalMeter;
+  private waiting: () => number = () => 0;
+  private remote?: { view: RemoteAccount; at: number };
+  /** Recent 429s seen by the meter, newest first. */
+  readonly events: RateLimitEvent[] = [];
+  private learnedPerMinute?: number;
+  private learnedPerDay?: number;
+  private minuteFullUntil = 0;
+  private dayFullUntil = 0;
+  private cache?: { key: string; track: Track | undefined };
+
+  constructor(private readonly opts: ModelOptions) {}
+
+  /** A poll's result (this process's, or another's through the shared store). Older ones are ignored. */
+  observe(obs: Observation): void {
+    if (!this.latest || obs.fetchedAt >= this.latest.fetchedAt) this.latest = obs;
+    if (obs.previous) this.addReading(obs.previous.at, obs.previous.startedAt ?? obs.previous.at, obs.previous.used);
+    if (obs.key.freeDaily) this.addReading(obs.fetchedAt, obs.startedAt ?? obs.fetchedAt, obs.key.freeDaily.used);
+  }
+
+  /** The last observation (for the tier, the key cap, the balance). */
+  get observation(): Observation | undefined {
+    return this.latest;
+  }
+
+  /** Count through this meter (the proxy this process hosts), or stop (undefined). */
+  attachMeter(meter: LocalMeter | undefined, waiting: () => number = () => 0): void {
+    this.meter = meter;
+    this.waiting = waiting;
+    this.cache = undefined;
+  }
+
+  /** The view of the proxy another process hosts for this account, as read over loopback (undefined: none). */
+  attachRemote(view: RemoteAccount | undefined, at: number): void {
+    this.remote = view ? { view, at } : undefined;
+  }
+
+  get metered(): boolean {
+    return this.meter !== undefined;
+  }
+
+  /** What an OpenRouter 429 says. Returns until when the minute window is to be treated as full (per-minute only). */
+  learn(info: RateLimitInfo, now: number, model?: string): number | undefined {
+    this.events.unshift({ kind: info.kind, at: now, resetsAt: info.resetsAt, limit: info.limit, message: info.message, model });
+    this.events.length = Math.min(this.events.length, MAX_EVENTS);
+    if (info.kind === 'per-minute') {
+      if (info.limit && info.limit > 0) this.learnedPerMinute = info.limit;
+      const windowEnd = minuteWindowStart(now) + MINUTE;
+      const until = Math.min(info.resetsAt && info.resetsAt > now ? info.resetsAt : windowEnd, windowEnd + MINUTE_BLOCK_MARGIN);
+      this.minuteFullUntil = Math.max(this.minuteFullUntil, until);
+      return until;
+    }
+    if (info.kind === 'per-day') {
+      if (info.limit && info.limit > 0) this.learnedPerDay = info.limit;
+      // OpenRouter's day ends at 00:00 UTC: a reset later than that is not believed.
+      this.dayFullUntil = Math.min(info.resetsAt && info.resetsAt > now ? info.resetsAt : nextUtcMidnight(now), nextUtcMidnight(now));
+    }
+    return undefined;
+  }
+
+  /** The per-minute limit in force (the pacer reads it for every free request). */
+  minuteLimit(): number {
+    return minuteLimitOf(this.opts.settings().perMinute, this.learnedPerMinute ?? this.latest?.learnedPerMinute).limit;
+  }
+
+  /** When today's quota is known to be spent: until when; otherwise undefined. Cheap: on the proxy's path. */
+  dayExhausted(now: number): number | undefined {
+    if (this.dayFullUntil > now) return this.dayFullUntil;
+    const { limit } = dayLimitOf(this.today(now), this.opts.settings().perDay, this.learnedPerDay);
+    if (limit === null || !this.meter) return undefined;
+    const used = this.meter.countUntil(now) + (this.track(now)?.outside ?? 0);
+    return used >= limit ? nextUtcMidnight(now) : undefined;
+  }
+
+  /** Outside traffic seen lately with this minute near its limit: worth polling as often as allowed. */
+  wantsFastPolls(now: number): boolean {
+    const v = this.view(now);
+    return v.minute.known === 'estimate' && (v.minute.outside ?? 0) > 0 && v.minute.level !== 'none';
+  }
+
+  view(now = this.opts.clock.now()): AccountView {
+    const own = this.ownView(now);
+    const r = this.remote;
+    if (!this.meter && r && now - r.at < REMOTE_FRESH_MS) return combineRemote(r.view, own, this.opts.settings(), now);
+    return own;
+  }
+
+  private ownView(now: number): AccountView {
+    const s = this.opts.settings();
+    const obs = this.today(now);
+    const dl = dayLimitOf(obs, s.perDay, this.learnedPerDay);
+    const tr = this.meter ? this.track(now) : undefined;
+    const last = this.readingsDay === dayOf(now) ? this.readings.at(-1) : undefined;
+
+    let used: number | null;
+    let known: Known;
+    let proxied: number | null = null;
+    let outside: number | null = null;
+    if (this.meter) {
+      proxied = this.meter.countUntil(now);
+      outside = tr ? tr.outside : null;
+      used = proxied + (outside ?? 0);
+      known = tr ? 'exact' : 'estimate'; // without OpenRouter's count, only the meter's: a lower bound
+    } else {
+      used = last?.used ?? null;
+      known = used === null ? 'unknown' : 'exact';
+    }
+    if (this.dayFullUntil > now && dl.limit !== null && (used ?? 0) < dl.limit) {
+      // OpenRouter refused a free request with a per-day 429: spent, whatever the counts say yet.
+      if (proxied !== null) outside = Math.max(outside ?? 0, dl.limit - proxied);
+      used = dl.limit;
+      known = 'estimate';
+    }
+    const day: DayView = {
+      used,
+      limit: dl.limit,
+      candidates: dl.candidates,
+      limitSource: dl.source,
+      tier: dl.tier,
+      level: levelOf(used, dl.limit, s),
+      known,
+      proxied,
+      outside,
+      server: last ? { used: last.used, at: last.at } : undefined,
+      unconfirmed: this.meter && last ? this.meter.countUntil(now) - this.sentUntil(last.start - this.lagMs() - 1) : null,
+      resetsAt: nextUtcMidnight(now),
+    };
+    return { at: now, day, minute: this.minuteView(now, s, tr), meter: this.meterView(now) };
+  }
+
+  private minuteView(now: number, s: QuotaSettings, tr: Track | undefined): MinuteView {
+    const windowStart = minuteWindowStart(now);
+    const ml = minuteLimitOf(s.perMinute, this.learnedPerMinute ?? this.latest?.learnedPerMinute);
+    let used: number | null;
+    let known: Known;
+    let proxied: number | null = null;
+    let outside: number | null = null;
+    if (this.meter) {
+      proxied = this.meter.minuteCount(windowStart);
+      if (!tr) {
+        used = proxied;
+        known = 'estimate';
+      } else if (tr.recent > 0) {
+        // The meter's exact count plus the outside rate, never more than fills the window.
+        const rate = Math.ceil((tr.recent * MINUTE) / Math.max(tr.span, 1));
+        outside = Math.min(rate, Math.max(0, ml.limit - proxied));
+        used = proxied + outside;
+        known = 'estimate';
+      } else {
+        outside = 0;
+        used = proxied;
+        known = 'exact';
+      }
+    } else {
+      used = this.growthPerMinute(now);
+      known = used === null ? 'unknown' : 'estimate';
+    }
+    if (this.minuteFullUntil > now && (used ?? 0) < ml.limit) {
+      // A per-minute 429 in this window: it is full, whoever filled it.
+      if (proxied !== null) outside = ml.limit - proxied;
+      used = ml.limit;
+      known = 'estimate';
+    }
+    return { used, limit: ml.limit, limitSource: ml.source, level: levelOf(used, ml.limit, s), known, proxied, outside, windowStart, resetsAt: windowStart + MINUTE };
+  }
+
+  private meterView(now: number): AccountView['meter'] {
+    if (!this.meter) return undefined;
+    return { waiting: this.waiting(), lastRateLimit: this.events[0], models: this.meter.dayModels(now) };
+  }
+
+  /** Without a meter: how much OpenRouter's count grew between the last two polls, per minute. */
+  private growthPerMinute(now: number): number | null {
+    if (this.readingsDay !== dayOf(now) || this.readings.length < 2) return null;
+    const b = this.readings[this.readings.length - 1];
+    const a = this.readings[this.readings.length - 2];
+    const dt = b.at - a.at;
+    // An estimate describes the minute around its poll; two minutes later it says nothing.
+    if (now - b.at > 2 * MINUTE || dt < ESTIMATE_MIN_SPAN || dt > ESTIMATE_MAX_SPAN || b.used < a.used) return null;
+    return Math.round(((b.used - a.used) * MINUTE) / dt);
+  }
+
+  /** The latest observation when it belongs to the UTC day of `now` (a count from yesterday says nothing). */
+  private today(now: number): Observation | undefined {
+    const o = this.latest;
+    if (!o) return undefined;
+    return dayOf(o.fetchedAt) === dayOf(now) || !o.key.freeDaily ? o : { ...o, key: { ...o.key, freeDaily: null } };
+  }
+
+  private addReading(at: number, start: number, used: number): void {
+    if (!Number.isFinite(at) || !Number.isFinite(used)) return;
+    if (!Number.isFinite(start) || start > at) start = at;
+    const day = dayOf(at);
+    if (day < this.readingsDay) return;
+    if (day > this.readingsDay) {
+      this.readingsDay = day;
+      this.readings = [];
+      this.floor = undefined;
+    }
+    let i = this.readings.length;
+    while (i > 0 && this.readings[i - 1].at > at) i--;
+    if (i > 0 && this.readings[i - 1].at === at) return;
+    this.readings.splice(i, 0, { at, start, used });
+    if (this.readings.length > MAX_READINGS) {
+      // Remember what the dropped reading reached, so today's outside count cannot fall back.
+      const dropped = this.readings.shift() as Reading;
+      const outsideThen = this.meter ? dropped.used - this.meter.countUntil(dropped.at) : 0;
+      this.floor = { outside: Math.max(this.floor?.outside ?? 0, outsideThen), last: dropped };
+    }
+    this.readingsVersion++;
+  }
+
+  private lagMs(): number {
+    return Math.max(0, this.opts.settings().serverLagSeconds || 0) * 1000;
+  }
+
+  /** What the meter forwarded in the readings' day up to t (nothing before its 00:00 UTC belongs to it). */
+  private sentUntil(t: number): number {
+    return !this.meter || t < this.readingsDay * DAY ? 0 : this.meter.countUntil(t);
+  }
+
+  /** Today's outside count and its recent growth, from the readings and the meter (cached). */
+  private track(now: number): Track | undefined {
+    const meter = this.meter;
+    if (!meter || this.readingsDay !== dayOf(now) || this.readings.length === 0) return undefined;
+    const lag = this.lagMs();
+    const key = `${this.readingsDay}:${this.readingsVersion}:${meter.revision}:${lag}`;
+    if (this.cache?.key === key) return this.cache.track;
+    const sent = (t: number) => this.sentUntil(t);
+    let outside = this.floor?.outside ?? 0;
+    let prev = this.floor?.last;
+    const growth: Array<{ g: number; span: number }> = [];
+    for (const r of this.readings) {
+      const lower = r.used - sent(r.at);
+      if (prev) {
+        // The most the earlier count can have left out: everything the proxy sent from a lag before it was asked.
+        const upperBefore = prev.used - sent(prev.start - lag - 1);
+        growth.push({ g: Math.max(0, lower - Math.max(upperBefore, outside)), span: r.at - prev.at });
+      }
+      outside = Math.max(outside, lower);
+      prev = r;
+    }
+    const last = growth.slice(-2);
+    const track = { outside, recent: last.reduce((a, x) => a + x.g, 0), span: last.reduce((a, x) => a + x.span, 0) };
+    this.cache = { key, track };
+    return track;
+  }
+}
+
+function dayOf(t: number): number {
+  return Math.floor(t / DAY);
+}
