@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { makeDirs } from './fsDurable';
 import type { AlertClaim } from './alerts';
 import { Logger, nullLogger } from './logger';
 import { DAY, nextUtcMidnight, utcDate } from './time';
@@ -26,7 +27,7 @@ export class AlertClaims {
     /** Written into each claim, for the curious reader of the directory. */
     private readonly owner: string = `${process.pid}-${randomUUID().slice(0, 8)}`,
   ) {
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   }
 
   /**
@@ -46,7 +47,7 @@ export class AlertClaims {
         if (code === 'EEXIST') return false;
         if (code === 'ENOENT' && attempt === 0) {
           // The directory went away (storage cleared): make it again and retry once.
-          fs.mkdirSync(this.dir, { recursive: true });
+          makeDirs(this.dir);
           continue;
         }
         if (!this.warned) this.log.warn(`cannot record notification claims in ${this.dir} (${(e as Error).message}); this window shows its notifications without checking the others`);
@@ -80,7 +81,7 @@ export class AlertClaims {
   /** Mute every window until the next 00:00 UTC (the key-rejected alert still shows). */
   mute(now: number): void {
     try {
-      fs.mkdirSync(this.dir, { recursive: true });
+      makeDirs(this.dir);
       fs.writeFileSync(path.join(this.dir, muteFileName(now)), JSON.stringify({ at: now, by: this.owner }), { flag: 'wx' });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

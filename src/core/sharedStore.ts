@@ -4,6 +4,7 @@
 // with one, and every window shows the same numbers. Holds no key: only a hash that tells keys apart.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { makeDirs } from './fsDurable';
 import type { Logger } from './logger';
 import type { Observation, SnapshotError } from './quota';
 
@@ -38,7 +39,7 @@ export class FileSharedStore implements SharedStore {
     readonly dir: string,
     private readonly log?: Logger,
   ) {
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     this.stateFile = path.join(dir, STATE_FILE);
     this.leaseFile = path.join(dir, LEASE_FILE);
   }
@@ -67,7 +68,7 @@ export class FileSharedStore implements SharedStore {
     // Write-then-rename so a reader never sees half a file.
     const tmp = `${this.stateFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      fs.writeFileSync(tmp, JSON.stringify(rec));
+      fs.writeFileSync(tmp, JSON.stringify(rec), { mode: 0o600 });
       fs.renameSync(tmp, this.stateFile);
       this.warnedCorrupt = false;
     } catch (e) {
@@ -80,7 +81,7 @@ export class FileSharedStore implements SharedStore {
     const body = JSON.stringify({ owner, expiresAt: now + ttlMs });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        fs.writeFileSync(this.leaseFile, body, { flag: 'wx' });
+        fs.writeFileSync(this.leaseFile, body, { flag: 'wx', mode: 0o600 });
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
@@ -90,7 +91,7 @@ export class FileSharedStore implements SharedStore {
       }
       const held = this.readLease();
       if (held && held.owner === owner) {
-        fs.writeFileSync(this.leaseFile, body);
+        fs.writeFileSync(this.leaseFile, body, { mode: 0o600 });
         return true;
       }
       if (held && held.expiresAt > now) return false;

@@ -76,6 +76,8 @@ class World {
     const obs = observation(this.now, { startedAt, previous: prev }, { used, limit: 50 });
     this.last = obs;
     this.model.observe(obs);
+    // Nothing else happens in the very millisecond the answer arrived (a request then could be either side of it).
+    this.advance(1);
     return obs;
   }
 

@@ -35,7 +35,8 @@ export interface Harness {
   root: string;
   port: number;
   clock: Clock;
-  settings: { pacing: PacingMode; maxWait: number } & QuotaSettings;
+  /** Live settings; `upstream` overrides the fake's URL (a dead port, to test an outage). */
+  settings: { pacing: PacingMode; maxWait: number; upstream?: string } & QuotaSettings;
   finished: Array<{ model?: string; free: boolean; status: number }>;
   /** Feed the account model a reading of OpenRouter's count, as a poll would (at the clock's time). */
   observe(used: number, limit?: number): void;
@@ -58,7 +59,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const fake = await FakeOpenRouter.start();
   const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orq-proxy-'));
   const dir = accountDir(root, accountFingerprint(TEST_KEY));
-  const settings = { ...DEFAULT_SETTINGS, pacing: opts.pacing ?? 'queue', maxWait: 30, perMinute: opts.perMinute ?? 0 };
+  const settings: Harness['settings'] = { ...DEFAULT_SETTINGS, pacing: opts.pacing ?? 'queue', maxWait: 30, perMinute: opts.perMinute ?? 0 };
   const account = new AccountModel({ clock, settings: () => settings });
   const client = new OpenRouterClient({ baseUrl: fake.baseUrl, apiKey: TEST_KEY });
   const dispatcher = new Agent({ keepAliveTimeout: 1000 });
@@ -68,7 +69,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     apiKey: TEST_KEY,
     stateDir: dir,
     port: 0,
-    upstream: () => fake.baseUrl,
+    upstream: () => settings.upstream ?? fake.baseUrl,
     clock,
     log: opts.log ?? { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     live: () => ({ pacing: settings.pacing, maxWaitSeconds: settings.maxWait }),

@@ -134,8 +134,9 @@ export class ProxyCoordinator {
         return this.fail(e);
       }
       if (!taken.ok) {
-        // Another process writes this account's ledger: read its proxy (on its port) instead.
-        return this.read(taken.owner.port || port);
+        // Another process writes this account's ledger: read its proxy (on its port) instead, once it listens.
+        if (taken.owner.port === 0) return;
+        return this.read(taken.owner.port);
       }
       if (this.stopped) return taken.lock.release();
       let proxy: MeteringProxy;
@@ -162,6 +163,7 @@ export class ProxyCoordinator {
       }
       this.proxy = proxy;
       this.lock = taken.lock;
+      taken.lock.setPort(proxy.port);
       this.log.info(`proxy: listening on http://127.0.0.1:${proxy.port}/api/v1`);
       this.setRole({ role: 'host', port: proxy.port });
       this.opts.onRemote?.(undefined);

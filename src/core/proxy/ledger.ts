@@ -26,6 +26,7 @@
 // the exact timestamps of two days.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fsyncDir, makeDirs, writeFileAtomic } from '../fsDurable';
 import { type Logger, nullLogger } from '../logger';
 import { DAY, HOUR, MINUTE } from '../time';
 
@@ -136,7 +137,7 @@ export class Ledger {
   /** Opens (creating) the ledger in `dir`: loads, compacts, never throws for a corrupt file. */
   static open(dir: string, opts: LedgerOptions): Ledger {
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
     } catch (e) {
       throw new Error(`Cannot use ${dir} for the request ledger: ${(e as Error).message}`);
     }
@@ -301,7 +302,7 @@ export class Ledger {
   }
 
   private openLog(): void {
-    const fd = fs.openSync(this.logPath, 'a');
+    const fd = fs.openSync(this.logPath, 'a', 0o600);
     try {
       const size = fs.fstatSync(fd).size;
       if (size === 0) {
@@ -573,7 +574,7 @@ export class Ledger {
       const hours: Record<string, Record<string, number>> = {};
       for (const [hour, b] of [...folded].sort((a, b) => a[0] - b[0])) hours[String(hour)] = Object.fromEntries(b.models);
       const body: CompactFile = { v: COMPACT_VERSION, foldedThrough: exactFrom, hours };
-      writeFileDurably(this.compactPath, JSON.stringify(body), this.dir);
+      writeFileAtomic(this.compactPath, JSON.stringify(body));
     }
     // From here on ledger.json says "everything before exactFrom is folded": log lines before it are ignored.
     this.foldedThrough = exactFrom;
@@ -593,7 +594,7 @@ export class Ledger {
     // ledger.json still describe every record on disk, but the old log's dictionary no longer matches
     // `names`: the descriptor stays closed, and the next write is a full rewrite.
     this.closeLog();
-    writeFileDurably(this.logPath, logText, this.dir);
+    writeFileAtomic(this.logPath, logText);
     this.openLog();
     this.logLines = times.length + names.length + 1;
     this.logBytes = Buffer.byteLength(logText);
@@ -700,40 +701,4 @@ function writeAll(fd: number, text: string): number {
   let off = 0;
   while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
   return buf.length;
-}
-
-function writeFile(file: string, text: string): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    writeAll(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** tmp + fsync + rename + fsync(dir): readers see the old file or the new one, never half of one. */
-function writeFileDurably(file: string, text: string, dir: string): void {
-  const tmp = `${file}.tmp`;
-  try {
-    writeFile(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dir);
-}
-
-/** Makes a rename or a new file durable (POSIX); Windows cannot open a directory, and needs no such step. */
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // best effort
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
 }

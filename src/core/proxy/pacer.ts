@@ -122,6 +122,16 @@ export class MinutePacer {
     });
   }
 
+  /**
+   * An admission at time t that never reached OpenRouter (the caller took its record back): its slot is free
+   * again, and a waiter may have it.
+   */
+  release(t: number): void {
+    if (windowOf(t) === this.ownWindow && this.ownCount > 0) this.ownCount--;
+    this.guarded(() => this.pump());
+    this.guarded(() => this.schedule());
+  }
+
   /** A per-minute 429 from upstream (other tools use the account too): treat the window as full until resetsAt. */
   blockUntil(resetsAt: number): void {
     if (!Number.isFinite(resetsAt) || resetsAt <= this.blockedUntil) return;

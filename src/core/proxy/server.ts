@@ -321,6 +321,7 @@ export class MeteringProxy {
   /** Un-count an attempt OpenRouter never saw. */
   private takeBack(r: Recorded, why: string): void {
     if (!this.opts.ledger.takeBack(r)) return;
+    this.pacer.release(r.at);
     this.log.info(`proxy: not counting a request to ${r.model}: ${why}`);
     this.opts.onChange?.();
   }

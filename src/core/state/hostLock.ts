@@ -7,13 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../fsDurable';
 import { StateDirError } from './stateDir';
 
 export const HOST_LOCK = 'host.lock';
 
 export interface LockOwner {
   pid: number;
-  /** The port its proxy listens on. */
+  /** The port its proxy listens on (0 while it is still starting). */
   port: number;
   /** When it took the lock (ms since the epoch, system time: compared with process start times). */
   since: number;
@@ -66,6 +67,13 @@ export class HostLock {
   static holder(dir: string): LockOwner | undefined {
     const o = readOwner(path.join(dir, HOST_LOCK));
     return o && isLive(o) ? o : undefined;
+  }
+
+  /** The port the proxy really listens on (known only after listening, when the option was 0). */
+  setPort(port: number): void {
+    if (this.released || port === this.owner.port) return;
+    this.owner.port = port;
+    if (readOwner(this.file)?.nonce === this.owner.nonce) writeFileAtomic(this.file, JSON.stringify(this.owner));
   }
 
   release(): void {

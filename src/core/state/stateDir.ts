@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { makeDirs } from '../fsDurable';
 
 export const STATE_HOME_ENV = 'OPENROUTER_QUOTA_HOME';
 
@@ -66,45 +67,11 @@ export class StateDirError extends Error {
  */
 export function ensurePrivateDir(dir: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir, 0o700);
     if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     if (process.platform !== 'win32') fs.chmodSync(dir, 0o700);
     fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
   } catch (e) {
     throw new StateDirError(dir, e);
-  }
-}
-
-/** tmp + fsync + rename (+ fsync of the directory): readers see the old file or the new one, never half. Private (0600). */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  try {
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      const buf = Buffer.from(text, 'utf8');
-      let off = 0;
-      while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(path.dirname(file));
-}
-
-/** Makes a rename or a new file durable (POSIX); Windows cannot open a directory and needs no such step. */
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // best effort
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }

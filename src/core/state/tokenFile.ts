@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateToken } from '../proxy/guard';
-import { writeFileAtomic } from './stateDir';
+import { writeFileAtomic } from '../fsDurable';
 
 export const TOKEN_FILE = 'token';
 const RECHECK_MS = 1_000;
@@ -22,14 +22,18 @@ export class TokenFile {
   private stamp = '';
   private checkedAt = -Infinity;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    /** How often get() looks whether another process rotated the token. */
+    private readonly recheckMs = RECHECK_MS,
+  ) {
     this.file = path.join(dir, TOKEN_FILE);
   }
 
   /** The token now: read from the file (created with a new token when there is none). Throws on I/O errors. */
   get(): string {
     const now = performance.now();
-    if (this.value !== undefined && now - this.checkedAt < RECHECK_MS) return this.value;
+    if (this.value !== undefined && now - this.checkedAt < this.recheckMs) return this.value;
     this.checkedAt = now;
     const stamp = this.statStamp();
     if (this.value !== undefined && stamp === this.stamp) return this.value;
