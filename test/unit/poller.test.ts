@@ -11,6 +11,8 @@ import { FileSharedStore, MemorySharedStore, SharedStore } from '../../src/core/
 import { DAY, HOUR, MINUTE } from '../../src/core/time';
 import { FakeClock, settle } from '../fixtures/fakeClock';
 import { MemoryLogger, observation } from './helpers';
+import { AccountModel } from '../../src/core/account/model';
+import { MemoryMeter } from './accountSupport';
 import { ScriptedFetch } from './pollerSupport';
 
 const T0 = Date.UTC(2026, 9, 1, 12, 0, 0);
@@ -100,6 +102,23 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
       assert.equal(api.calls.length, 3, 'the timer set under the old interval is re-checked against the new one');
       await clock.advanceAsync(3 * MINUTE);
       assert.deepEqual(api.times.slice(3), [T0 + 9 * MINUTE]);
+    });
+
+    it('polls every 30 s while requests bypass the proxy with this minute near its limit, then back to the interval', async () => {
+      const account = new AccountModel({ clock, settings: () => settings });
+      const meter = new MemoryMeter();
+      account.attachMeter(meter);
+      await started({ account });
+      api.used = 12 + 17; // 17 requests elsewhere in the next minute
+      await clock.advanceAsync(MINUTE);
+      assert.equal(pollers[0].snapshot().minute?.known, 'estimate');
+      await clock.advanceAsync(30_000);
+      assert.deepEqual(api.gaps, [MINUTE, 30_000], 'fast while hot');
+      // The rate over the last two intervals is no longer near the limit: back to the setting's interval,
+      // and exact once two intervals passed without growth.
+      await clock.advanceAsync(MINUTE);
+      assert.deepEqual(api.gaps, [MINUTE, 30_000, MINUTE]);
+      assert.equal(pollers[0].snapshot().minute?.known, 'exact');
     });
 
     it('a listener that throws does not stop the polling', async () => {

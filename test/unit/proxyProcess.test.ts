@@ -23,7 +23,7 @@ interface Proc {
 }
 
 function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, HTTP_PROXY: '', HTTPS_PROXY: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, HTTP_PROXY: '', HTTPS_PROXY: '', OPENROUTER_QUOTA_HOME: path.join(os.tmpdir(), 'orq-cli-home-unused'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
   const onText = (b: Buffer) => {
@@ -59,6 +59,19 @@ function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
 }
 
 const LISTENING = /^listening http:\/\/127\.0\.0\.1:(\d+)\/api\/v1$/;
+
+/** A chat request straight to the fake OpenRouter, as a tool that bypasses the proxy sends it. */
+function directChat(fake: FakeOpenRouter, model: string): Promise<void> {
+  const body = chatBody(model);
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${fake.baseUrl}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 describe('proxy process (CLI)', function () {
   this.timeout(30_000);
@@ -169,6 +182,74 @@ describe('proxy process (CLI)', function () {
     assert.ok(!p.out.join('\n').includes(TEST_KEY), 'the real key is never printed');
   });
 
+  it('status --json after requests that bypassed the proxy: the minute is not exact, and day.outside counts them', async () => {
+    fake.setFreeDaily({ used: 4, limit: 50 });
+    const px = start(proxyArgs(0));
+    const port = Number((await px.line(LISTENING))[1]);
+    for (let i = 0; i < 2; i++) assert.equal((await call(port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
+    // A tool talks to OpenRouter directly: its requests reach the fake without the proxy.
+    for (let i = 0; i < 9; i++) await directChat(fake, FREE);
+    const js = start(['status', '--json', '--base-url', fake.baseUrl, '--port', String(port), '--state-dir', dir]);
+    assert.equal(await js.exited, 0);
+    const q = JSON.parse(js.out.join('\n')) as QuotaWire;
+    assert.equal(q.day.used, 15);
+    assert.equal(q.day.proxied, 2);
+    assert.equal(q.day.outside, 13, '4 before the proxy ran and 9 since, all elsewhere');
+    assert.equal(q.minute.exact, false);
+    assert.equal(q.minute.known, 'estimate');
+    assert.ok((q.minute.outside ?? 0) > 0);
+    assert.ok((q.minute.used ?? 0) >= (q.minute.proxied ?? 0));
+    const text = start(['status', '--base-url', fake.baseUrl, '--port', String(port), '--state-dir', dir]);
+    assert.equal(await text.exited, 0);
+    assert.match(text.out.join('\n'), /this minute ~\d+\/20 \(\d+ through the proxy, ~\d+ elsewhere: estimate\)/);
+  });
+
+  it('status for another key beside a running proxy shows that key\'s own figures only', async () => {
+    const other = 'sk-or-v1-' + 'c'.repeat(64);
+    fake.accept(other);
+    fake.setFreeDaily({ used: 3, limit: 50 });
+    const px = start(proxyArgs(0));
+    const port = Number((await px.line(LISTENING))[1]);
+    for (let i = 0; i < 4; i++) await call(port, '/api/v1/chat/completions', { body: chatBody(FREE) });
+    const st = start(['status', '--json', '--base-url', fake.baseUrl, '--port', String(port), '--state-dir', dir], { OPENROUTER_API_KEY: other });
+    assert.equal(await st.exited, 0);
+    const lines = st.out.filter((l) => !l.startsWith('note:'));
+    const q = JSON.parse(lines.join('\n')) as QuotaWire;
+    assert.equal(q.day.proxied, null, 'not the proxy of this key');
+    assert.deepEqual(q.models, {});
+    assert.equal(q.queue.waiting, 0);
+    assert.ok(st.out.some((l) => /meters another key; its counts are not shown/.test(l)));
+  });
+
+  it('a proxy needs its key, and a state directory it can use: a clear message and exit 1, at once', async () => {
+    const noKey = start(proxyArgs(0), { OPENROUTER_API_KEY: '', OPENROUTER_QUOTA_TOKEN: TOKEN });
+    assert.equal(await noKey.exited, 1);
+    assert.ok(noKey.out.some((l) => /OPENROUTER_API_KEY is not set/.test(l)), noKey.out.join('\n'));
+    const file = path.join(dir, 'file');
+    fs.writeFileSync(file, 'x');
+    for (const bad of ['/proc/nope', path.join(file, 'sub')]) {
+      const t0 = process.hrtime.bigint();
+      const p = start(['proxy', '--port', '0', '--upstream', fake.baseUrl, '--state-dir', bad]);
+      assert.equal(await p.exited, 1);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      assert.ok(p.out.some((l) => l.startsWith(`Cannot use ${bad}`)), p.out.join('\n'));
+      assert.ok(!p.out.some((l) => /^token|listening/.test(l)), 'no token printed, nothing listening');
+      assert.ok(ms < 10_000, `exited after ${ms} ms`);
+    }
+  });
+
+  it('unknown options, missing values and --help are answered, not ignored', async () => {
+    const unknown = start(['status', '--jsn']);
+    assert.equal(await unknown.exited, 1);
+    assert.ok(unknown.out.some((l) => /Unknown option '--jsn'/.test(l)));
+    const missing = start(['proxy', '--base-url']);
+    assert.equal(await missing.exited, 1);
+    assert.ok(missing.out.some((l) => /argument missing/.test(l)));
+    const help = start(['status', '--help'], {});
+    assert.equal(await help.exited, 0);
+    assert.ok(help.out.some((l) => /^usage: openrouter-quota/.test(l)));
+  });
+
   it('status prints the quota check, with the proxy\'s exact minute count when one runs', async () => {
     fake.setFreeDaily({ used: 7, limit: 50 });
     const px = start(proxyArgs(0));
@@ -178,11 +259,11 @@ describe('proxy process (CLI)', function () {
     const minute = () => Math.floor(Date.now() / 60_000);
     const m0 = minute();
     await call(port, '/api/v1/chat/completions', { body: chatBody(FREE) });
-    const st = start(['status', '--base-url', fake.baseUrl, '--port', String(port)]);
+    const st = start(['status', '--base-url', fake.baseUrl, '--port', String(port), '--state-dir', dir]);
     assert.equal(await st.exited, 0);
     const thisMinute = minute() === m0 ? '1' : '[01]';
     assert.match(st.out.join('\n'), new RegExp(`^Free today 8/50 \\(42 left, resets in .+\\) · this minute ${thisMinute}/20 · no key cap · balance unavailable$`, 'm'));
-    const js = start(['status', '--json', '--base-url', fake.baseUrl, '--port', String(port)]);
+    const js = start(['status', '--json', '--base-url', fake.baseUrl, '--port', String(port), '--state-dir', dir]);
     assert.equal(await js.exited, 0);
     const q = JSON.parse(js.out.join('\n')) as QuotaWire;
     assert.equal(q.day.used, 8);
