@@ -30,17 +30,30 @@ function freePort() {
   });
 }
 
-/** One chat request through the extension's proxy, as a tool that sends its own key would (passed through, counted). */
-function chatViaProxy(port, key) {
+/** One chat request to the free model at 127.0.0.1:port (the proxy, or the fake OpenRouter itself), with `key`. */
+function chat(port, pathPrefix, key) {
   const body = JSON.stringify({ model: FREE_MODEL, messages: [{ role: 'user', content: 'hi' }] });
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: `${pathPrefix}/chat/completions`, method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`proxy answered HTTP ${res.statusCode}`))));
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${pathPrefix} on :${port} answered HTTP ${res.statusCode}`))));
     });
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Through the extension's proxy, as a tool that sends its own key would (passed through, counted). */
+const chatViaProxy = (port, key) => chat(port, '/api/v1', key);
+
+/** Hover the status bar item: the tooltip splits this minute into the proxy's exact part and the estimate of the rest. */
+async function it46hover(page, extId) {
+  const it = page.locator(SEL.statusItem(extId)).first();
+  await it.hover();
+  const hover = page.locator(SEL.hover).filter({ hasText: 'elsewhere (estimated from OpenRouter' }).first();
+  await waitFor(hover, 'tooltip "… through the proxy (exact) + ~N elsewhere (estimated from OpenRouter\'s count …)"');
+  await page.mouse.move(400, 300);
+  await waitFor(hover, 'hover', { state: 'hidden' });
 }
 
 export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
@@ -76,7 +89,9 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
     await step('a. fake OpenRouter up, vsix installed, workbench open', async () => {
       fake = await FakeOpenRouter.start();
       cleanup.add(once(() => fake.close()));
-      fake.setFreeDaily({ used: 12, limit: 50 });
+      // Counts move as real traffic would (a step of one, or requests): a jump of tens within seconds is,
+      // for the account model, that many requests elsewhere this minute.
+      fake.setFreeDaily({ used: 37, limit: 50 });
       proxyPort = await freePort();
       // apiBaseUrl is machine-scoped: in code-server it only takes effect from the Machine settings file
       cs = await startCodeServer({ name: 'ui', vsix, log, settings: { ...QUIET_SETTINGS, 'openrouterQuota.proxy.port': proxyPort }, machineSettings: { 'openrouterQuota.apiBaseUrl': fake.baseUrl } });
@@ -100,19 +115,19 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
     });
 
     let calmStyle;
-    await step('c. "Set API Key" via palette + password box -> status bar 12/50, key sent trimmed', async () => {
+    await step('c. "Set API Key" via palette + password box -> status bar 37/50, key sent trimmed', async () => {
       await runCommand(page, 'OpenRouter: Set API Key');
       const pw = page.locator(`${SEL.quickInput}[type=password]`);
       await waitFor(pw, 'password input box');
       await page.keyboard.type(`  ${TEST_KEY}  `); // stray whitespace on purpose: the extension must trim it
       await page.keyboard.press('Enter');
-      await waitFor(item('12/50'), 'status bar item with "12/50"');
+      await waitFor(item('37/50'), 'status bar item with "37/50"');
       const auths = fake.requests.map((r) => r.authorization).filter(Boolean);
       if (!auths.includes(`Bearer ${TEST_KEY}`)) throw new Error(`fake server never saw "Bearer <TEST_KEY>" (saw ${auths.length} authorization headers)`);
       const bad = auths.filter((a) => a.includes(TEST_KEY) && a !== `Bearer ${TEST_KEY}`);
       if (bad.length) throw new Error(`untrimmed key sent: ${JSON.stringify(bad[0].replace(TEST_KEY, '<TEST_KEY>'))}`);
-      calmStyle = await styleOf(item('12/50'));
-      if (calmStyle.classes.includes('warning-kind')) throw new Error('12/50 is already shown as a warning');
+      calmStyle = await styleOf(item('37/50'));
+      if (calmStyle.classes.includes('warning-kind')) throw new Error('37/50 is already shown as a warning');
       return `${fake.requests.length} requests so far, background ${calmStyle.background}`;
     });
 
@@ -140,7 +155,7 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       const { background } = await styleOf(warn);
       const expected = await themeColor(page, '--vscode-statusBarItem-warningBackground');
       if (background !== expected) throw new Error(`background ${background}, expected the theme's warning background ${expected}`);
-      if (background === calmStyle.background) throw new Error(`background unchanged from 12/50 (${background})`);
+      if (background === calmStyle.background) throw new Error(`background unchanged from 37/50 (${background})`);
       // Still the warning level: the one notification stays the only one.
       await runCommand(page, 'OpenRouter: Refresh Quota');
       await waitFor(item('41/50'), 'status bar item with "41/50" after a refresh');
@@ -223,6 +238,32 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       // Focus out of the restored webview (it keeps keyboard focus after the reload), onto the Explorer.
       await page.locator('.part.sidebar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
       return `page loaded ${tLoaded} ms after the command, gauge shown at ${tGauge} ms`;
+    });
+
+    await step('g. requests that bypass the proxy -> the minute is marked "~", not below the proxy\'s count; proxied only for two polls -> exact again', async () => {
+      // A tool talking to OpenRouter directly (as Cline or Copilot's OpenRouter models do by default):
+      // OpenRouter (the fake) counts those requests, the proxy never sees them.
+      const fakePort = new URL(fake.baseUrl).port;
+      const before = fake.chats.length;
+      await chatViaProxy(proxyPort, TEST_KEY);
+      for (let i = 0; i < 4; i++) await chat(Number(fakePort), '/api/v1', TEST_KEY);
+      if (fake.chats.length !== before + 5) throw new Error(`the fake saw ${fake.chats.length - before} requests, expected 5`);
+      await runCommand(page, 'OpenRouter: Refresh Quota');
+      const estimate = page.locator(SEL.statusItem(extId)).filter({ hasText: /46\/50 · ~\d+\/20/ });
+      await waitFor(estimate, 'status bar item "46/50 · ~N/20"');
+      const text = (await estimate.innerText()).trim();
+      const minute = Number(/~(\d+)\/20/.exec(text)[1]);
+      if (minute < 1) throw new Error(`the minute figure ${minute} is below the proxy's exact count (at least 1 this minute)`);
+      await it46hover(page, extId);
+      // Only through the proxy now, for two polls.
+      await chatViaProxy(proxyPort, TEST_KEY);
+      await runCommand(page, 'OpenRouter: Refresh Quota');
+      await waitFor(page.locator(SEL.statusItem(extId)).filter({ hasText: /47\/50 · / }), 'status bar item "47/50"');
+      await chatViaProxy(proxyPort, TEST_KEY);
+      await runCommand(page, 'OpenRouter: Refresh Quota');
+      const exact = page.locator(SEL.statusItem(extId)).filter({ hasText: /48\/50 · \d+\/20/ });
+      await waitFor(exact, 'status bar item "48/50 · N/20" without "~"');
+      return `"${text}" -> "${(await exact.innerText()).trim()}"`;
     });
 
     await step('g. "Clear API Key" -> status bar back to "OpenRouter"', async () => {

@@ -288,6 +288,7 @@ function bar(used: number, limit: number, level: GaugeLevel): SVGSVGElement {
 function daySource(s: DashboardState, d: Day): string {
   if (d.source === 'none') return "OpenRouter did not report today's count.";
   if (d.source === 'local') return 'Counted by the local proxy (OpenRouter did not report a count).';
+  if (s.split?.dayOutside) return `OpenRouter's count: ${s.split.dayText}.`;
   return s.snapshot.proxy ? "OpenRouter's count, plus requests through the local proxy since." : 'Official count from OpenRouter (it lags about a minute).';
 }
 

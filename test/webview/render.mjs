@@ -93,23 +93,23 @@ const CASES = [
     expect: ['12', 'of 50', '38 left', '3', '/ 20', 'Resets in', 'at 00:00 UTC · 02:00 local', 'No requests waiting in the proxy queue', 'At this pace', 'you reach 50 at',
       'Unlock 1000 a day', '$4.20 left', 'of a $10.00 cap (resets monthly)', '$3.63', 'http://127.0.0.1:18789/api/v1', 'queue:', 'deepseek/deepseek-chat-v3.1:free', 'upstream provider (not your quota)'],
     absent: ['Warning:', 'Critical:', 'Limit reached:'],
-    meters: 2, chart: 'chart-hourly', click: ['header [data-command="refresh"]', 'refresh'], tick: true, toggle: true,
+    meters: 3, chart: 'chart-hourly', click: ['header [data-command="refresh"]', 'refresh'], tick: true, toggle: true,
   },
   {
     name: 'warning',
     expect: ['41 of 50 free requests used today (9 left)', 'Add credits: buying 10 credits (once) raises the free limit from 50 to 1000', '9 left'],
-    banner: 'warning', meters: 2, ui: { range: 'daily' }, chart: 'chart-daily', click: ['.banner [data-command="addCredits"]', 'addCredits'],
+    banner: 'warning', meters: 3, ui: { range: 'daily' }, chart: 'chart-daily', click: ['.banner [data-command="addCredits"]', 'addCredits'],
   },
   {
     name: 'minute-full',
     expect: ["This minute's window is full: 20 of 20 free requests", 'The proxy is holding 3 requests', '3 requests waiting in the proxy queue', 'per-minute limit'],
-    banner: 'limit', meters: 2, click: ['.card-proxy [data-command="copyProxySettings"]', 'copyProxySettings'],
+    banner: 'limit', meters: 3, click: ['.card-proxy [data-command="copyProxySettings"]', 'copyProxySettings'],
   },
   {
     name: 'limit',
     expect: ['Daily free limit reached: 50 of 50 free requests used today', 'Wait for the daily reset at 00:00 UTC (02:00 local)', 'drop ":free"',
       'deepseek/deepseek-chat-v3.1:free → deepseek/deepseek-chat-v3.1', 'Limit reached', '0 left', 'daily limit'],
-    banner: 'limit', meters: 2, click: ['.card-tier [data-command="addCredits"]', 'addCredits'],
+    banner: 'limit', meters: 3, click: ['.card-tier [data-command="addCredits"]', 'addCredits'],
   },
   {
     name: 'no-key',
@@ -119,7 +119,7 @@ const CASES = [
   {
     name: 'balance-unavailable',
     expect: ['Account balance', 'Unavailable', 'management key', 'No cap', 'This key has no spending cap of its own'],
-    meters: 2, click: ['.card-proxy [data-command="copyProxySettings"]', 'copyProxySettings'],
+    meters: 3, click: ['.card-proxy [data-command="copyProxySettings"]', 'copyProxySettings'],
   },
   {
     name: 'proxy-off',
@@ -129,12 +129,18 @@ const CASES = [
   {
     name: 'upstream',
     expect: ['The provider behind qwen/qwen3-coder:free answered 2 429s', 'Try another free model', 'openrouter/free', 'reject:'],
-    banner: 'warning', meters: 2, click: ['footer [data-command="openSettings"]', 'openSettings'],
+    banner: 'warning', meters: 3, click: ['footer [data-command="openSettings"]', 'openSettings'],
+  },
+  {
+    name: 'bypassed',
+    expect: ['Where the requests went', 'Through the proxy', 'Elsewhere', 'Today: 13 through the proxy, 22 elsewhere.', '~15', '/ 20',
+      "This minute: 3 through the proxy (exact) + ~12 elsewhere (estimated from OpenRouter's count, up to a minute late).", 'route those tools through it'],
+    meters: 3, click: ['.card-split [data-command="copyProxySettings"]', 'copyProxySettings'],
   },
   {
     name: 'negative-balance',
-    expect: ['The account balance is negative (-$0.42)', 'Add credits: at least $0.42', '-$0.42', 'Running in another VS Code window'],
-    banner: 'critical', meters: 2, click: ['.banner [data-command="addCredits"]', 'addCredits'],
+    expect: ['The account balance is negative (-$0.42)', 'Add credits: at least $0.42', '-$0.42', 'Running in another window or process'],
+    banner: 'critical', meters: 3, click: ['.banner [data-command="addCredits"]', 'addCredits'],
   },
 ];
 

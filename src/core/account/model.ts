@@ -7,7 +7,8 @@
 // A poll's count is OpenRouter's at some moment between the time it was sent (less up to `serverLagSeconds`
 // of cache) and the time it came back. So at each reading, the count minus everything the meter forwarded
 // until the answer came back is a lower bound of what went elsewhere: its running maximum over the day is
-// today's outside count, which a later poll catching up can only raise, never lower. Growth between two
+// today's outside count, which a later poll catching up can only raise (a lower count from OpenRouter is a
+// correction, and wins). Growth between two
 // polls is taken for outside traffic only beyond what the proxy sent in the window the earlier count may
 // have missed, so the proxy being ahead of a stale count is never called traffic elsewhere. That growth
 // over the last two intervals gives an outside rate: while it is above zero, this minute's figure is the
@@ -163,7 +164,7 @@ export class AccountModel {
     const obs = this.today(now);
     const dl = dayLimitOf(obs, s.perDay, this.learnedPerDay);
     const tr = this.meter ? this.track(now) : undefined;
-    const last = this.readingsDay === dayOf(now) ? this.readings.at(-1) : undefined;
+    const last = this.reported() && this.readingsDay === dayOf(now) ? this.readings.at(-1) : undefined;
 
     let used: number | null;
     let known: Known;
@@ -214,8 +215,9 @@ export class AccountModel {
         used = proxied;
         known = 'estimate';
       } else if (tr.recent > 0) {
-        // The meter's exact count plus the outside rate, never more than fills the window.
-        const rate = Math.ceil((tr.recent * MINUTE) / Math.max(tr.span, 1));
+        // The meter's exact count plus the outside rate, never more than fills the window. Growth seen over
+        // less than a minute happened within the last minute: it is not extrapolated beyond itself.
+        const rate = Math.ceil((tr.recent * MINUTE) / Math.max(tr.span, MINUTE));
         outside = Math.min(rate, Math.max(0, ml.limit - proxied));
         used = proxied + outside;
         known = 'estimate';
@@ -244,7 +246,7 @@ export class AccountModel {
 
   /** Without a meter: how much OpenRouter's count grew between the last two polls, per minute. */
   private growthPerMinute(now: number): number | null {
-    if (this.readingsDay !== dayOf(now) || this.readings.length < 2) return null;
+    if (!this.reported() || this.readingsDay !== dayOf(now) || this.readings.length < 2) return null;
     const b = this.readings[this.readings.length - 1];
     const a = this.readings[this.readings.length - 2];
     const dt = b.at - a.at;
@@ -283,6 +285,11 @@ export class AccountModel {
     this.readingsVersion++;
   }
 
+  /** Whether OpenRouter reports today's count (the latest poll has the field): without it, earlier readings say nothing now. */
+  private reported(): boolean {
+    return !!this.latest?.key.freeDaily;
+  }
+
   private lagMs(): number {
     return Math.max(0, this.opts.settings().serverLagSeconds || 0) * 1000;
   }
@@ -295,7 +302,7 @@ export class AccountModel {
   /** Today's outside count and its recent growth, from the readings and the meter (cached). */
   private track(now: number): Track | undefined {
     const meter = this.meter;
-    if (!meter || this.readingsDay !== dayOf(now) || this.readings.length === 0) return undefined;
+    if (!meter || !this.reported() || this.readingsDay !== dayOf(now) || this.readings.length === 0) return undefined;
     const lag = this.lagMs();
     const key = `${this.readingsDay}:${this.readingsVersion}:${meter.revision}:${lag}`;
     if (this.cache?.key === key) return this.cache.track;
@@ -305,6 +312,13 @@ export class AccountModel {
     const growth: Array<{ g: number; span: number }> = [];
     for (const r of this.readings) {
       const lower = r.used - sent(r.at);
+      if (prev && r.used < prev.used) {
+        // OpenRouter now counts fewer than it did: its count wins over what was worked out from the old one.
+        outside = Math.max(0, lower);
+        growth.push({ g: 0, span: r.at - prev.at });
+        prev = r;
+        continue;
+      }
       if (prev) {
         // The most the earlier count can have left out: everything the proxy sent from a lag before it was asked.
         const upperBefore = prev.used - sent(prev.start - lag - 1);
