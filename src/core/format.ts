@@ -3,7 +3,7 @@
 // these strings onto VS Code objects, and the unit tests read them directly.
 import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
 import { balanceOf, type QuotaSnapshot, type Severity } from './quota';
-import { approx, dayFigure, daySourceText, minuteFigure, minuteHowText, minuteIsSplit, OUTSIDE_REMEDY } from './quotaText';
+import { approx, BYPASS_SUMMARY, dayFigure, daySourceText, minuteFigure, minuteHowText, minuteIsSplit, OUTSIDE_REMEDY } from './quotaText';
 import { formatAge, formatClock, formatDuration } from './time';
 
 export interface StatusBarView {
@@ -155,6 +155,7 @@ export function renderSummary(s: QuotaSnapshot): string {
     parts.push(c ? (c.remaining !== null ? `key cap ${usd(c.remaining)} left` : `key cap ${usd(c.limit)}`) : 'no key cap');
     const b = balanceOf(s.balance);
     parts.push(b !== undefined ? `balance ${usd(b)}` : 'balance unavailable');
+    if (minuteIsSplit(m) && (m.outside ?? 0) > 0) parts.push(BYPASS_SUMMARY);
   }
   if (s.error) parts.push(`last refresh failed: ${s.error.message}`);
   if (s.fetchedAt !== undefined && s.stale) parts.push(`data from ${formatAge(s.at - s.fetchedAt)}`);

@@ -44,6 +44,9 @@ export function minuteHowText(m: MinuteQuota): string {
 /** The one-line remedy when requests bypass the proxy (the tooltip links the command). */
 export const OUTSIDE_REMEDY = 'Requests elsewhere are not counted exactly or held at the limit: route that tool through the proxy (Copy Proxy Settings).';
 
+/** The quota check's remedy when requests bypass the proxy (terminal or palette: no command named). */
+export const BYPASS_SUMMARY = 'requests elsewhere are not held at the limit: route that tool through the proxy';
+
 /** Where today's count comes from, for the tooltip's parenthesis. */
 export function daySourceText(d: DayQuota, proxyRuns: boolean): string {
   if (d.source === 'local') return 'counted by the local proxy; OpenRouter did not report it';

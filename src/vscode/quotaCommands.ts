@@ -1,6 +1,7 @@
 // The quota check ("how much is left, and when does it reset?"), refresh and the log.
 import * as vscode from 'vscode';
 import { renderSummary } from '../core/format';
+import { minuteIsSplit } from '../core/quotaText';
 import { errorText } from '../core/logger';
 import type { QuotaSnapshot } from '../core/quota';
 import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
@@ -18,8 +19,12 @@ export function showQuota(services: Services): string {
     return summary;
   }
   const show = s.status === 'error' && !s.day ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-  void show(summary, 'Open Dashboard', 'Refresh', 'Add Credits', 'Copy Summary').then(async (action) => {
-    if (action === 'Open Dashboard') await vscode.commands.executeCommand(CommandId.openDashboard);
+  // Requests bypassing the proxy: the way out first.
+  const bypassed = s.minute !== undefined && minuteIsSplit(s.minute) && (s.minute.outside ?? 0) > 0;
+  const buttons = [...(bypassed ? ['Copy Proxy Settings'] : []), 'Open Dashboard', 'Refresh', 'Add Credits', 'Copy Summary'];
+  void show(summary, ...buttons).then(async (action) => {
+    if (action === 'Copy Proxy Settings') await vscode.commands.executeCommand(CommandId.copyProxySettings);
+    else if (action === 'Open Dashboard') await vscode.commands.executeCommand(CommandId.openDashboard);
     else if (action === 'Refresh') await vscode.commands.executeCommand(CommandId.refresh);
     else if (action === 'Add Credits') await vscode.env.openExternal(vscode.Uri.parse(ADD_CREDITS_URL));
     else if (action === 'Copy Summary') await vscode.env.clipboard.writeText(summary);

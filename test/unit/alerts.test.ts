@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { Alert, AlertKind, AlertMemory, AlertSettings, decide, emptyMemory, normalizeMemory, notificationLevel, RECENT_429_MS } from '../../src/core/alerts';
 import type { RateLimitEvent } from '../../src/core/account/view';
 import { buildSnapshot, DEFAULT_SETTINGS, type QuotaSnapshot, type SnapshotError } from '../../src/core/quota';
-import { meteredView } from './accountSupport';
+import { MemoryMeter, meteredView, modelAt } from './accountSupport';
 import { DAY, HOUR, MINUTE, minuteWindowStart, nextUtcMidnight } from '../../src/core/time';
 import { observation } from './helpers';
 
@@ -172,6 +172,29 @@ describe('alerts: minute limit', () => {
     // The same 429 in every later snapshot: nothing more.
     w.feed(snap(T0 + 20_000, { rateLimit: perMinute429(T0 + 9_000) }));
     assert.equal(w.shown.length, 1);
+  });
+
+  it('fires from an estimate when requests bypassing the proxy bring the minute near its limit, worded as one', () => {
+    const clock = { t: T0 };
+    const model = modelAt(clock);
+    const meter = new MemoryMeter();
+    model.attachMeter(meter);
+    model.observe(observation(T0 - MINUTE, { startedAt: T0 - MINUTE }, { used: 10, limit: 50 }));
+    for (let i = 0; i < 2; i++) meter.record(T0); // in this minute window, before the poll
+    const obs = observation(T0, { startedAt: T0, previous: { used: 10, at: T0 - MINUTE, startedAt: T0 - MINUTE } }, { used: 28, limit: 50 });
+    model.observe(obs);
+    const s = buildSnapshot(obs, undefined, DEFAULT_SETTINGS, T0, model.view(T0));
+    assert.deepEqual([s.minute?.known, s.minute?.proxied, s.minute?.outside, s.minute?.level], ['estimate', 2, 16, 'warning']);
+    const show = new Window().feed(s);
+    assert.equal(show.length, 1);
+    assert.equal(show[0].kind, 'minute');
+    assert.equal(
+      show[0].message,
+      "OpenRouter: about 18 of 20 free requests this minute (an estimate: 2 through the local proxy, ~16 elsewhere, from OpenRouter's count). Requests that bypass the proxy are not held: the next one may fail with 429. The window resets in 1 min.",
+    );
+    assert.deepEqual(show[0].actions, ['copy-proxy-settings', 'open-dashboard', 'mute-today']);
+    // Through the proxy only, the same count is exact and no estimate fires.
+    assert.deepEqual(new Window().feed(snap(T0, { minuteUsed: 18 })), []);
   });
 
   it('is shown at most once every 10 minutes, never once a minute', () => {

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { escapeMarkdown, renderStatusBar, renderSummary, renderTooltip, usd } from '../../src/core/format';
 import { buildSnapshot, DEFAULT_SETTINGS, noKeySnapshot, Observation, QuotaSnapshot, SnapshotError } from '../../src/core/quota';
 import { CommandId } from '../../src/shared/commandIds';
+import { MemoryMeter, modelAt } from './accountSupport';
 import { keyInfo, observation } from './helpers';
 
 /** 2026-10-01 18:48:00 UTC; the reset is at 00:00 UTC = 02:00 in Berlin (CEST), 20:00 in New York (EDT). */
@@ -154,6 +155,41 @@ describe('renderTooltip', () => {
       assert.ok(!/(^|[^\\])<img/.test(md), md);
       assert.ok(!md.includes('**bold**'), md);
     }
+  });
+});
+
+describe('requests that bypass the proxy', () => {
+  /** OpenRouter's count grew by 15 in the last minute; 3 of those went through the proxy. */
+  function bypassed(): QuotaSnapshot {
+    const clock = { t: NOW };
+    const model = modelAt(clock);
+    const meter = new MemoryMeter();
+    model.attachMeter(meter);
+    for (let i = 0; i < 3; i++) meter.record(NOW); // in this minute window, before the poll
+    const obs = observation(NOW, { startedAt: NOW, previous: { used: 10, at: NOW - 60_000, startedAt: NOW - 60_000 } }, { used: 25, limit: 50 });
+    model.observe(obs);
+    return buildSnapshot(obs, undefined, DEFAULT_SETTINGS, NOW, model.view(NOW));
+  }
+
+  it('status bar: the minute marked ~, the exact part plus the estimate of the rest', () => {
+    const v = renderStatusBar(bypassed(), BERLIN);
+    assert.equal(v.text, '$(pulse) 25/50 · ~15/20');
+    assert.equal(v.accessibilityLabel, 'OpenRouter free requests: 25 of 50 today, about 15 of 20 this minute');
+  });
+
+  it('tooltip: which part is exact, which estimated, and the remedy in one line with its command', () => {
+    const md = renderTooltip(bypassed(), BERLIN);
+    assert.match(md, /This minute: ~15 \/ 20 \(3 through the proxy \(exact\) \+ ~12 elsewhere \(estimated from OpenRouter's count, up to a minute late\)\); window resets in 1 min/);
+    assert.match(md, /route that tool through the proxy \(\[Copy Proxy Settings\]\(command:openrouterQuota\.copyProxySettings\)\)/);
+    assert.match(md, /Today: \*\*25 \/ 50\*\* free requests used, \*\*25 left\*\* \(OpenRouter's count: 3 through the local proxy, 22 elsewhere\)/);
+    assert.ok(commandLinks(md).every((c) => OUR_COMMANDS.has(c)));
+  });
+
+  it('Show Quota: the split and the way out, in one line', () => {
+    assert.equal(
+      renderSummary(bypassed()),
+      'Free today 25/50 (25 left, resets in 5 h 12 min) · this minute ~15/20 (3 through the proxy, ~12 elsewhere: estimate) · no key cap · balance unavailable · requests elsewhere are not held at the limit: route that tool through the proxy',
+    );
   });
 });
 

@@ -95,11 +95,20 @@ function readOwner(file: string): LockOwner | undefined {
   return undefined;
 }
 
+/**
+ * Written within the last seconds? Measured on the file system's own clock (a file touched now), never
+ * against Date.now(): the two can differ (a container, a network mount, a test's clock).
+ */
 function freshFile(file: string): boolean {
+  const probe = `${file}.now-${process.pid}`;
   try {
-    return Date.now() - fs.statSync(file).mtimeMs < 5_000;
+    const written = fs.statSync(file).mtimeMs;
+    fs.writeFileSync(probe, '');
+    return fs.statSync(probe).mtimeMs - written < 5_000;
   } catch {
     return false;
+  } finally {
+    fs.rmSync(probe, { force: true });
   }
 }
 
