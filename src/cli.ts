@@ -199,7 +199,7 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
     clock: systemClock,
     log,
     live: () => ({ pacing, maxWaitSeconds: maxWait }),
-    loadFreeModels: (signal) => client.getFreeModelIds(signal),
+    loadModels: (signal) => client.getModels(signal),
     refreshKey: () => void poller.refresh(),
     token: envToken,
     onRole,

@@ -2,10 +2,12 @@
 import * as vscode from 'vscode';
 import type { StatusBarView } from './core/format';
 import type { QuotaSnapshot } from './core/quota';
+import { ChatModelsProvider } from './vscode/chatProvider';
 import { registerCommands } from './vscode/commands';
 import { offerEnvironmentKey } from './vscode/keyCommands';
 import { Services } from './vscode/services';
 import { SignInController } from './vscode/signIn';
+import { TerminalEnvironment } from './vscode/terminalEnvironment';
 
 /** What other extensions (and our integration tests) get from `getExtension(...).exports`. */
 export interface OpenRouterQuotaApi {
@@ -22,7 +24,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OpenRo
   const services = new Services(context);
   // The URI handler must exist before the first await, for a sign-in callback that activated us (onUri).
   const signIn = new SignInController(services);
-  context.subscriptions.push(services, signIn, vscode.window.registerUriHandler(signIn), ...registerCommands(services, signIn));
+  context.subscriptions.push(services, signIn, vscode.window.registerUriHandler(signIn), ...registerCommands(services, signIn), new ChatModelsProvider(services), new TerminalEnvironment(context.environmentVariableCollection, services));
   await services.start();
   services.log.info(`activated in ${(performance.now() - t0).toFixed(1)} ms (version ${String(context.extension.packageJSON.version)})`);
   void offerEnvironmentKey(services, context);

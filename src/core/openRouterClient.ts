@@ -18,7 +18,7 @@ import {
 } from './errors';
 import { redact } from './logger';
 import { classifyRateLimit, findErrorEnvelope, header, HeaderBag, parseRetryAfter } from './rateLimit';
-import { Credits, KeyInfo, parseCredits, parseFreeModelIds, parseKeyInfo } from './responses';
+import { Credits, KeyInfo, type ModelInfo, parseCredits, parseFreeModelIds, parseKeyInfo, parseModels } from './responses';
 
 export const DEFAULT_BASE_URL = 'https://openrouter.ai/api/v1';
 
@@ -90,6 +90,11 @@ export class OpenRouterClient {
   /** GET /models, reduced to the ids that draw on the free quota. */
   async getFreeModelIds(signal?: AbortSignal): Promise<string[]> {
     return parseFreeModelIds(await this.getJson('/models', signal));
+  }
+
+  /** GET /models: every model with what the chat models need (names, limits, tools, images, prices). */
+  async getModels(signal?: AbortSignal): Promise<ModelInfo[]> {
+    return parseModels(await this.getJson('/models', signal));
   }
 
   async close(): Promise<void> {

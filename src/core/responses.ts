@@ -82,17 +82,61 @@ export function parseCredits(body: unknown): Credits {
   return { totalCredits, totalUsage };
 }
 
+/** One model of GET /models, as the proxy's catalog and the chat models need it. */
+export interface ModelInfo {
+  id: string;
+  /** Display name ("Meta: Llama 3.3 70B Instruct (free)"), else the id. */
+  name: string;
+  /** Draws on the free quota: a `:free` variant, openrouter/free, or priced 0/0. */
+  free: boolean;
+  /** Tokens the model accepts (context_length), when known. */
+  contextLength: number | null;
+  /** Tokens it may produce (top_provider.max_completion_tokens), when known. */
+  maxOutputTokens: number | null;
+  /** `tools` is among its supported_parameters. */
+  tools: boolean;
+  /** `image` is among its architecture.input_modalities. */
+  imageInput: boolean;
+  /** USD per token (pricing.prompt / pricing.completion), when given. */
+  pricePrompt: number | null;
+  priceCompletion: number | null;
+}
+
+const MAX_NAME = 200;
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const price = (v: unknown): number | null => ((typeof v === 'string' || typeof v === 'number') && String(v).trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+
+/** GET /models, every entry with an id; the fields OpenRouter may leave out become null or false. */
+export function parseModels(body: unknown): ModelInfo[] {
+  if (!isObject(body) || !Array.isArray(body.data)) throw new ResponseShapeError('GET /models: expected "data" to be a list');
+  const out: ModelInfo[] = [];
+  for (const m of body.data) {
+    if (!isObject(m) || typeof m.id !== 'string' || m.id === '') continue;
+    const p = isObject(m.pricing) ? m.pricing : {};
+    const top = isObject(m.top_provider) ? m.top_provider : {};
+    const arch = isObject(m.architecture) ? m.architecture : {};
+    const pricePrompt = price(p.prompt);
+    const priceCompletion = price(p.completion);
+    out.push({
+      id: m.id,
+      name: typeof m.name === 'string' && m.name.trim() ? m.name.trim().slice(0, MAX_NAME) : m.id,
+      free: isFreeModelId(m.id) || (pricePrompt === 0 && priceCompletion === 0),
+      contextLength: count(m.context_length) || count(top.context_length) || null,
+      maxOutputTokens: count(top.max_completion_tokens) || null,
+      tools: strings(m.supported_parameters).includes('tools'),
+      imageInput: strings(arch.input_modalities).includes('image'),
+      pricePrompt,
+      priceCompletion,
+    });
+  }
+  return out;
+}
+
 /** Ids of models that draw on the free quota: `:free` variants, openrouter/free, and anything priced 0/0. */
 export function parseFreeModelIds(body: unknown): string[] {
-  if (!isObject(body) || !Array.isArray(body.data)) throw new ResponseShapeError('GET /models: expected "data" to be a list');
-  const ids: string[] = [];
-  for (const m of body.data) {
-    if (!isObject(m) || typeof m.id !== 'string') continue;
-    const p = isObject(m.pricing) ? m.pricing : undefined;
-    const zero = (v: unknown) => (typeof v === 'string' || typeof v === 'number') && String(v).trim() !== '' && Number(v) === 0;
-    if (isFreeModelId(m.id) || (p && zero(p.prompt) && zero(p.completion))) ids.push(m.id);
-  }
-  return ids;
+  return parseModels(body)
+    .filter((m) => m.free)
+    .map((m) => m.id);
 }
 
 export function isFreeModelId(id: string): boolean {

@@ -50,7 +50,7 @@ export interface DashboardState {
   now: number;
   snapshot: QuotaSnapshot;
   /** From the local proxy's ledger; absent when no proxy runs. */
-  history?: { hourly: HistoryPoint[]; daily: HistoryPoint[]; models: Record<string, number> };
+  history?: { hourly: HistoryPoint[]; daily: HistoryPoint[]; models: Record<string, number>; clients?: Record<string, number> };
   proxy?: ProxyView;
   /** Recent 429s, newest first. */
   events: RateLimitEventView[];

@@ -38,6 +38,10 @@ export interface Config {
   'notifications.level': 'all' | 'limits' | 'off';
   /** The consent page Sign In opens; the code is exchanged at {apiBaseUrl}/auth/keys. */
   'signIn.authUrl': string;
+  /** Paid model ids offered in VS Code's chat and language-model API beside the free ones. */
+  'chat.paidModels': string[];
+  /** Give the integrated terminal OPENAI_BASE_URL/OPENAI_API_KEY/OPENROUTER_BASE_URL pointing at the proxy. */
+  'terminal.proxyEnvironment': boolean;
 }
 
 export type ConfigKey = keyof Config;
@@ -57,6 +61,8 @@ const DEFAULTS: Config = {
   'proxy.maxWaitSeconds': 30,
   'notifications.level': 'all',
   'signIn.authUrl': DEFAULT_AUTH_URL,
+  'chat.paidModels': [],
+  'terminal.proxyEnvironment': false,
 };
 
 export function get<K extends ConfigKey>(key: K): Config[K] {

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { AccountModel } from '../core/account/model';
 import { systemClock } from '../core/clock';
 import { errorText, type Logger } from '../core/logger';
+import type { ModelCatalog } from '../core/modelCatalog';
 import type { ProxyRole } from '../core/proxy/coordinator';
 import { ProxyHost } from '../core/proxy/host';
 import type { PacingMode } from '../core/proxy/pacer';
@@ -26,8 +27,8 @@ export interface ProxyServiceDeps {
   account: AccountModel;
   /** The account's state directory. */
   stateDir: string;
-  /** Loads GET /models' free ids (the session's client). */
-  loadFreeModels: (signal?: AbortSignal) => Promise<string[]>;
+  /** OpenRouter's model list (the session's, shared with the chat models). */
+  catalog: ModelCatalog;
   /** Poll GET /key now (after requests went through the proxy). */
   refreshKey: () => void;
   /** Counts, queue, learned limits or the role changed. */
@@ -72,7 +73,7 @@ export class ProxyService implements vscode.Disposable {
         clock: systemClock,
         log: d.log,
         live: () => this.live,
-        loadFreeModels: d.loadFreeModels,
+        catalog: d.catalog,
         upstreamProxy: config.proxySettings(),
         refreshKey: d.refreshKey,
         onRole: (r) => {

@@ -37,13 +37,16 @@ export class Services implements vscode.Disposable {
   private readonly owner = randomUUID();
   private readonly userAgent: string;
   private readonly disposables: vscode.Disposable[] = [];
-  private session?: QuotaSession;
+  private currentSession?: QuotaSession;
   private key?: string;
   private current: QuotaSnapshot;
   private starting: Promise<void> = Promise.resolve();
   private readonly changed = new vscode.EventEmitter<QuotaSnapshot>();
   /** Fires with every snapshot the status bar renders. */
   readonly onDidChangeSnapshot = this.changed.event;
+  private readonly sessionChanged = new vscode.EventEmitter<void>();
+  /** Fires when the key (and with it the session: catalog, proxy) changes. */
+  readonly onDidChangeSession = this.sessionChanged.event;
   private proxyRender?: NodeJS.Timeout;
   /** The last proxy problem told to the user, so each is told once. */
   private toldRole?: string;
@@ -66,6 +69,7 @@ export class Services implements vscode.Disposable {
     this.disposables.push(
       this.log,
       this.changed,
+      this.sessionChanged,
       this.keys,
       this.statusBar,
       this.dashboard,
@@ -73,7 +77,7 @@ export class Services implements vscode.Disposable {
       { dispose: () => clearTimeout(this.proxyRender) },
       this.keys.onDidChange(() => void this.reloadKey('the key changed')),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
-      vscode.window.onDidChangeWindowState((s) => this.session?.poller.setFocused(s.focused)),
+      vscode.window.onDidChangeWindowState((s) => this.currentSession?.poller.setFocused(s.focused)),
     );
     const timer = setInterval(() => this.rerender(), RERENDER_MS);
     this.disposables.push({ dispose: () => clearInterval(timer) });
@@ -87,7 +91,12 @@ export class Services implements vscode.Disposable {
 
   /** The metering proxy of the key in use (none without a key). */
   get proxy(): ProxyService | undefined {
-    return this.session?.proxy;
+    return this.currentSession?.proxy;
+  }
+
+  /** Everything that exists while a key is set (catalog, account model, poller, proxy). */
+  get session(): QuotaSession | undefined {
+    return this.currentSession;
   }
 
   /** The key in use, if any (only ever in memory and SecretStorage). */
@@ -96,14 +105,14 @@ export class Services implements vscode.Disposable {
   }
 
   get snapshot(): QuotaSnapshot {
-    return this.session ? this.session.poller.snapshot() : this.current.status === 'no-key' ? noKeySnapshot(Date.now()) : this.current;
+    return this.currentSession ? this.currentSession.poller.snapshot() : this.current.status === 'no-key' ? noKeySnapshot(Date.now()) : this.current;
   }
 
   /** Poll now. Without a key, resolves with the no-key snapshot. */
   async refresh(): Promise<QuotaSnapshot> {
     await this.starting;
-    if (!this.session) return this.snapshot;
-    return this.session.poller.refresh();
+    if (!this.currentSession) return this.snapshot;
+    return this.currentSession.poller.refresh();
   }
 
   /** Re-read the key from SecretStorage and rebuild the session if it differs. */
@@ -115,7 +124,7 @@ export class Services implements vscode.Disposable {
       } catch (e) {
         this.log.error(`cannot read SecretStorage: ${errorText(e)}`);
       }
-      if (key === this.key && (this.session || !key)) return;
+      if (key === this.key && (this.currentSession || !key)) return;
       this.key = key;
       this.restart(why);
     });
@@ -123,15 +132,16 @@ export class Services implements vscode.Disposable {
   }
 
   private restart(why: string): void {
-    this.session?.dispose();
-    this.session = undefined;
+    this.currentSession?.dispose();
+    this.currentSession = undefined;
+    this.sessionChanged.fire();
     if (!this.key) {
       this.log.info(`no API key (${why})`);
       this.render(noKeySnapshot(Date.now()));
       return;
     }
     this.log.info(`polling ${config.get('apiBaseUrl')} every ${config.quotaSettings().pollIntervalSeconds} s (${why})`);
-    this.session = new QuotaSession(this.key, {
+    this.currentSession = new QuotaSession(this.key, {
       context: this.context,
       owner: this.owner,
       userAgent: this.userAgent,
@@ -140,14 +150,15 @@ export class Services implements vscode.Disposable {
       onSnapshot: (s) => this.render(s),
       onProxyChange: () => this.scheduleProxyRender(),
     });
-    this.session.proxy.onDidChangeRole((r) => this.tellRole(r));
+    this.currentSession.proxy.onDidChangeRole((r) => this.tellRole(r));
+    this.sessionChanged.fire();
   }
 
   private scheduleProxyRender(): void {
     if (this.proxyRender) return;
     this.proxyRender = setTimeout(() => {
       this.proxyRender = undefined;
-      if (this.session) this.render(this.session.poller.snapshot());
+      if (this.currentSession) this.render(this.currentSession.poller.snapshot());
     }, PROXY_RENDER_MS);
   }
 
@@ -173,7 +184,7 @@ export class Services implements vscode.Disposable {
   }
 
   private rerender(): void {
-    if (this.session && vscode.window.state.focused) this.render(this.session.poller.snapshot());
+    if (this.currentSession && vscode.window.state.focused) this.render(this.currentSession.poller.snapshot());
   }
 
   private onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {
@@ -196,7 +207,7 @@ export class Services implements vscode.Disposable {
     const history = await this.proxy?.history().catch(() => undefined);
     return buildDashboardState({
       snapshot: this.snapshot,
-      history: history && { hourly: history.hourly, daily: history.daily, models: history.models },
+      history: history && { hourly: history.hourly, daily: history.daily, models: history.models, clients: history.clients },
       proxy: this.proxyView(),
       events: history?.events ?? [],
       now: Date.now(),
@@ -211,8 +222,8 @@ export class Services implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.session?.dispose();
-    this.session = undefined;
+    this.currentSession?.dispose();
+    this.currentSession = undefined;
     for (const d of this.disposables.reverse()) d.dispose();
   }
 }

@@ -8,6 +8,7 @@ import { keyId } from '../core/apiKey';
 import { systemClock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { fetchObservation } from '../core/observe';
+import { ModelCatalog } from '../core/modelCatalog';
 import { OpenRouterClient } from '../core/openRouterClient';
 import { QuotaPoller } from '../core/poller';
 import type { QuotaSnapshot } from '../core/quota';
@@ -32,12 +33,15 @@ export class QuotaSession implements vscode.Disposable {
   readonly poller: QuotaPoller;
   readonly account: AccountModel;
   readonly proxy: ProxyService;
+  /** OpenRouter's models (GET /models, hours old at most): the proxy's free list and the chat models. */
+  readonly catalog: ModelCatalog;
   private readonly client: OpenRouterClient;
 
   constructor(key: string, deps: SessionDeps) {
     const stateDir = accountDir(deps.stateRoot, accountFingerprint(key));
     this.client = new OpenRouterClient({ ...config.clientConnection(), apiKey: key, userAgent: deps.userAgent });
     this.account = new AccountModel({ clock: systemClock, settings: config.quotaSettings });
+    this.catalog = new ModelCatalog((signal) => this.client.getModels(signal), systemClock.now);
     this.poller = new QuotaPoller({
       clock: systemClock,
       fetch: (previous, signal) => fetchObservation(this.client, previous, systemClock.now, signal, deps.log),
@@ -54,7 +58,7 @@ export class QuotaSession implements vscode.Disposable {
       key,
       account: this.account,
       stateDir,
-      loadFreeModels: (signal) => this.client.getFreeModelIds(signal),
+      catalog: this.catalog,
       refreshKey: () => void this.poller.refresh(),
       onChange: deps.onProxyChange,
     });

@@ -221,7 +221,8 @@ function dataView(s: DashboardState, d: Day, m: Minute): Child[] {
     splitCard(s),
     h('div', { class: 'grid' }, tierCard(d), keyCapCard(s), balanceCard(s)),
     historyCard(s),
-    h('div', { class: 'grid grid-two' }, modelsCard(s), eventsCard(s)),
+    h('div', { class: 'grid grid-two' }, modelsCard(s), clientsCard(s)),
+    eventsCard(s),
     proxyCard(s),
   ];
 }
@@ -476,20 +477,30 @@ function historyCard(s: DashboardState): HTMLElement {
 }
 
 function modelsCard(s: DashboardState): HTMLElement {
-  if (!s.history) return card('models', "Today's requests by model", h('p', { class: 'muted' }, 'Needs the local proxy, which counts requests per model.'));
-  const entries = Object.entries(s.history.models).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  if (entries.length === 0) return card('models', "Today's requests by model", h('p', { class: 'muted' }, 'No free-model requests through the proxy today.'));
+  return countsCard('models', 'model', s.history?.models);
+}
+
+/** Who sent today's requests through the proxy: the name each tool gives itself (or its site or User-Agent). */
+function clientsCard(s: DashboardState): HTMLElement {
+  return countsCard('clients', 'client', s.history?.clients);
+}
+
+function countsCard(id: string, noun: 'model' | 'client', counts: Record<string, number> | undefined): HTMLElement {
+  const title = `Today's requests by ${noun}`;
+  if (!counts) return card(id, title, h('p', { class: 'muted' }, `Needs the local proxy, which counts requests per ${noun}.`));
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (entries.length === 0) return card(id, title, h('p', { class: 'muted' }, 'No free-model requests through the proxy today.'));
   const shown = entries.slice(0, 8);
   const rest = entries.slice(8).reduce((a, [, n]) => a + n, 0);
-  if (rest > 0) shown.push([`${entries.length - 8} other models`, rest]);
+  if (rest > 0) shown.push([`${entries.length - 8} other ${noun}s`, rest]);
   const max = Math.max(...shown.map(([, n]) => n));
   const total = entries.reduce((a, [, n]) => a + n, 0);
   return card(
-    'models',
-    "Today's requests by model",
+    id,
+    title,
     h(
       'ul',
-      { class: 'hbars', 'aria-label': `Free requests today by model, ${total} in all` },
+      { class: 'hbars', 'aria-label': `Free requests today by ${noun}, ${total} in all` },
       ...shown.map(([model, n]) =>
         h(
           'li',

@@ -274,7 +274,7 @@ describe('OpenRouter Quota in a real VS Code', () => {
       clock: systemClock,
       log: nullLogger,
       live: () => ({ pacing: 'off', maxWaitSeconds: 0 }),
-      loadFreeModels: () => Promise.resolve([]),
+
       token: tokenA,
     });
     const before = settings().get<number>('proxy.port');

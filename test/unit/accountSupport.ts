@@ -37,6 +37,10 @@ export class MemoryMeter implements LocalMeter {
     return this.records.filter((r) => r.t >= ws && r.t < ws + MINUTE).length;
   }
 
+  dayClients(): Record<string, number> {
+    return {};
+  }
+
   dayModels(now: number): Record<string, number> {
     const day = Math.floor(now / DAY) * DAY;
     const out: Record<string, number> = {};

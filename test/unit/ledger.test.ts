@@ -193,6 +193,56 @@ describe('Ledger (real files)', () => {
     });
   });
 
+  describe('who sent it, and take-backs', () => {
+    it('counts per client beside per model, across a reopen and a compaction into history', () => {
+      const l = openLedger();
+      l.record(FREE, T0, 'VS Code chat / LM API');
+      l.record(FREE, T0 + 1, 'Cline');
+      l.record(OTHER, T0 + 2, 'Cline');
+      l.record(OTHER, T0 + 3);
+      const day = T0 - (T0 % DAY);
+      assert.deepEqual(l.dayModels(day), { [FREE]: 2, [OTHER]: 2 });
+      assert.deepEqual(l.dayClients(day), { 'VS Code chat / LM API': 1, Cline: 2 });
+      assert.ok(logLines().some((line) => line === `@0 ${JSON.stringify([FREE, 'VS Code chat / LM API'])}`), logLines().join('|'));
+      assert.deepEqual(reopen(l).dayClients(day), { 'VS Code chat / LM API': 1, Cline: 2 });
+      // Three days later the exact records are folded into ledger.json, clients too.
+      now = T0 + 3 * DAY;
+      const later = openLedger();
+      later.close();
+      const compact = JSON.parse(fs.readFileSync(path.join(dir, LEDGER_COMPACT), 'utf8')) as { v: number; clients: Record<string, Record<string, number>> };
+      assert.equal(compact.v, 2);
+      assert.deepEqual(Object.values(compact.clients), [{ 'VS Code chat / LM API': 1, Cline: 2 }]);
+      assert.deepEqual(openLedger().dayClients(day), { 'VS Code chat / LM API': 1, Cline: 2 });
+    });
+
+    it('reads a v1 ledger (model-only dictionary lines and ledger.json without clients)', () => {
+      fs.writeFileSync(path.join(dir, LEDGER_COMPACT), JSON.stringify({ v: 1, foldedThrough: T0 - (T0 % DAY) - DAY, hours: { [T0 - (T0 % DAY) - 3 * DAY]: { [FREE]: 4 } } }));
+      fs.writeFileSync(path.join(dir, LEDGER_LOG), ['# v1', `@0 ${JSON.stringify(FREE)}`, `${T0 - 5} 0`, `${T0 - 4} 0`].join('\n') + '\n');
+      const l = openLedger();
+      assert.equal(l.dayCount(T0), 2);
+      assert.equal(l.dayCount(T0 - 3 * DAY), 4);
+      assert.deepEqual(l.dayClients(T0), {});
+      assert.equal(log.at('warn').length, 0);
+    });
+
+    it('a take-back cancels exactly one attempt of that time and entry, also when read back', () => {
+      const l = openLedger();
+      const a = l.record(FREE, T0, 'Cline');
+      l.record(FREE, T0, 'Cline');
+      const c = l.record(FREE, T0 + 10, 'aider');
+      assert.equal(l.takeBack(a), true);
+      assert.equal(l.takeBack(c), true);
+      assert.equal(l.takeBack(c), false, 'already taken back');
+      assert.equal(l.minuteCount(T0), 1);
+      assert.deepEqual(l.dayClients(T0), { Cline: 1 });
+      assert.ok(logLines().some((line) => line.startsWith('-')));
+      const again = reopen(l);
+      assert.equal(again.countSince(0), 1);
+      assert.deepEqual(again.dayClients(T0), { Cline: 1 });
+      assert.equal(again.countUntil(T0 + 100), 1);
+    });
+  });
+
   describe('compaction and retention', () => {
     const today = T0 - (T0 % DAY);
 

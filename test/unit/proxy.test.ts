@@ -181,7 +181,7 @@ describe('MeteringProxy through an HTTP proxy (VS Code http.proxy)', () => {
       clock: systemClock,
       log: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
       live: () => ({ pacing: 'off', maxWaitSeconds: 0 }),
-      loadFreeModels: () => Promise.resolve([]),
+
       token: TOKEN,
       upstreamProxy,
     });

@@ -73,7 +73,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     clock,
     log: opts.log ?? { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     live: () => ({ pacing: settings.pacing, maxWaitSeconds: settings.maxWait }),
-    loadFreeModels: (s) => client.getFreeModelIds(s),
+    loadModels: (s) => client.getModels(s),
     token: TOKEN,
     dispatcher,
     maxBodyBytes: opts.maxBodyBytes,

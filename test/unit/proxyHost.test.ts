@@ -43,7 +43,7 @@ describe('proxy host', () => {
       clock,
       log: new MemoryLogger(),
       live: () => ({ pacing: 'queue', maxWaitSeconds: 30 }),
-      loadFreeModels: () => Promise.resolve([]),
+
       readerIntervalMs: 50,
       ...over,
     });

@@ -29,6 +29,8 @@ export interface LocalMeter {
   minuteCount(windowStart: number): number;
   /** Per-model attempts in the UTC day of `now`. */
   dayModels(now: number): Record<string, number>;
+  /** Per-client attempts in the UTC day of `now`. */
+  dayClients(now: number): Record<string, number>;
   /** Changes whenever a count at a past time changes (an attempt taken back, or one stamped out of order). */
   readonly revision: number;
 }
@@ -241,7 +243,7 @@ export class AccountModel {
 
   private meterView(now: number): AccountView['meter'] {
     if (!this.meter) return undefined;
-    return { waiting: this.waiting(), lastRateLimit: this.events[0], models: this.meter.dayModels(now) };
+    return { waiting: this.waiting(), lastRateLimit: this.events[0], models: this.meter.dayModels(now), clients: this.meter.dayClients(now) };
   }
 
   /** Without a meter: how much OpenRouter's count grew between the last two polls, per minute. */

@@ -14,6 +14,7 @@ export interface RemoteAccount {
   waiting: number;
   lastRateLimit?: RateLimitEvent;
   models: Record<string, number>;
+  clients: Record<string, number>;
 }
 
 const KNOWN: readonly Known[] = ['exact', 'estimate', 'unknown'];
@@ -41,13 +42,8 @@ export function parseQuotaWire(json: unknown): RemoteAccount | undefined {
   if (!limit || windowStart === null) return undefined;
   const r = isObj(json.lastRateLimit) ? json.lastRateLimit : undefined;
   const at = r ? time(r.at) : null;
-  const models: Record<string, number> = {};
-  if (isObj(json.models)) {
-    for (const [k, v] of Object.entries(json.models).slice(0, MAX_MODELS)) {
-      const n = count(v);
-      if (n !== null) models[k.slice(0, 256)] = n;
-    }
-  }
+  const models = counts(json.models);
+  const clients = counts(json.clients);
   return {
     day: {
       used: count(d.used),
@@ -75,7 +71,19 @@ export function parseQuotaWire(json: unknown): RemoteAccount | undefined {
         ? { kind: oneOf(r.kind, KINDS, 'unknown'), at, resetsAt: time(r.resetsAt) ?? undefined, message: typeof r.message === 'string' ? r.message.slice(0, 500) : '' }
         : undefined,
     models,
+    clients,
   };
+}
+
+/** A name → count map from the wire, bounded in size and name length. */
+function counts(v: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!isObj(v)) return out;
+  for (const [k, x] of Object.entries(v).slice(0, MAX_MODELS)) {
+    const n = count(x);
+    if (n !== null) out[k.slice(0, 256)] = n;
+  }
+  return out;
 }
 
 /** What a reader shows: the host's counts, this process's limits and thresholds, and its own newer reading. */
@@ -135,7 +143,7 @@ export function combineRemote(r: RemoteAccount, own: AccountView, s: QuotaSettin
       windowStart,
       resetsAt: windowStart + MINUTE,
     },
-    meter: { waiting: r.waiting, lastRateLimit: r.lastRateLimit, models: r.models },
+    meter: { waiting: r.waiting, lastRateLimit: r.lastRateLimit, models: r.models, clients: r.clients },
   };
 }
 

@@ -66,7 +66,7 @@ export interface AccountView {
   day: DayView;
   minute: MinuteView;
   /** Present when a meter (this process's proxy, or another process's read over loopback) counts for this account. */
-  meter?: { waiting: number; lastRateLimit?: RateLimitEvent; models: Record<string, number> };
+  meter?: { waiting: number; lastRateLimit?: RateLimitEvent; models: Record<string, number>; clients: Record<string, number> };
 }
 
 /** GET /quota (and `openrouter-quota status --json`): the view with ISO 8601 times. */
@@ -104,6 +104,8 @@ export interface QuotaWire {
   lastRateLimit: null | { kind: RateLimitKind; at: string; resetsAt: string | null; message: string };
   queue: { waiting: number };
   models: Record<string, number>;
+  /** Today's requests through the proxy by the client that sent them (its X-Title, Referer or User-Agent). */
+  clients: Record<string, number>;
 }
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -148,5 +150,6 @@ export function toWire(v: AccountView): QuotaWire {
     lastRateLimit: r ? { kind: r.kind, at: iso(r.at), resetsAt: r.resetsAt ? iso(r.resetsAt) : null, message: r.message } : null,
     queue: { waiting: v.meter?.waiting ?? 0 },
     models: v.meter?.models ?? {},
+    clients: v.meter?.clients ?? {},
   };
 }

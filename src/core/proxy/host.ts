@@ -7,7 +7,8 @@ import type { AccountModel } from '../account/model';
 import { parseQuotaWire } from '../account/remote';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../logger';
-import { FreeModelCatalog } from '../modelCatalog';
+import { ModelCatalog } from '../modelCatalog';
+import type { ModelInfo } from '../responses';
 import type { ProxySettings } from '../openRouterClient';
 import { accountFingerprint, ensurePrivateDir } from '../state/stateDir';
 import { TokenFile } from '../state/tokenFile';
@@ -29,8 +30,10 @@ export interface ProxyHostOptions {
   log: Logger;
   /** Pacing and max wait, read per request: keep it a cheap getter. */
   live: () => { pacing: PacingMode; maxWaitSeconds: number };
-  /** GET /models reduced to free ids (the client's getFreeModelIds). */
-  loadFreeModels: (signal?: AbortSignal) => Promise<string[]>;
+  /** OpenRouter's model list, shared with the chat models (else one of its own from `loadModels`). */
+  catalog?: ModelCatalog;
+  /** GET /models (the client's getModels), when no catalog is given. */
+  loadModels?: (signal?: AbortSignal) => Promise<ModelInfo[]>;
   upstreamProxy?: ProxySettings;
   /** Poll GET /key now (called debounced after requests through the proxy). */
   refreshKey?: () => void;
@@ -60,11 +63,12 @@ export class ProxyHost {
   private refreshTimer?: TimerHandle;
   private lastKeyRefresh = -Infinity;
   private openLedger?: Ledger;
-  private catalog?: FreeModelCatalog;
+  private readonly catalog: ModelCatalog;
 
   private constructor(private readonly opts: ProxyHostOptions) {
     this.fingerprint = accountFingerprint(opts.apiKey);
     this.tokens = new TokenFile(opts.stateDir);
+    this.catalog = opts.catalog ?? new ModelCatalog(opts.loadModels ?? (() => Promise.resolve([])), () => opts.clock.now());
     this.coordinator = new ProxyCoordinator({
       port: opts.port,
       fingerprint: this.fingerprint,
@@ -145,7 +149,7 @@ export class ProxyHost {
 
   /** Load the free-model list now rather than at the first request (it is public, large, and cached for hours). */
   async refreshCatalog(): Promise<void> {
-    await this.catalog?.refresh();
+    await this.catalog.refresh();
   }
 
   /** VS Code's http.proxy changed: the hosted proxy reaches OpenRouter the new way. */
@@ -162,8 +166,7 @@ export class ProxyHost {
   private createProxy(): MeteringProxy {
     const o = this.opts;
     const ledger = Ledger.open(o.stateDir, { now: () => o.clock.now(), log: o.log });
-    const catalog = new FreeModelCatalog(o.loadFreeModels, () => o.clock.now());
-    this.catalog = catalog;
+    const catalog = this.catalog;
     const proxy = new MeteringProxy({
       port: o.port,
       upstream: o.upstream,

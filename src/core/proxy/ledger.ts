@@ -6,7 +6,8 @@
 //   record() writes the line(s) with one write(2) before it returns, on a descriptor kept open: from then on
 //   the attempt is in the kernel, so a process killed with SIGKILL right after record() returned still has
 //   it on disk. An attempt that provably never reached OpenRouter (its connection was refused) is taken back
-//   with a line `-<ms> <model id>`, which cancels one record of that time and model when the file is read. fdatasync (against losing power or the OS) runs off the event loop, at most once per
+//   with a line `-<ms> <id>`, which cancels one record of that time and entry when the file is read. An
+//   entry is a model, and the client that sent it when known (ledgerFormat.ts has the line formats). fdatasync (against losing power or the OS) runs off the event loop, at most once per
 //   SYNC_INTERVAL_MS for everything written meanwhile (group commit): a flush per request cost ~10 % of the
 //   proxy's throughput (bench/RESULTS.md), and only a power cut inside that window can lose a record.
 //   A crash in the middle of a write leaves at most a half line at the end, which
@@ -29,6 +30,20 @@ import * as path from 'node:path';
 import { fsyncDir, makeDirs, writeFileAtomic } from '../fsDurable';
 import { type Logger, nullLogger } from '../logger';
 import { DAY, HOUR, MINUTE } from '../time';
+import { addClients, addTo, type Bucket, copyBucket, lowerBound, upperBound } from './countIndex';
+import {
+  COMPACT_VERSION,
+  type CompactFile,
+  dictionaryLine,
+  entryKey,
+  HEADER,
+  parseDictionaryLine,
+  parsed,
+  parseRecordLine,
+  parseTakeBackLine,
+  splitKey,
+  validateCompact,
+} from './ledgerFormat';
 
 export interface LedgerOptions {
   /** The clock (required: a ledger on the system clock under a test's fake one puts records on the wrong day). */
@@ -46,36 +61,20 @@ export const LEDGER_LOG = 'ledger.log';
 /** Longest a written record waits for its fdatasync. */
 const SYNC_INTERVAL_MS = 50;
 export const LEDGER_COMPACT = 'ledger.json';
-/** Longer model names are cut (a model id comes from a client's request body). */
-const MAX_MODEL_LENGTH = 256;
 /** hourly() and daily() answer at most this many entries (everything past the retention is zero anyway). */
 const MAX_SERIES = 10_000;
 
-const HEADER = '# openrouter-quota ledger v1: "<ms> <model id>" per free-model attempt, "-<ms> <model id>" takes one back, "@<model id> <model JSON>" defines an id\n';
-const COMPACT_VERSION = 1;
 const DEFAULT_COMPACT_LINES = 10_000;
 const DEFAULT_COMPACT_BYTES = 1 << 20;
 /** After a failed write, how long record() keeps counting in memory only before it tries the disk again. */
 const RETRY_WRITE_MS = 5_000;
 
-interface Bucket {
-  total: number;
-  models: Map<string, number>;
-}
-
-interface CompactFile {
-  v: number;
-  foldedThrough: number;
-  hours: Record<string, Record<string, number>>;
-}
-
-const MODEL_LINE = /^@(\d{1,9}) (".*")$/;
-const TAKE_BACK_LINE = /^-(\d{1,16}) (\d{1,9})$/;
-
 /** What record() returns: enough to take that attempt back. */
 export interface Recorded {
   at: number;
   model: string;
+  /** The entry (model and client) it was recorded as. */
+  key: string;
 }
 
 export class Ledger {
@@ -152,9 +151,12 @@ export class Ledger {
     return ledger;
   }
 
-  /** Count one attempt to a free model at time t (ms). Written to the file when it returns; flushed to the disk in the background. */
-  record(model: string, t: number): Recorded {
-    const name = cleanModel(model);
+  /**
+   * Count one attempt to a free model at time t (ms), sent by `client` (a short name, see clientName.ts).
+   * Written to the file when it returns; flushed to the disk in the background.
+   */
+  record(model: string, t: number, client = ''): Recorded {
+    const name = entryKey(model, client);
     // History before foldedThrough lives only in hour buckets; an attempt stamped earlier (a clock that
     // jumped back by more than a day) is counted at that boundary rather than lost on the next load.
     const at = Math.max(this.foldedThrough, Number.isFinite(t) ? Math.floor(t) : this.now());
@@ -162,7 +164,7 @@ export class Ledger {
     // Memory first: if the disk fails, the attempt still counts (and reaches the disk with the next rewrite).
     this.insert(at, id);
     this.persist(`${dict}${at} ${id}\n`);
-    return { at, model: name };
+    return { at, model: splitKey(name).model, key: name };
   }
 
   /**
@@ -171,9 +173,9 @@ export class Ledger {
    * is no longer here (already taken back, or folded into history).
    */
   takeBack(r: Recorded): boolean {
-    const id = this.nameIndex.get(r.model);
+    const id = this.nameIndex.get(r.key);
     if (id === undefined || r.at < this.foldedThrough || !this.remove(r.at, id)) return false;
-    const [dict] = this.lineId(r.model);
+    const [dict] = this.lineId(r.key);
     this.persist(`${dict}-${r.at} ${id}\n`);
     return true;
   }
@@ -204,6 +206,11 @@ export class Ledger {
   /** Per-model attempts in that UTC day. */
   dayModels(dayStart: number): Record<string, number> {
     return Object.fromEntries(this.days.get(Math.floor(dayStart / DAY))?.models ?? []);
+  }
+
+  /** Per-client attempts in that UTC day (attempts recorded without a client are not in it). */
+  dayClients(dayStart: number): Record<string, number> {
+    return Object.fromEntries(this.days.get(Math.floor(dayStart / DAY))?.clients ?? []);
   }
 
   /**
@@ -381,8 +388,8 @@ export class Ledger {
       lineNo++;
       const end = buf.indexOf(0x0a, pos);
       if (parseRecordLine(buf, pos, end)) {
-        const t = parsedT;
-        const model = ids.get(parsedId);
+        const t = parsed.t;
+        const model = ids.get(parsed.id);
         if (model === undefined) {
           if (bad++ === 0) firstBad = lineNo;
         } else if (t < this.foldedThrough) {
@@ -394,12 +401,11 @@ export class Ledger {
         }
       } else if (end > pos) {
         const line = buf.toString('utf8', pos, end);
-        const m = line.startsWith('#') ? undefined : MODEL_LINE.exec(line);
-        const name = m ? parseJsonString(m[2]) : undefined;
-        const back = m ? undefined : TAKE_BACK_LINE.exec(line);
-        const backModel = back ? ids.get(Number(back[2])) : undefined;
-        if (m && name !== undefined) ids.set(Number(m[1]), cleanModel(name));
-        else if (back && backModel !== undefined) takenBack.set(`${back[1]} ${backModel}`, (takenBack.get(`${back[1]} ${backModel}`) ?? 0) + 1);
+        const def = line.startsWith('#') ? undefined : parseDictionaryLine(line);
+        const back = def ? undefined : parseTakeBackLine(line);
+        const backKey = back ? ids.get(back.id) : undefined;
+        if (def) ids.set(def.id, def.key);
+        else if (back && backKey !== undefined) takenBack.set(`${back.t} ${backKey}`, (takenBack.get(`${back.t} ${backKey}`) ?? 0) + 1);
         else if (!line.startsWith('#') && bad++ === 0) firstBad = lineNo;
       }
       pos = end + 1;
@@ -441,10 +447,18 @@ export class Ledger {
     for (const [key, models] of Object.entries(data.hours)) {
       const hour = Number(key);
       for (const [model, n] of Object.entries(models)) {
-        const name = cleanModel(model);
+        const name = entryKey(model);
         addTo(this.folded, hour, name, n);
         addTo(this.hours, hour / HOUR, name, n);
         addTo(this.days, Math.floor(hour / DAY), name, n);
+      }
+    }
+    for (const [key, clients] of Object.entries(data.clients ?? {})) {
+      const hour = Number(key);
+      for (const [client, n] of Object.entries(clients)) {
+        addClients(this.folded, hour, client, n);
+        addClients(this.hours, hour / HOUR, client, n);
+        addClients(this.days, Math.floor(hour / DAY), client, n);
       }
     }
   }
@@ -477,7 +491,7 @@ export class Ledger {
   private lineId(name: string): [string, number] {
     const isNew = !this.nameIndex.has(name);
     const id = this.modelId(name);
-    return [isNew ? `@${id} ${JSON.stringify(name)}\n` : '', id];
+    return [isNew ? dictionaryLine(id, name) : '', id];
   }
 
   private modelId(name: string): number {
@@ -537,7 +551,7 @@ export class Ledger {
 
     // Work on copies so that a failed write leaves memory as it was (and consistent with the files).
     const folded = new Map<number, Bucket>();
-    for (const [hour, b] of this.folded) folded.set(hour, { total: b.total, models: new Map(b.models) });
+    for (const [hour, b] of this.folded) folded.set(hour, copyBucket(b));
     const cut = lowerBound(this.times, exactFrom);
     for (let i = 0; i < cut; i++) addTo(folded, Math.floor(this.times[i] / HOUR) * HOUR, this.names[this.modelOf[i]], 1);
     let dropped = 0;
@@ -563,7 +577,7 @@ export class Ledger {
         id = names.length;
         names.push(name);
         nameIndex.set(name, id);
-        parts.push(`@${id} ${JSON.stringify(name)}\n`);
+        parts.push(dictionaryLine(id, name));
       }
       modelOf[i] = id;
       parts.push(`${times[i]} ${id}\n`);
@@ -572,8 +586,12 @@ export class Ledger {
 
     if (compactChanged) {
       const hours: Record<string, Record<string, number>> = {};
-      for (const [hour, b] of [...folded].sort((a, b) => a[0] - b[0])) hours[String(hour)] = Object.fromEntries(b.models);
-      const body: CompactFile = { v: COMPACT_VERSION, foldedThrough: exactFrom, hours };
+      const clients: Record<string, Record<string, number>> = {};
+      for (const [hour, b] of [...folded].sort((a, b) => a[0] - b[0])) {
+        hours[String(hour)] = Object.fromEntries(b.models);
+        if (b.clients.size > 0) clients[String(hour)] = Object.fromEntries(b.clients);
+      }
+      const body: CompactFile = { v: COMPACT_VERSION, foldedThrough: exactFrom, hours, clients };
       writeFileAtomic(this.compactPath, JSON.stringify(body));
     }
     // From here on ledger.json says "everything before exactFrom is folded": log lines before it are ignored.
@@ -606,90 +624,6 @@ export class Ledger {
 }
 
 // ---- helpers ----
-
-function cleanModel(model: unknown): string {
-  const s = typeof model === 'string' ? model : String(model);
-  return s.length > MAX_MODEL_LENGTH ? s.slice(0, MAX_MODEL_LENGTH) : s;
-}
-
-// parseRecordLine's results (no object per line: a log can hold a hundred thousand of them).
-let parsedT = 0;
-let parsedId = 0;
-
-/** Whether the bytes between start and end (the newline) are `<ms> <id>`; sets parsedT and parsedId. */
-function parseRecordLine(buf: Buffer, start: number, end: number): boolean {
-  let i = start;
-  let t = 0;
-  while (i < end && i - start < 16 && buf[i] >= 0x30 && buf[i] <= 0x39) t = t * 10 + (buf[i++] - 0x30);
-  if (i === start || i >= end || buf[i] !== 0x20) return false;
-  const idStart = ++i;
-  let id = 0;
-  while (i < end && i - idStart < 9 && buf[i] >= 0x30 && buf[i] <= 0x39) id = id * 10 + (buf[i++] - 0x30);
-  if (i === idStart || i !== end) return false;
-  parsedT = t;
-  parsedId = id;
-  return true;
-}
-
-function parseJsonString(text: string): string | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'string' ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function validateCompact(data: unknown, now: number): CompactFile {
-  if (typeof data !== 'object' || data === null) throw new Error('not a JSON object');
-  const d = data as Partial<CompactFile>;
-  if (d.v !== COMPACT_VERSION) throw new Error(`unknown version ${String(d.v)}`);
-  const f = d.foldedThrough;
-  if (typeof f !== 'number' || !Number.isSafeInteger(f) || f < 0 || f % DAY !== 0) throw new Error('bad foldedThrough');
-  if (f > now + 2 * DAY) throw new Error(`foldedThrough ${new Date(f).toISOString()} is in the future`);
-  if (typeof d.hours !== 'object' || d.hours === null || Array.isArray(d.hours)) throw new Error('bad hours');
-  for (const [key, models] of Object.entries(d.hours)) {
-    const hour = Number(key);
-    if (!Number.isSafeInteger(hour) || hour % HOUR !== 0 || hour >= f) throw new Error(`bad hour ${key}`);
-    if (typeof models !== 'object' || models === null || Array.isArray(models)) throw new Error(`bad bucket for hour ${key}`);
-    for (const n of Object.values(models)) if (!Number.isSafeInteger(n) || (n as number) <= 0) throw new Error(`bad count in hour ${key}`);
-  }
-  return d as CompactFile;
-}
-
-function addTo(map: Map<number, Bucket>, key: number, model: string, n: number): void {
-  let b = map.get(key);
-  if (!b) map.set(key, (b = { total: 0, models: new Map() }));
-  b.total += n;
-  const m = (b.models.get(model) ?? 0) + n;
-  if (m > 0) b.models.set(model, m);
-  else b.models.delete(model);
-  if (b.total <= 0) map.delete(key);
-}
-
-/** First index whose value is >= x. */
-function lowerBound(a: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index whose value is > x. */
-function upperBound(a: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 function seriesLength(n: number): number {
   return Number.isFinite(n) ? Math.min(MAX_SERIES, Math.max(0, Math.floor(n))) : 0;

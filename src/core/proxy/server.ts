@@ -10,10 +10,11 @@ import type { AccountModel } from '../account/model';
 import { toWire, type QuotaWire, type RateLimitEvent } from '../account/view';
 import type { Clock } from '../clock';
 import { errorText, type Logger, nullLogger, redact } from '../logger';
-import type { FreeModelCatalog } from '../modelCatalog';
+import type { ModelCatalog } from '../modelCatalog';
 import { classifyRateLimit, findErrorEnvelope, type HeaderBag, type RateLimitInfo } from '../rateLimit';
 import { createDispatcher, type ProxySettings } from '../openRouterClient';
 import { DAY, formatDuration } from '../time';
+import { ClientNames } from './clientName';
 import { bearer, fromBrowser, hostAllowed, tokenMatches } from './guard';
 import type { Ledger, Recorded } from './ledger';
 import { MinutePacer, type PacingMode } from './pacer';
@@ -34,6 +35,8 @@ export interface ProxyHistory {
   hourly: Array<{ start: number; count: number }>;
   daily: Array<{ start: number; count: number }>;
   models: Record<string, number>;
+  /** Today's per-client counts (who sent the requests; see clientName.ts). */
+  clients: Record<string, number>;
   /** Recent 429s, newest first (timestamps in ms). */
   events: RateLimitEvent[];
 }
@@ -61,7 +64,7 @@ export interface ProxyOptions {
   ledger: Ledger;
   /** The account model: the ledger is its meter; 429s teach it; /quota is its view. */
   account: AccountModel;
-  catalog: FreeModelCatalog;
+  catalog: ModelCatalog;
   pacing: () => PacingMode;
   maxWaitSeconds: () => number;
   maxQueue?: number;
@@ -133,6 +136,7 @@ export class MeteringProxy {
   private base?: { raw: string; origin: string; basePath: string };
   /** Sockets with a response under way: a parse error on them must not write into that response. */
   private readonly answering = new WeakSet<object>();
+  private readonly clients = new ClientNames();
 
   constructor(private readonly opts: ProxyOptions) {
     this.clock = opts.clock;
@@ -218,6 +222,7 @@ export class MeteringProxy {
       hourly: l.hourly(now, 24).map((h) => ({ start: h.hourStart, count: h.count })),
       daily: l.daily(now, 30).map((d) => ({ start: d.dayStart, count: d.count })),
       models: l.dayModels(Math.floor(now / DAY) * DAY),
+      clients: l.dayClients(Math.floor(now / DAY) * DAY),
       events: [...this.opts.account.events],
     };
   }
@@ -277,7 +282,7 @@ export class MeteringProxy {
 
     let recorded: Recorded | undefined;
     if (free) {
-      const a = await this.admit(model, gone);
+      const a = await this.admit(model, this.clients.of(req.headers), gone);
       if (a === 'aborted') return;
       if (a instanceof HttpError) return this.sendError(res, a);
       recorded = a;
@@ -301,7 +306,7 @@ export class MeteringProxy {
   }
 
   /** Daily check, then the minute window. Records the attempt when admitted; otherwise says why not. */
-  private async admit(model: string, signal: ClientGone): Promise<Recorded | HttpError | 'aborted'> {
+  private async admit(model: string, client: string, signal: ClientGone): Promise<Recorded | HttpError | 'aborted'> {
     const mode = this.opts.pacing();
     if (mode !== 'off') {
       const resetsAt = this.opts.account.dayExhausted(this.clock.now());
@@ -312,7 +317,7 @@ export class MeteringProxy {
       if (a.reason === 'aborted') return 'aborted';
       return this.rateLimitAnswer('minute', a.resetsAt, a.reason);
     }
-    const recorded = this.opts.ledger.record(model, this.clock.now());
+    const recorded = this.opts.ledger.record(model, this.clock.now(), client);
     this.opts.onChange?.();
     if (a.waitedMs > 0) this.log.info(`proxy: held a request to ${model} for ${formatDuration(a.waitedMs)} (minute window full)`);
     return recorded;
