@@ -68,7 +68,7 @@ function httpOk(url) {
  *   <dir>/home (HOME, XDG_*), ud (user-data-dir, incl. logs), ext (extensions-dir), ws (the opened folder),
  *   tmp (TMPDIR: VS Code's ipc/git sockets), config.yaml, code-server.log.
  * Options: name, settings (object -> ud/User/settings.json), machineSettings (-> ud/Machine/settings.json),
- * vsix (installed first), env (extra env for the server and so for the extension host), extraArgs, port, log.
+ * vsix (installed first), extensions (unpacked extension folders, copied into the extensions dir), env (extra env for the server and so for the extension host), extraArgs, port, log.
  * The extension host here is a *remote* one: VS Code ignores `"scope": "machine"` settings from User settings
  * in a remote window, so such settings (e.g. a base URL) must go in machineSettings, the remote machine's
  * settings file (the workbench's "Remote" settings tab). Machine settings also override User ones for
@@ -77,7 +77,7 @@ function httpOk(url) {
  * the exit code; stop() ends the process tree and keeps the files (e.g. to scan them), dispose() also
  * deletes them unless E2E_KEEP=1.
  */
-export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, machineSettings, vsix, env = {}, extraArgs = [], port = 0, log = console.log } = {}) {
+export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, machineSettings, vsix, extensions = [], env = {}, extraArgs = [], port = 0, log = console.log } = {}) {
   // Short base path: VS Code creates unix sockets under TMPDIR and their paths are limited to 107 chars.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vse2e-${name}-`));
   const p = (...s) => path.join(dir, ...s);
@@ -89,6 +89,11 @@ export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, 
   }
   fs.writeFileSync(p('config.yaml'), `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   fs.writeFileSync(p('ws/README.md'), '# e2e workspace\n');
+  // Unpacked extensions (e.g. e2e/lmClient, another extension that uses ours): copied in as installed ones.
+  for (const ext of extensions) {
+    const m = JSON.parse(fs.readFileSync(path.join(ext, 'package.json'), 'utf8'));
+    fs.cpSync(ext, p('ext', `${m.publisher}.${m.name}-${m.version}`), { recursive: true });
+  }
 
   // Never pass the developer's own OpenRouter credentials through to the extension under test: only
   // what the caller puts in `env` reaches it.

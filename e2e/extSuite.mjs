@@ -28,7 +28,7 @@ export async function extSuite({ root, artifacts, reporter, cleanup, log, timeou
 
   // enable-smoke-test-driver: the built web workbench ignores the extensionDevelopmentPath/extensionTestsPath
   // "payload" URL parameter without it (it also hides notification toasts, hence a separate server for ui).
-  const cs = await startCodeServer({ name: 'ext', log, env: { VSCODE_E2E_RESULTS: resultsFile }, extraArgs: ['--vscode-option', 'enable-smoke-test-driver'] });
+  const cs = await startCodeServer({ name: 'ext', log, extensions: [path.join(root, 'e2e', 'lmClient')], env: { VSCODE_E2E_RESULTS: resultsFile }, extraArgs: ['--vscode-option', 'enable-smoke-test-driver'] });
   cleanup.add(cs.dispose);
   const browser = await openBrowser({ name: 'ext', log });
   cleanup.add(browser.dispose);

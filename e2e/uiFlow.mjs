@@ -15,7 +15,7 @@ const LOG_CHANNEL = 'OpenRouter Quota';
 const mb = (n) => (n / 1024 / 1024).toFixed(1);
 
 /** Artifacts this mode writes (removed first, so a stale file can't pass for a fresh one). */
-export const UI_ARTIFACTS = ['ui.png', 'statusbar-tooltip.png', 'ui-notification.png', 'ui-limit-notification.png', 'ui-dashboard.png', 'ui-failure.png', 'ui-code-server.log', 'ui-extension.log'];
+export const UI_ARTIFACTS = ['ui.png', 'ui-chat-models.png', 'statusbar-tooltip.png', 'ui-notification.png', 'ui-limit-notification.png', 'ui-dashboard.png', 'ui-failure.png', 'ui-code-server.log', 'ui-extension.log'];
 
 const FREE_MODEL = 'meta-llama/llama-3.3-70b-instruct:free';
 
@@ -94,7 +94,8 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       fake.setFreeDaily({ used: 37, limit: 50 });
       proxyPort = await freePort();
       // apiBaseUrl is machine-scoped: in code-server it only takes effect from the Machine settings file
-      cs = await startCodeServer({ name: 'ui', vsix, log, settings: { ...QUIET_SETTINGS, 'openrouterQuota.proxy.port': proxyPort }, machineSettings: { 'openrouterQuota.apiBaseUrl': fake.baseUrl } });
+      // chat.disableAIFeatures false: the Chat view and its model picker exist (no Copilot is installed).
+      cs = await startCodeServer({ name: 'ui', vsix, log, settings: { ...QUIET_SETTINGS, 'chat.disableAIFeatures': false, 'openrouterQuota.proxy.port': proxyPort }, machineSettings: { 'openrouterQuota.apiBaseUrl': fake.baseUrl } });
       cleanup.add(cs.dispose);
       browser = await openBrowser({ name: 'ui', scale: 2, log }); // 2x: the tooltip shot goes into the README
       cleanup.add(browser.dispose);
@@ -129,6 +130,25 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       calmStyle = await styleOf(item('37/50'));
       if (calmStyle.classes.includes('warning-kind')) throw new Error('37/50 is already shown as a warning');
       return `${fake.requests.length} requests so far, background ${calmStyle.background}`;
+    });
+
+    await step('c. the Chat view\'s model picker lists OpenRouter\'s free models with the quota beside them', async () => {
+      await runCommand(page, 'Chat: Open Chat');
+      const picker = page.locator('.model-picker-name').first();
+      await waitFor(picker, 'the model picker in the Chat view', { timeout: 30000 });
+      await picker.click();
+      const widget = page.locator('.action-widget').filter({ hasText: 'Free Models Router' }).first();
+      await waitFor(widget, 'the model list');
+      const other = widget.getByText('Other Models');
+      if (await other.count()) await other.first().click();
+      const row = widget.locator('.monaco-list-row').filter({ hasText: 'Meta: Llama 3.3 70B Instruct (free)' }).first();
+      await waitFor(row, 'the row of meta-llama/llama-3.3-70b-instruct:free');
+      const text = (await row.innerText()).replace(/\s+/g, ' ');
+      if (!/free · 37\/50 today · ~?\d+\/20 this minute/.test(text)) throw new Error(`row says "${text}"`);
+      await shot('ui-chat-models.png', { animations: 'disabled' });
+      await page.keyboard.press('Escape');
+      await runCommand(page, 'View: Hide Secondary Side Bar');
+      return text;
     });
 
     await step('d. "Refresh Quota" -> 38/50, below the warning level, no limit notification', async () => {

@@ -1,6 +1,6 @@
 // The same integration suite under desktop VS Code via @vscode/test-electron, for machines that can
 // download VS Code (this project's CI cannot; it runs the suite inside code-server: e2e/run.mjs --mode ext).
-//   npm run test:electron            (VSCODE_VERSION=1.100.0 to test the minimum engine)
+//   npm run test:electron            (VSCODE_VERSION=1.104.0 to test the minimum engine)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
