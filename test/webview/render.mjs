@@ -91,7 +91,7 @@ const CASES = [
   {
     name: 'normal',
     expect: ['12', 'of 50', '38 left', '3', '/ 20', 'Resets in', 'at 00:00 UTC · 02:00 local', 'No requests waiting in the proxy queue', 'At this pace', 'you reach 50 at',
-      'Unlock 1000 a day', '$4.20 left', 'of a $10.00 cap (resets monthly)', '$3.63', 'http://127.0.0.1:18789/api/v1', 'queue:', 'deepseek/deepseek-chat-v3.1:free', 'upstream provider (not your quota)'],
+      'Unlock 1000 a day', '$4.20 left', 'of a $10.00 cap (resets monthly)', '$3.63', 'http://127.0.0.1:18789/api/v1', 'queue:', 'deepseek/deepseek-chat-v3.1:free', 'upstream provider (not your quota)', "Today's requests by client", 'VS Code chat / LM API'],
     absent: ['Warning:', 'Critical:', 'Limit reached:'],
     meters: 3, chart: 'chart-hourly', click: ['header [data-command="refresh"]', 'refresh'], tick: true, toggle: true,
   },

@@ -95,7 +95,7 @@ export const samples: Record<string, DashboardState> = {
 
   normal: state({
     snapshot: snap(obs(12, 50, { key: key({ freeDaily: { used: 12, limit: 50, remaining: 38 }, limit: 10, limitRemaining: 4.2, limitReset: 'monthly' }) }), local(12, 50, 3)),
-    history: { hourly: hourly([3, 4, 2]), daily: daily(12, 50), models: MODELS },
+    history: { hourly: hourly([3, 4, 2]), daily: daily(12, 50), models: MODELS, clients: { Cline: 7, 'VS Code chat / LM API': 4, aider: 1 } },
     proxy: PROXY,
     events: OLD_EVENTS,
   }),
