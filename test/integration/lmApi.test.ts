@@ -5,8 +5,11 @@
 // (the status bar's minute goes up by one and stays exact), attributed, tool calls round-tripped, a
 // cancellation reaching the upstream, and the daily limit answered with a sentence and no request upstream.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { OpenRouterQuotaApi } from '../../src/extension';
 import type { QuotaSnapshot } from '../../src/core/quota';
@@ -151,6 +154,41 @@ describe('chat models through vscode.lm (another extension)', function () {
     } finally {
       fake.onChat = undefined;
     }
+  });
+
+  it('opt-in: new terminals get the proxy as their OpenAI endpoint with the local token, never the key', async function () {
+    if (process.platform === 'win32') this.skip();
+    const out = path.join(os.tmpdir(), `orq-terminal-env-${process.pid}.txt`);
+    const printEnv = async (): Promise<string> => {
+      fs.rmSync(out, { force: true });
+      const done = new Promise<void>((resolve) => {
+        const sub = vscode.window.onDidCloseTerminal((t) => {
+          if (t.name !== 'orq-env') return;
+          sub.dispose();
+          resolve();
+        });
+      });
+      vscode.window.createTerminal({ name: 'orq-env', shellPath: '/bin/sh', shellArgs: ['-c', `env | grep -E '^(OPENAI|OPENROUTER)_' | sort > '${out}'`] });
+      await done;
+      return fs.readFileSync(out, 'utf8');
+    };
+    assert.doesNotMatch(await printEnv(), /OPENAI_BASE_URL/, 'off by default');
+    await settings().update('terminal.proxyEnvironment', true, vscode.ConfigurationTarget.Global);
+    try {
+      const env = await printEnv();
+      const copied = (await vscode.commands.executeCommand('openrouterQuota.copyProxySettings')) as string;
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const base = /OPENAI_BASE_URL=(\S+)/.exec(copied)![1];
+      const token = /OPENAI_API_KEY=(\S+)/.exec(copied)![1];
+      assert.match(env, new RegExp(`^OPENAI_BASE_URL=${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      assert.match(env, new RegExp(`^OPENAI_API_KEY=${token}$`, 'm'));
+      assert.match(env, /^OPENROUTER_BASE_URL=http:\/\/127\.0\.0\.1:\d+\/api\/v1$/m);
+      assert.ok(!env.includes(TEST_KEY), 'never the key');
+    } finally {
+      await settings().update('terminal.proxyEnvironment', undefined, vscode.ConfigurationTarget.Global);
+      fs.rmSync(out, { force: true });
+    }
+    assert.doesNotMatch(await printEnv(), /OPENAI_BASE_URL/, 'removed when the setting is off');
   });
 
   it('at the daily limit the request fails with when it resets and what unlocks more, and OpenRouter sees nothing', async () => {
