@@ -28,6 +28,18 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/shared is the bottom layer: it runs in the host and in the webview.' }],
+          patterns: [{ group: ['../core/*', '../core/**', '../vscode/*', '../webview/*', 'node:*'], message: 'src/shared imports nothing above it (and no Node or DOM modules).' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/core/**/*.ts', 'src/cli.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core and the CLI run in plain Node: no vscode import.' }] }],

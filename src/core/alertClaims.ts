@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { makeDirs } from './fsDurable';
 import type { AlertClaim } from './alerts';
 import { Logger, nullLogger } from './logger';
-import { DAY, nextUtcMidnight, utcDate } from './time';
+import { DAY, nextUtcMidnight, utcDate } from '../shared/time';
 
 export const CLAIM_MAX_AGE_MS = 2 * DAY;
 /** Claim (and mute) file names: no separators, no dot files, nothing a path could escape with. */

@@ -17,11 +17,12 @@
 // - `level`: all | limits (daily and minute only) | off. Mute for today: nothing but the key-rejected alert
 //   until the next 00:00 UTC. An alert held back by the level or the mute is not shown later either: the
 //   memory records it as handled (only the minute cooldown starts solely when an alert is really shown).
-import { usd } from './format';
+import { usd } from '../shared/money';
+import type { UserAction } from '../shared/actions';
 import { LEVEL_RANK } from './account/limits';
 import { balanceOf, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, type QuotaSnapshot } from './quota';
 import { minuteIsSplit } from './quotaText';
-import { formatClock, formatDuration, MINUTE, nextUtcMidnight, utcDate } from './time';
+import { formatClock, formatDuration, MINUTE, nextUtcMidnight, utcDate } from '../shared/time';
 
 export type NotificationLevel = 'all' | 'limits' | 'off';
 const NOTIFICATION_LEVELS: readonly NotificationLevel[] = ['all', 'limits', 'off'];
@@ -50,7 +51,7 @@ const STREAK_COUNT = 3;
 const MAX_HISTORY = 20;
 
 export type AlertKind = 'daily-warning' | 'daily-critical' | 'daily-reached' | 'minute' | 'key-rejected' | 'negative-balance' | 'upstream-streak';
-export type AlertAction = 'open-dashboard' | 'add-credits' | 'mute-today' | 'set-api-key' | 'copy-proxy-settings';
+
 
 /** How windows agree on who shows an alert (see AlertClaims.tryClaim). */
 export interface AlertClaim {
@@ -67,7 +68,7 @@ export interface Alert {
   /** warning: showWarningMessage; info: showInformationMessage. */
   severity: 'warning' | 'info';
   message: string;
-  actions: AlertAction[];
+  actions: UserAction[];
   claim: AlertClaim;
 }
 
@@ -171,7 +172,7 @@ function dailyAlert(s: QuotaSnapshot, rank: number, date: string, settings: Aler
     kind: level.kind,
     severity: rank === 1 ? 'info' : 'warning',
     message,
-    actions: ['open-dashboard', 'add-credits', 'mute-today'],
+    actions: ['openDashboard', 'addCredits', 'muteToday'],
     claim: {
       key: dailyClaimKey(date, level.name),
       supersededBy: DAILY.filter((l) => l.rank > rank).map((l) => dailyClaimKey(date, l.name)),
@@ -196,7 +197,7 @@ function minuteAlert(s: QuotaSnapshot, trigger: 'queue' | '429' | 'estimate', no
     kind: 'minute',
     severity: 'info',
     message,
-    actions: trigger === 'estimate' ? ['copy-proxy-settings', 'open-dashboard', 'mute-today'] : ['open-dashboard', 'mute-today'],
+    actions: trigger === 'estimate' ? ['copyProxySettings', 'openDashboard', 'muteToday'] : ['openDashboard', 'muteToday'],
     claim: { key: 'minute', everyMs: MINUTE_ALERT_COOLDOWN_MS },
   };
 }
@@ -222,7 +223,7 @@ export function decide(s: QuotaSnapshot, memory: AlertMemory, settings: AlertSet
       kind: 'key-rejected',
       severity: 'warning',
       message: 'OpenRouter did not accept the stored API key (401), so the quota cannot be read. Set a new key.',
-      actions: ['set-api-key'],
+      actions: ['setApiKey'],
       claim: { key: `key-rejected-${s.error.at}` },
     });
   }
@@ -234,7 +235,7 @@ export function decide(s: QuotaSnapshot, memory: AlertMemory, settings: AlertSet
       kind: 'negative-balance',
       severity: 'warning',
       message: `OpenRouter: your account balance is ${usd(balance)}. While it is negative OpenRouter refuses requests (402 Payment Required), even to free models. Add credits to continue.`,
-      actions: ['add-credits', 'open-dashboard', 'mute-today'],
+      actions: ['addCredits', 'openDashboard', 'muteToday'],
       claim: { key: `negative-balance-${today}` },
     });
   }
@@ -274,7 +275,7 @@ export function decide(s: QuotaSnapshot, memory: AlertMemory, settings: AlertSet
       kind: 'upstream-streak',
       severity: 'info',
       message: `OpenRouter: ${m.upstream429s.length} requests in the last ${STREAK_WINDOW_MS / MINUTE} min were refused with 429 by the upstream provider, not by your quota. That free model is busy right now: try another free model (or its paid variant).`,
-      actions: ['open-dashboard', 'mute-today'],
+      actions: ['openDashboard', 'muteToday'],
       claim: { key: 'upstream-streak', everyMs: STREAK_WINDOW_MS },
     });
   }

@@ -2,11 +2,11 @@
 // Pure (no vscode, no clock of its own): the same snapshot, history, events and `now` give the same state,
 // so the unit tests pin every level and remedy with a fixed time.
 import type { Banner, DashboardCommand, DashboardState, Forecast, ProxyView, RateLimitEventView } from '../shared/protocol';
-import { usd } from './format';
+import { usd } from '../shared/money';
 import type { Level } from './account/limits';
 import { balanceOf, BASE_DAILY, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, type QuotaSnapshot } from './quota';
 import { daySplitText, minuteIsSplit, minuteSplitText } from './quotaText';
-import { DAY, formatClock, formatDuration, HOUR, MINUTE } from './time';
+import { DAY, formatClock, formatDuration, HOUR, MINUTE } from '../shared/time';
 
 export interface DashboardInput {
   snapshot: QuotaSnapshot;

@@ -2,9 +2,10 @@
 // accessibility label) and the one-line summary of the quota check. No vscode: the adapter only copies
 // these strings onto VS Code objects, and the unit tests read them directly.
 import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
+import { usd } from '../shared/money';
 import { balanceOf, type QuotaSnapshot, type Severity } from './quota';
 import { approx, BYPASS_SUMMARY, dayFigure, daySourceText, minuteFigure, minuteHowText, minuteIsSplit, OUTSIDE_REMEDY } from './quotaText';
-import { formatAge, formatClock, formatDuration } from './time';
+import { formatAge, formatClock, formatDuration } from '../shared/time';
 
 export interface StatusBarView {
   text: string;
@@ -21,12 +22,6 @@ export interface FormatOptions {
 
 const DASH = '—';
 const n = (v: number | null | undefined) => (v === null || v === undefined ? DASH : String(v));
-
-export function usd(v: number): string {
-  const sign = v < 0 ? '-' : '';
-  const a = Math.abs(v);
-  return `${sign}$${a < 0.01 && a > 0 ? a.toFixed(4) : a.toFixed(2)}`;
-}
 
 /** Escape text from the network before it goes into trusted markdown (it may contain links or commands). */
 export function escapeMarkdown(s: string): string {

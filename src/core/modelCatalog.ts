@@ -4,7 +4,7 @@
 // is public, large and changes rarely: fetched at most once per TTL (concurrent callers share one request),
 // and the last good list is kept when a refresh fails.
 import { isFreeModelId, type ModelInfo } from './responses';
-import { HOUR } from './time';
+import { HOUR } from '../shared/time';
 
 const MODEL_CATALOG_TTL_MS = 6 * HOUR;
 

@@ -5,7 +5,7 @@ import { ForbiddenError, describeError } from './errors';
 import type { Logger } from './logger';
 import type { OpenRouterClient } from './openRouterClient';
 import type { BalanceReading, Observation } from './quota';
-import { HOUR } from './time';
+import { HOUR } from '../shared/time';
 
 export type QuotaSource = Pick<OpenRouterClient, 'getKey' | 'getCredits'>;
 

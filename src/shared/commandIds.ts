@@ -1,4 +1,5 @@
 // Command ids in one place: the manifest (package.json), the vscode layer and the tooltip links use them.
+// addCredits and openSettings are internal (hidden from the palette in the manifest): actions and links use them.
 export const CommandId = {
   setApiKey: 'openrouterQuota.setApiKey',
   clearApiKey: 'openrouterQuota.clearApiKey',
@@ -10,6 +11,8 @@ export const CommandId = {
   openDashboard: 'openrouterQuota.openDashboard',
   signIn: 'openrouterQuota.signIn',
   muteToday: 'openrouterQuota.muteNotificationsToday',
+  addCredits: 'openrouterQuota.addCredits',
+  openSettings: 'openrouterQuota.openSettings',
 } as const;
 
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];

@@ -1,7 +1,7 @@
 // Registers every command of the manifest (ids in src/shared/commandIds.ts) against the services.
 import * as vscode from 'vscode';
 import { errorText } from '../core/logger';
-import { CommandId } from '../shared/commandIds';
+import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
 import { clearApiKey, setApiKey } from './keyCommands';
 import { copyProxySettings, rotateProxyToken } from './proxyCommands';
 import { refresh, showQuota } from './quotaCommands';
@@ -32,5 +32,15 @@ export function registerCommands(services: Services, signIn: SignInController): 
     vscode.commands.registerCommand(CommandId.openDashboard, () => services.dashboard.createOrShow()),
     vscode.commands.registerCommand(CommandId.signIn, safe('Sign In', () => signIn.signIn())),
     vscode.commands.registerCommand(CommandId.rotateProxyToken, safe('Rotate Proxy Token', () => rotateProxyToken(services))),
+    // Internal (hidden from the palette): what the "Add Credits" and "Open Settings" actions and links run.
+    vscode.commands.registerCommand(CommandId.addCredits, safe('Add Credits', async () => {
+      await vscode.env.openExternal(vscode.Uri.parse(ADD_CREDITS_URL));
+    })),
+    vscode.commands.registerCommand(
+      CommandId.openSettings,
+      safe('Open Settings', async (section?: unknown) => {
+        await vscode.commands.executeCommand('workbench.action.openSettings', typeof section === 'string' && section.startsWith('openrouterQuota') ? section : 'openrouterQuota');
+      }),
+    ),
   ];
 }

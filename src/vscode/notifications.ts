@@ -4,20 +4,11 @@
 // workspaceState when given, so a reload does not repeat anything either).
 import * as vscode from 'vscode';
 import { AlertClaims } from '../core/alertClaims';
-import { Alert, AlertAction, AlertMemory, AlertSettings, decide, normalizeMemory } from '../core/alerts';
+import { type Alert, type AlertMemory, type AlertSettings, decide, normalizeMemory } from '../core/alerts';
 import { errorText, Logger } from '../core/logger';
 import type { QuotaSnapshot } from '../core/quota';
-import { formatClock, HOUR, nextUtcMidnight } from '../core/time';
-import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
-
-/** Button labels, in the order alerts.ts lists the actions. */
-const ACTION_LABELS: Record<AlertAction, string> = {
-  'open-dashboard': 'Open Dashboard',
-  'add-credits': 'Add Credits',
-  'mute-today': 'Mute for Today',
-  'set-api-key': 'Set API Key',
-  'copy-proxy-settings': 'Copy Proxy Settings',
-};
+import { formatClock, HOUR, nextUtcMidnight } from '../shared/time';
+import { offerActions } from './actions';
 
 const MEMORY_KEY = 'openrouterQuota.notificationMemory';
 const CLEANUP_EVERY_MS = HOUR;
@@ -103,39 +94,8 @@ export class QuotaNotifications implements vscode.Disposable {
 
   private show(alert: Alert): void {
     this.log.info(`notification: ${alert.kind}`);
-    const labels = alert.actions.map((a) => ACTION_LABELS[a]);
-    const shown = alert.severity === 'warning' ? vscode.window.showWarningMessage(alert.message, ...labels) : vscode.window.showInformationMessage(alert.message, ...labels);
-    shown.then(
-      (choice) => {
-        const action = alert.actions.find((a) => ACTION_LABELS[a] === choice);
-        if (action) void this.run(action);
-      },
-      (e: unknown) => this.log.error(`notification: ${errorText(e)}`),
-    );
-  }
-
-  private async run(action: AlertAction): Promise<void> {
-    try {
-      switch (action) {
-        case 'open-dashboard':
-          await vscode.commands.executeCommand(CommandId.openDashboard);
-          break;
-        case 'add-credits':
-          await vscode.env.openExternal(vscode.Uri.parse(ADD_CREDITS_URL));
-          break;
-        case 'mute-today':
-          this.muteToday();
-          break;
-        case 'set-api-key':
-          await vscode.commands.executeCommand(CommandId.setApiKey);
-          break;
-        case 'copy-proxy-settings':
-          await vscode.commands.executeCommand(CommandId.copyProxySettings);
-          break;
-      }
-    } catch (e) {
-      this.log.error(`notification action ${action} failed: ${errorText(e)}`);
-    }
+    const show = alert.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    offerActions(show, alert.message, alert.actions, this.log);
   }
 
   private persist(): void {

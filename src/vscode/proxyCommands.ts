@@ -3,27 +3,22 @@
 import * as vscode from 'vscode';
 import { errorText } from '../core/logger';
 import { proxySnippets } from '../core/proxy/snippets';
+import { offerActions } from './actions';
 import type { Services } from './services';
 
 export async function copyProxySettings(services: Services): Promise<string> {
   const proxy = services.proxy;
   if (!proxy) {
-    void vscode.window.showWarningMessage('The local proxy meters the account of your key: set a key first.', 'Set API Key').then((a) =>
-      a ? vscode.commands.executeCommand('openrouterQuota.setApiKey') : undefined,
-    );
+    offerActions(vscode.window.showWarningMessage, 'The local proxy meters the account of your key: set a key first.', ['setApiKey'], services.log);
     return '';
   }
   const role = proxy.role;
   if (!role) {
-    void vscode.window.showWarningMessage('The local proxy is off (setting openrouterQuota.proxy.enabled).', 'Open Settings').then((a) =>
-      a ? vscode.commands.executeCommand('workbench.action.openSettings', 'openrouterQuota.proxy') : undefined,
-    );
+    offerActions(vscode.window.showWarningMessage, 'The local proxy is off (setting openrouterQuota.proxy.enabled).', ['openProxySettings'], services.log);
     return '';
   }
   if (role.role === 'blocked' || role.role === 'failed') {
-    void vscode.window.showErrorMessage(role.message, 'Open Settings').then((a) =>
-      a ? vscode.commands.executeCommand('workbench.action.openSettings', role.role === 'failed' ? 'openrouterQuota.proxy' : 'openrouterQuota.proxy.port') : undefined,
-    );
+    offerActions(vscode.window.showErrorMessage, role.message, [role.role === 'failed' ? 'openProxySettings' : 'openPortSetting'], services.log);
     return '';
   }
   let token: string;

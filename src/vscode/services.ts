@@ -12,6 +12,7 @@ import { defaultStateRoot } from '../core/state/stateDir';
 import * as config from './config';
 import { KeyStore } from './secrets';
 import { QuotaSession } from './session';
+import { offerActions } from './actions';
 import { ExtensionLog } from './log';
 import type { ProxyService } from './proxyService';
 import { buildDashboardState } from '../core/dashboardModel';
@@ -171,8 +172,7 @@ export class Services implements vscode.Disposable {
     if (this.toldRole === r.message) return;
     this.toldRole = r.message;
     const show = r.role === 'failed' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-    const target = r.role === 'failed' ? 'openrouterQuota.proxy' : 'openrouterQuota.proxy.port';
-    void show(r.message, 'Open Settings').then((a) => (a ? vscode.commands.executeCommand('workbench.action.openSettings', target) : undefined));
+    offerActions(show, r.message, [r.role === 'failed' ? 'openProxySettings' : 'openPortSetting'], this.log);
   }
 
   private render(s: QuotaSnapshot): void {

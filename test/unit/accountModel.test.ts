@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import type { AccountModel } from '../../src/core/account/model';
 import { Ledger } from '../../src/core/proxy/ledger';
 import { DEFAULT_SETTINGS, type Observation, type QuotaSettings } from '../../src/core/quota';
-import { DAY, MINUTE } from '../../src/core/time';
+import { DAY, MINUTE } from '../../src/shared/time';
 import { MemoryMeter, modelAt } from './accountSupport';
 import { observation } from './helpers';
 

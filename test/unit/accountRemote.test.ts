@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { combineRemote, parseQuotaWire } from '../../src/core/account/remote';
 import { toWire } from '../../src/core/account/view';
 import { DEFAULT_SETTINGS } from '../../src/core/quota';
-import { MINUTE } from '../../src/core/time';
+import { MINUTE } from '../../src/shared/time';
 import { MemoryMeter, modelAt } from './accountSupport';
 import { observation } from './helpers';
 

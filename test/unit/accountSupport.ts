@@ -3,7 +3,7 @@
 import { AccountModel, type LocalMeter } from '../../src/core/account/model';
 import type { AccountView, RateLimitEvent } from '../../src/core/account/view';
 import { DEFAULT_SETTINGS, type Observation, type QuotaSettings } from '../../src/core/quota';
-import { DAY, MINUTE, minuteWindowStart } from '../../src/core/time';
+import { DAY, MINUTE, minuteWindowStart } from '../../src/shared/time';
 
 /** A ledger in memory: sorted record times and models. */
 export class MemoryMeter implements LocalMeter {

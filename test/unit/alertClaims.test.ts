@@ -12,7 +12,7 @@ import { Alert, AlertMemory, AlertSettings, decide, emptyMemory } from '../../sr
 import type { RateLimitEvent } from '../../src/core/account/view';
 import { buildSnapshot, DEFAULT_SETTINGS, type QuotaSnapshot } from '../../src/core/quota';
 import { meteredView } from './accountSupport';
-import { DAY, HOUR, MINUTE, nextUtcMidnight } from '../../src/core/time';
+import { DAY, HOUR, MINUTE, nextUtcMidnight } from '../../src/shared/time';
 import { MemoryLogger, observation } from './helpers';
 
 const T0 = Date.UTC(2026, 9, 1, 12, 0, 0);

@@ -6,7 +6,7 @@ import { Alert, AlertKind, AlertMemory, AlertSettings, decide, emptyMemory, norm
 import type { RateLimitEvent } from '../../src/core/account/view';
 import { buildSnapshot, DEFAULT_SETTINGS, type QuotaSnapshot, type SnapshotError } from '../../src/core/quota';
 import { MemoryMeter, meteredView, modelAt } from './accountSupport';
-import { DAY, HOUR, MINUTE, minuteWindowStart, nextUtcMidnight } from '../../src/core/time';
+import { DAY, HOUR, MINUTE, minuteWindowStart, nextUtcMidnight } from '../../src/shared/time';
 import { observation } from './helpers';
 
 /** 2026-10-01 20:48:00 UTC: 3 h 12 min before the reset, which is 01:00 in London (BST). */
@@ -68,7 +68,7 @@ describe('alerts: daily limit', () => {
     assert.equal(a.kind, 'daily-warning');
     assert.equal(a.severity, 'info');
     assert.equal(a.message, 'OpenRouter: 40 of 50 free requests used today. Resets in 3 h 12 min (01:00 local).');
-    assert.deepEqual(a.actions, ['open-dashboard', 'add-credits', 'mute-today']);
+    assert.deepEqual(a.actions, ['openDashboard', 'addCredits', 'muteToday']);
     assert.deepEqual(a.claim, { key: 'daily-2026-10-01-warning', supersededBy: ['daily-2026-10-01-critical', 'daily-2026-10-01-reached'] });
   });
 
@@ -154,7 +154,7 @@ describe('alerts: minute limit', () => {
     assert.equal(show.length, 1);
     assert.equal(show[0].kind, 'minute');
     assert.equal(show[0].message, 'OpenRouter: the per-minute limit for free models is reached (20 of 20 this minute); the local proxy is holding 2 requests until the next minute. The window resets in 45 s.');
-    assert.deepEqual(show[0].actions, ['open-dashboard', 'mute-today']);
+    assert.deepEqual(show[0].actions, ['openDashboard', 'muteToday']);
     assert.deepEqual(show[0].claim, { key: 'minute', everyMs: 10 * MINUTE });
     w.feed(snap(T0 + 20_000, { waiting: 3, minuteUsed: 20 }));
     w.feed(snap(T0 + 30_000, { waiting: 1, minuteUsed: 20 }));
@@ -192,7 +192,7 @@ describe('alerts: minute limit', () => {
       show[0].message,
       "OpenRouter: about 18 of 20 free requests this minute (an estimate: 2 through the local proxy, ~16 elsewhere, from OpenRouter's count). Requests that bypass the proxy are not held: the next one may fail with 429. The window resets in 1 min.",
     );
-    assert.deepEqual(show[0].actions, ['copy-proxy-settings', 'open-dashboard', 'mute-today']);
+    assert.deepEqual(show[0].actions, ['copyProxySettings', 'openDashboard', 'muteToday']);
     // Through the proxy only, the same count is exact and no estimate fires.
     assert.deepEqual(new Window().feed(snap(T0, { minuteUsed: 18 })), []);
   });
@@ -231,7 +231,7 @@ describe('alerts: once each (401, negative balance, upstream streak)', () => {
     assert.equal(show.length, 1);
     assert.equal(show[0].kind, 'key-rejected');
     assert.equal(show[0].severity, 'warning');
-    assert.deepEqual(show[0].actions, ['set-api-key']);
+    assert.deepEqual(show[0].actions, ['setApiKey']);
     assert.equal(show[0].claim.key, `key-rejected-${T0}`);
     for (let i = 1; i < 5; i++) w.feed(buildSnapshot(undefined, authError(T0), DEFAULT_SETTINGS, T0 + i * MINUTE));
     assert.equal(w.shown.length, 1);
@@ -247,7 +247,7 @@ describe('alerts: once each (401, negative balance, upstream streak)', () => {
     assert.equal(show.length, 1);
     assert.equal(show[0].kind, 'negative-balance');
     assert.equal(show[0].message, 'OpenRouter: your account balance is -$0.42. While it is negative OpenRouter refuses requests (402 Payment Required), even to free models. Add credits to continue.');
-    assert.deepEqual(show[0].actions, ['add-credits', 'open-dashboard', 'mute-today']);
+    assert.deepEqual(show[0].actions, ['addCredits', 'openDashboard', 'muteToday']);
     assert.equal(show[0].claim.key, 'negative-balance-2026-10-01');
     for (let i = 2; i < 30; i++) w.feed(snap(T0 + i * MINUTE, { balance: -0.42 }));
     assert.equal(w.shown.length, 1);

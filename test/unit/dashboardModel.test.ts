@@ -5,7 +5,7 @@ import { ADD_CREDITS_REMEDY, bannerOf, buildDashboardState, DashboardInput, fore
 import type { AccountView } from '../../src/core/account/view';
 import { buildSnapshot, DEFAULT_SETTINGS, loadingSnapshot, noKeySnapshot, type Observation, type QuotaSettings, type QuotaSnapshot, type SnapshotError } from '../../src/core/quota';
 import { meteredView } from './accountSupport';
-import { HOUR, MINUTE } from '../../src/core/time';
+import { HOUR, MINUTE } from '../../src/shared/time';
 import type { DashboardState, HistoryPoint, ProxyView, RateLimitEventView } from '../../src/shared/protocol';
 import { keyInfo, observation } from './helpers';
 

@@ -1,7 +1,8 @@
 // The words on screen: status bar text, tooltip markdown (and what it must never let a server inject),
 // the accessibility label and the one-line summary, all from snapshots built by buildSnapshot.
 import * as assert from 'node:assert/strict';
-import { escapeMarkdown, renderStatusBar, renderSummary, renderTooltip, usd } from '../../src/core/format';
+import { escapeMarkdown, renderStatusBar, renderSummary, renderTooltip } from '../../src/core/format';
+import { usd } from '../../src/shared/money';
 import { buildSnapshot, DEFAULT_SETTINGS, noKeySnapshot, Observation, QuotaSnapshot, SnapshotError } from '../../src/core/quota';
 import { CommandId } from '../../src/shared/commandIds';
 import { MemoryMeter, modelAt } from './accountSupport';

@@ -8,7 +8,7 @@ import nodeFs from 'node:fs'; // the module object itself, to make fdatasync fai
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LEDGER_COMPACT, LEDGER_LOG, Ledger, LedgerOptions } from '../../src/core/proxy/ledger';
-import { DAY, HOUR, MINUTE } from '../../src/core/time';
+import { DAY, HOUR, MINUTE } from '../../src/shared/time';
 import { MemoryLogger } from './helpers';
 
 const T0 = Date.UTC(2026, 9, 1, 12, 0, 0);

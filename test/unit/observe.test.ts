@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { AuthError, RateLimitError } from '../../src/core/errors';
 import { fetchObservation } from '../../src/core/observe';
 import { OpenRouterClient } from '../../src/core/openRouterClient';
-import { HOUR } from '../../src/core/time';
+import { HOUR } from '../../src/shared/time';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import * as B from '../fixtures/openRouterBodies';
 import { failure, isolateProxyEnv, MemoryLogger } from './helpers';

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../src/core/proxy/ledger';
 import { Admission, MinutePacer, PacerOptions, PacingMode } from '../../src/core/proxy/pacer';
-import { MINUTE } from '../../src/core/time';
+import { MINUTE } from '../../src/shared/time';
 import { FakeClock, settle } from '../fixtures/fakeClock';
 import { MemoryLogger } from './helpers';
 

@@ -8,7 +8,7 @@ import { AuthError, NetworkError, RateLimitError, ServerError } from '../../src/
 import { MAX_BACKOFF_MS, PollerDeps, QuotaPoller } from '../../src/core/poller';
 import { DEFAULT_SETTINGS, QuotaSettings, QuotaSnapshot } from '../../src/core/quota';
 import { FileSharedStore, MemorySharedStore, SharedStore } from '../../src/core/sharedStore';
-import { DAY, HOUR, MINUTE } from '../../src/core/time';
+import { DAY, HOUR, MINUTE } from '../../src/shared/time';
 import { FakeClock, settle } from '../fixtures/fakeClock';
 import { MemoryLogger, observation } from './helpers';
 import { AccountModel } from '../../src/core/account/model';

@@ -9,7 +9,7 @@ import { OpenRouterClient } from '../../src/core/openRouterClient';
 import { QuotaPoller } from '../../src/core/poller';
 import { DEFAULT_SETTINGS, Observation } from '../../src/core/quota';
 import { MemorySharedStore } from '../../src/core/sharedStore';
-import { DAY, MINUTE } from '../../src/core/time';
+import { DAY, MINUTE } from '../../src/shared/time';
 import { FakeClock, settle } from '../fixtures/fakeClock';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import * as B from '../fixtures/openRouterBodies';

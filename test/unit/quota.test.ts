@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { levelOf } from '../../src/core/account/limits';
 import { buildSnapshot, DEFAULT_SETTINGS, noKeySnapshot, type Observation, type QuotaSettings } from '../../src/core/quota';
 import { parseKeyInfo } from '../../src/core/responses';
-import { DAY, MINUTE } from '../../src/core/time';
+import { DAY, MINUTE } from '../../src/shared/time';
 import * as B from '../fixtures/openRouterBodies';
 import { keyInfo, observation } from './helpers';
 

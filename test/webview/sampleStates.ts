@@ -6,7 +6,7 @@ import type { AccountView } from '../../src/core/account/view';
 import { buildSnapshot, DEFAULT_SETTINGS, loadingSnapshot, noKeySnapshot, type Observation } from '../../src/core/quota';
 import { MemoryMeter, meteredView, modelAt } from '../unit/accountSupport';
 import type { KeyInfo } from '../../src/core/responses';
-import { DAY, HOUR, MINUTE } from '../../src/core/time';
+import { DAY, HOUR, MINUTE } from '../../src/shared/time';
 import type { DashboardState, HistoryPoint, ProxyView, RateLimitEventView } from '../../src/shared/protocol';
 
 /** 2026-10-01 14:07:30 UTC (16:07:30 in Berlin, where the test browser lives); the reset is 9 h 52 min away. */

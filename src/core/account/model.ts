@@ -16,7 +16,7 @@
 import type { Clock } from '../clock';
 import type { Observation, QuotaSettings } from '../quota';
 import type { RateLimitInfo } from '../rateLimit';
-import { DAY, MINUTE, minuteWindowStart, nextUtcMidnight } from '../time';
+import { DAY, MINUTE, minuteWindowStart, nextUtcMidnight } from '../../shared/time';
 import { dayLimitOf, levelOf, minuteLimitOf } from './limits';
 import { combineRemote, type RemoteAccount } from './remote';
 import type { AccountView, DayView, Known, MinuteView, RateLimitEvent } from './view';

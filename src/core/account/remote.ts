@@ -4,7 +4,7 @@
 // another profile). The host's figures stay the base: it is the one that meters.
 import type { RateLimitKind } from '../errors';
 import type { QuotaSettings } from '../quota';
-import { MINUTE, minuteWindowStart } from '../time';
+import { MINUTE, minuteWindowStart } from '../../shared/time';
 import { type DayLimitSource, levelOf, type MinuteLimitSource } from './limits';
 import type { AccountView, Known, QuotaWire, RateLimitEvent } from './view';
 

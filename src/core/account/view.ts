@@ -2,7 +2,7 @@
 // carries it to reader windows and the CLI. One shape in memory (numbers, ms), one on the wire (ISO times,
 // documented in the README); only the HTTP route and its readers convert between them.
 import type { RateLimitKind } from '../errors';
-import { utcDate } from '../time';
+import { utcDate } from '../../shared/time';
 import type { DayLimitSource, Level, MinuteLimitSource, Tier } from './limits';
 
 /**

@@ -3,7 +3,7 @@
 import { OpenRouterError } from '../errors';
 import { FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY } from '../account/limits';
 import type { QuotaSnapshot } from '../quota';
-import { formatDuration, nextUtcMidnight } from '../time';
+import { formatDuration, nextUtcMidnight } from '../../shared/time';
 
 /** What a caller of the chat model can do about a failure (the provider maps it to a LanguageModelError code). */
 export type ChatFailure = 'no-permission' | 'blocked' | 'not-found' | 'other';

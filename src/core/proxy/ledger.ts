@@ -29,7 +29,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsyncDir, makeDirs, writeFileAtomic } from '../fsDurable';
 import { type Logger, nullLogger } from '../logger';
-import { DAY, HOUR, MINUTE } from '../time';
+import { DAY, HOUR, MINUTE } from '../../shared/time';
 import { addClients, addTo, type Bucket, copyBucket, lowerBound, upperBound } from './countIndex';
 import {
   COMPACT_VERSION,

@@ -8,7 +8,7 @@
 //   `# …`               a comment (the header)
 // ledger.json: { v: 2, foldedThrough, hours: {<hour ms>: {<model>: n}}, clients: {<hour ms>: {<client>: n}} }
 // (v1 files, without `clients`, are read as they are).
-import { DAY, HOUR } from '../time';
+import { DAY, HOUR } from '../../shared/time';
 
 export const HEADER =
   '# openrouter-quota ledger v2: "<ms> <id>" per free-model attempt, "-<ms> <id>" takes one back, "@<id> <JSON model or [model, client]>" defines an id\n';

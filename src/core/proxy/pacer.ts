@@ -12,7 +12,7 @@
 // either. Time comes only from the Clock (tests use a fake one).
 import type { Clock, TimerHandle } from '../clock';
 import { type Logger, nullLogger } from '../logger';
-import { MINUTE, minuteWindowStart as windowOf } from '../time';
+import { MINUTE, minuteWindowStart as windowOf } from '../../shared/time';
 
 export type PacingMode = 'queue' | 'reject' | 'off';
 

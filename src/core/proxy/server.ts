@@ -13,7 +13,7 @@ import { errorText, type Logger, nullLogger, redact } from '../logger';
 import type { ModelCatalog } from '../modelCatalog';
 import { classifyRateLimit, findErrorEnvelope, type HeaderBag, type RateLimitInfo } from '../rateLimit';
 import { createDispatcher, type ProxySettings } from '../openRouterClient';
-import { DAY, formatDuration } from '../time';
+import { DAY, formatDuration } from '../../shared/time';
 import { ClientNames } from './clientName';
 import { bearer, fromBrowser, hostAllowed, tokenMatches } from './guard';
 import type { Ledger, Recorded } from './ledger';

@@ -1,5 +1,6 @@
-// UTC windows and human durations. OpenRouter's daily free quota resets at 00:00 UTC and its per-minute
-// window is a fixed window on whole minutes (openrouter-api.md §4.1).
+// UTC windows and human durations, shared by the extension host and the dashboard (no DOM, no Node).
+// OpenRouter's daily free quota resets at 00:00 UTC and its per-minute window is a fixed window on whole
+// minutes (openrouter-api.md §4.1).
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -46,4 +47,23 @@ export function formatClock(t: number, timeZone?: string): string {
     clockFormats.set(timeZone, f);
   }
   return f.format(t);
+}
+
+/** The live countdown: "5:12:03", "0:00:42". */
+export function formatCountdown(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${Math.floor(s / 3600)}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+}
+
+const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+
+/** "1 Oct": a UTC day. */
+export function formatUtcDate(t: number): string {
+  return dateFormat.format(t);
+}
+
+/** The start (00:00 UTC) of the UTC day of `t`. */
+export function utcDayStart(t: number): number {
+  return Math.floor(t / DAY) * DAY;
 }

@@ -1,0 +1,61 @@
+// Everything a user can be offered to do from a notification, the dashboard, Show Quota or a prompt, with
+// its one label. The vscode layer runs them (vscode/actions.ts runAction); everywhere else only names them.
+// Messages from the webview are untrusted: isUserAction accepts only these names.
+import { CommandId } from './commandIds';
+
+export type UserAction =
+  | 'refresh'
+  | 'addCredits'
+  | 'copyProxySettings'
+  | 'setApiKey'
+  | 'signIn'
+  | 'openSettings'
+  | 'openProxySettings'
+  | 'openPortSetting'
+  | 'showLog'
+  | 'openDashboard'
+  | 'muteToday'
+  | 'copySummary';
+
+export const ACTION_LABEL: Record<UserAction, string> = {
+  refresh: 'Refresh',
+  addCredits: 'Add Credits',
+  copyProxySettings: 'Copy Proxy Settings',
+  setApiKey: 'Set API Key',
+  signIn: 'Sign In with OpenRouter',
+  openSettings: 'Open Settings',
+  openProxySettings: 'Open Settings',
+  openPortSetting: 'Open Settings',
+  showLog: 'Show Log',
+  openDashboard: 'Open Dashboard',
+  muteToday: 'Mute for Today',
+  copySummary: 'Copy Summary',
+};
+
+/** The command behind an action that is one (copySummary needs the text it copies: the caller runs it). */
+export const ACTION_COMMAND: Record<Exclude<UserAction, 'copySummary'>, { command: string; args?: unknown[] }> = {
+  refresh: { command: CommandId.refresh },
+  addCredits: { command: CommandId.addCredits },
+  copyProxySettings: { command: CommandId.copyProxySettings },
+  setApiKey: { command: CommandId.setApiKey },
+  signIn: { command: CommandId.signIn },
+  openSettings: { command: CommandId.openSettings, args: ['openrouterQuota'] },
+  openProxySettings: { command: CommandId.openSettings, args: ['openrouterQuota.proxy'] },
+  openPortSetting: { command: CommandId.openSettings, args: ['openrouterQuota.proxy.port'] },
+  showLog: { command: CommandId.showLog },
+  openDashboard: { command: CommandId.openDashboard },
+  muteToday: { command: CommandId.muteToday },
+};
+
+const ACTIONS = Object.keys(ACTION_LABEL) as UserAction[];
+
+export function isUserAction(v: unknown): v is UserAction {
+  return typeof v === 'string' && (ACTIONS as string[]).includes(v);
+}
+
+/** A markdown link that runs the action (tooltips; the status bar trusts exactly our commands). */
+export function actionLink(a: Exclude<UserAction, 'copySummary'>, label: string = ACTION_LABEL[a]): string {
+  const c = ACTION_COMMAND[a];
+  const args = c.args ? `?${encodeURIComponent(JSON.stringify(c.args))}` : '';
+  return `[${label}](command:${c.command}${args})`;
+}
