@@ -1,10 +1,25 @@
 // Pure rendering of a QuotaSnapshot into words: the status bar item (text, colour, tooltip markdown,
 // accessibility label) and the one-line summary of the quota check. No vscode: the adapter only copies
 // these strings onto VS Code objects, and the unit tests read them directly.
-import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
+import { actionLink } from '../shared/actions';
+import { CommandId } from '../shared/commandIds';
 import { usd } from '../shared/money';
 import { balanceOf, type QuotaSnapshot, type Severity } from './quota';
-import { approx, BYPASS_SUMMARY, dayFigure, daySourceText, minuteFigure, minuteHowText, minuteIsSplit, OUTSIDE_REMEDY } from './quotaText';
+import {
+  approx,
+  balanceUnavailableText,
+  BYPASS_SUMMARY,
+  dayFigure,
+  daySourceText,
+  keyCapText,
+  minuteFigure,
+  minuteHowText,
+  minuteIsSplit,
+  minuteLimitNote,
+  NEGATIVE_BALANCE_TEXT,
+  OUTSIDE_REMEDY,
+  RATE_LIMIT_LABEL,
+} from './quotaText';
 import { formatAge, formatClock, formatDuration } from '../shared/time';
 
 export interface StatusBarView {
@@ -34,7 +49,7 @@ export function renderStatusBar(s: QuotaSnapshot, opts: FormatOptions = {}): Sta
       return {
         text: '$(key) OpenRouter',
         severity: 'normal',
-        tooltip: `**OpenRouter Quota**\n\nNo API key set. [Set API Key](command:${CommandId.setApiKey}) to see your free-model quota.`,
+        tooltip: `**OpenRouter Quota**\n\nNo API key set. ${actionLink('setApiKey')} to see your free-model quota.`,
         accessibilityLabel: 'OpenRouter Quota: no API key set',
         command: CommandId.setApiKey,
       };
@@ -78,28 +93,21 @@ function resetLine(resetsAt: number, now: number, opts: FormatOptions): string {
   return `resets in ${formatDuration(resetsAt - now)}, at ${formatClock(resetsAt, 'UTC')} UTC (${formatClock(resetsAt, opts.timeZone)} local)`;
 }
 
-function keyCapText(s: QuotaSnapshot): string {
-  const c = s.keyCap;
-  if (!c) return 'no spending cap on this key';
-  const per = c.reset ? ` (resets ${c.reset})` : '';
-  return c.remaining === null ? `cap ${usd(c.limit)}${per}` : `${usd(c.remaining)} of ${usd(c.limit)} left${per}`;
-}
-
 function balanceText(s: QuotaSnapshot): string {
   const b = s.balance;
   if (!b) return 'unknown';
   if (b.kind === 'known') {
     const v = balanceOf(b)!;
-    return v < 0 ? `${usd(v)}: negative, OpenRouter refuses requests (402), even to free models, until you add credits` : usd(v);
+    return v < 0 ? `${usd(v)}: negative, ${NEGATIVE_BALANCE_TEXT}` : usd(v);
   }
-  return b.reason === 'needs-management-key' ? 'unavailable (OpenRouter only shows it to a management key)' : 'unavailable (the /credits call failed)';
+  return `unavailable (${balanceUnavailableText(b)})`;
 }
 
 export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): string {
   const lines: string[] = ['**OpenRouter free models**'];
   if (s.error) {
     const retry = s.error.retryAt && s.error.retryAt > s.at ? ` Next try in ${formatDuration(s.error.retryAt - s.at)}.` : '';
-    const fix = s.error.reason === 'auth' ? ` [Set API Key](command:${CommandId.setApiKey})` : '';
+    const fix = s.error.reason === 'auth' ? ` ${actionLink('setApiKey')}` : '';
     lines.push(`$(warning) ${escapeMarkdown(s.error.message)}${retry}${fix}`);
   }
   if (s.day && s.minute) {
@@ -115,21 +123,20 @@ export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): strin
       lines.push(`Today: count unknown: OpenRouter did not report it (limit ${d.limit ?? d.candidates.join(' or ')})`);
     }
     lines.push(`Daily quota ${resetLine(d.resetsAt, s.at, opts)}`);
-    const limitNote = m.limitSource === 'learned' ? ', limit learned from a 429' : m.limitSource === 'setting' ? ', limit from settings' : '';
-    lines.push(`This minute: ${approx(m.known, m.used)}${n(m.used)} / ${m.limit} (${minuteHowText(m)}${limitNote}); window resets in ${formatDuration(m.resetsAt - s.at)}`);
-    if (minuteIsSplit(m)) lines.push(`${OUTSIDE_REMEDY.replace('(Copy Proxy Settings)', `([Copy Proxy Settings](command:${CommandId.copyProxySettings}))`)}`);
+    const limitNote = minuteLimitNote(m);
+    lines.push(`This minute: ${approx(m.known, m.used)}${n(m.used)} / ${m.limit} (${minuteHowText(m)}${limitNote ? `, ${limitNote}` : ''}); window resets in ${formatDuration(m.resetsAt - s.at)}`);
+    if (minuteIsSplit(m)) lines.push(OUTSIDE_REMEDY.replace('(Copy Proxy Settings)', `(${actionLink('copyProxySettings')})`));
     if (s.proxy?.waiting) lines.push(`Proxy: ${s.proxy.waiting} request${s.proxy.waiting === 1 ? '' : 's'} held until the next minute window`);
     const r = s.proxy?.lastRateLimit;
     if (r && s.at - r.at < 3_600_000) {
-      const kind = r.kind === 'upstream' ? 'an upstream provider\'s limit, not your quota' : r.kind;
-      lines.push(`Last 429: ${kind}, ${formatAge(s.at - r.at)}${r.resetsAt && r.resetsAt > s.at ? `, resets in ${formatDuration(r.resetsAt - s.at)}` : ''}: ${escapeMarkdown(r.message)}`);
+      lines.push(`Last 429: ${RATE_LIMIT_LABEL[r.kind]}, ${formatAge(s.at - r.at)}${r.resetsAt && r.resetsAt > s.at ? `, resets in ${formatDuration(r.resetsAt - s.at)}` : ''}: ${escapeMarkdown(r.message)}`);
     }
-    lines.push(`Tier: ${escapeMarkdown(d.tierReason)}` + (d.tier !== 'funded' ? ` [Add credits](${ADD_CREDITS_URL})` : ''));
-    lines.push(`Key: ${keyCapText(s)}${s.keyLabel ? ` · ${escapeMarkdown(s.keyLabel)}` : ''}`);
+    lines.push(`Tier: ${escapeMarkdown(d.tierReason)}` + (d.tier !== 'funded' ? ` ${actionLink('addCredits')}` : ''));
+    lines.push(`Key: ${keyCapText(s.keyCap)}${s.keyLabel ? ` · ${escapeMarkdown(s.keyLabel)}` : ''}`);
     lines.push(`Balance: ${balanceText(s)}`);
   }
   if (s.fetchedAt !== undefined) lines.push(`Updated ${formatAge(s.at - s.fetchedAt)}${s.stale ? ' (out of date)' : ''}`);
-  lines.push(`[Dashboard](command:${CommandId.openDashboard}) · [Refresh](command:${CommandId.refresh}) · [Show Quota](command:${CommandId.showQuota}) · [Log](command:${CommandId.showLog})`);
+  lines.push(`${actionLink('openDashboard', 'Dashboard')} · ${actionLink('refresh')} · [Show Quota](command:${CommandId.showQuota}) · ${actionLink('showLog', 'Log')}`);
   return lines.join('\n\n');
 }
 

@@ -1,7 +1,10 @@
 // Sentences about how the day's and the minute's figures are known, one function per sentence, used by the
 // tooltip and the quota check (format.ts), the dashboard (dashboardModel.ts), notifications (alerts.ts) and
 // the CLI. Plain text: callers that render markdown escape or link around them.
-import type { DayQuota, MinuteQuota } from './quota';
+import { usd } from '../shared/money';
+import { BASE_DAILY, DEFAULT_PER_MINUTE, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY } from './account/limits';
+import type { RateLimitEvent } from './account/view';
+import type { BalanceReading, DayQuota, KeyCap, MinuteQuota } from './quota';
 
 const DASH = '—';
 
@@ -59,4 +62,58 @@ export function daySourceText(d: DayQuota, proxyRuns: boolean): string {
 export function daySplitText(d: DayQuota): string | undefined {
   if (d.proxied === null || d.outside === null) return undefined;
   return `${d.proxied} through the proxy, ${d.outside} elsewhere`;
+}
+
+/** "Today's count: official, from OpenRouter" → "Official, from OpenRouter." as a sentence of its own. */
+export function asSentence(s: string): string {
+  return `${s.charAt(0).toUpperCase()}${s.slice(1)}${/[.!?]$/.test(s) ? '' : '.'}`;
+}
+
+/** What the free limits are (the screens shown before any count is known). */
+export function freeLimitsText(): string {
+  return `Free models (ids ending in :free) allow ${DEFAULT_PER_MINUTE} requests a minute and ${BASE_DAILY} a UTC day, or ${FUNDED_DAILY} a day once the account has bought ${FUNDED_CREDITS_THRESHOLD} credits.`;
+}
+
+/** The one-time purchase that raises the daily limit, as a remedy. */
+export const ADD_CREDITS_REMEDY = `Add credits: buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises the free limit from ${BASE_DAILY} to ${FUNDED_DAILY} requests a day.`;
+
+/** The same offer where the tier is shown: a title and why it is safe to take. */
+export const UNLOCK_TITLE = `Unlock ${FUNDED_DAILY} a day: `;
+export const UNLOCK_TEXT = `buy ${FUNDED_CREDITS_THRESHOLD} credits once (they stay yours; free models still cost nothing).`;
+export const FUNDED_TEXT = `Bought ${FUNDED_CREDITS_THRESHOLD} credits or more: the higher free limit applies.`;
+
+/** What a negative balance means (tooltip, banner, dashboard). */
+export const NEGATIVE_BALANCE_TEXT = 'OpenRouter refuses requests (402), even to free models, until you add credits';
+
+/** Why the balance is not shown: "OpenRouter shows the balance only to a management key". */
+export function balanceUnavailableText(b: Extract<BalanceReading, { kind: 'unavailable' }>): string {
+  return b.reason === 'needs-management-key' ? 'OpenRouter shows the balance only to a management key' : `the /credits call failed${b.message ? `: ${b.message}` : ''}`;
+}
+
+export const MANAGEMENT_KEY_REMEDY =
+  'Check the balance at openrouter.ai/settings/credits: OpenRouter shows it here only to a management key (openrouter.ai/settings/management-keys), which cannot run models, so it would be a second key.';
+
+/** The key's own spending cap: "$4.20 left of a $10.00 cap (resets monthly)" (lower case: it follows "Key: "). */
+export function keyCapText(c: KeyCap | undefined): string {
+  if (!c) return 'this key has no spending cap of its own';
+  const per = c.reset ? ` (resets ${c.reset})` : '';
+  return c.remaining === null ? `cap of ${usd(c.limit)}${per}` : `${usd(c.remaining)} left of a ${usd(c.limit)} cap${per}`;
+}
+
+/** What each kind of 429 is, in a few words. */
+export const RATE_LIMIT_LABEL: Record<RateLimitEvent['kind'], string> = {
+  'per-minute': 'per-minute limit',
+  'per-day': 'daily limit',
+  upstream: 'upstream provider (not your quota)',
+  unknown: 'unclassified 429',
+};
+
+/** Where the minute's limit came from, when it is not the default: "limit learned from a 429". */
+export function minuteLimitNote(m: MinuteQuota): string | undefined {
+  return m.limitSource === 'learned' ? 'limit learned from a 429' : m.limitSource === 'setting' ? 'limit from settings' : undefined;
+}
+
+/** "12 requests" */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

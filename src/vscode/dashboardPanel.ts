@@ -1,12 +1,13 @@
 // The quota dashboard: one WebviewPanel at a time (revealed if already open), restored after a window reload
-// by a serializer. The host pushes full DashboardStates (update); the panel posts them only while visible
+// by a serializer. The host pushes full DashboardViews (update); the panel posts them only while visible
 // and again when the webview (re)loads or becomes visible, since retainContextWhenHidden is off (a hidden
 // webview is torn down; reloading it is cheaper than keeping it in memory). Clicks in the webview arrive as
-// typed commands and run the matching VS Code command; nothing else from the webview is trusted.
+// UserActions and run through runAction, like a notification's buttons; nothing else from it is trusted.
 import * as vscode from 'vscode';
 import { errorText, Logger } from '../core/logger';
-import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
-import { DashboardCommand, DashboardState, HostMessage, isWebviewMessage } from '../shared/protocol';
+import type { DashboardView } from '../shared/dashboardView';
+import { type HostMessage, isWebviewMessage } from '../shared/protocol';
+import { runAction } from './actions';
 import { dashboardWebviewOptions, renderDashboardHtml } from './dashboardHtml';
 
 /** Also the `onWebviewPanel:` activation event in the manifest. */
@@ -15,44 +16,22 @@ const TITLE = 'OpenRouter Quota';
 /** Updates closer together than this are sent as one (a burst of proxied requests changes the state often). */
 const COALESCE_MS = 250;
 
-type DashboardAction = { command: string; args: unknown[] } | { url: string };
-
-/** What a button in the webview does. Exhaustive over the protocol's commands (the compiler checks). */
-function dashboardAction(c: DashboardCommand): DashboardAction {
-  switch (c) {
-    case 'refresh':
-      return { command: CommandId.refresh, args: [] };
-    case 'addCredits':
-      return { url: ADD_CREDITS_URL };
-    case 'copyProxySettings':
-      return { command: CommandId.copyProxySettings, args: [] };
-    case 'setApiKey':
-      return { command: CommandId.setApiKey, args: [] };
-    case 'signIn':
-      return { command: CommandId.signIn, args: [] };
-    case 'openSettings':
-      return { command: 'workbench.action.openSettings', args: ['openrouterQuota'] };
-    case 'showLog':
-      return { command: CommandId.showLog, args: [] };
-  }
-}
-
 export interface DashboardPanelOptions {
   extensionUri: vscode.Uri;
   log: Logger;
   /**
-   * Builds the current state afresh (buildDashboardState with `now`), for when the webview loads or becomes
+   * Builds the current state afresh (buildDashboardView with `now`), for when the webview loads or becomes
    * visible and after invalidate(); when it gives nothing, the last state it built is posted again. May be
    * async (e.g. to read the proxy's history from another window).
    */
-  getState?: () => DashboardState | undefined | Promise<DashboardState | undefined>;
+  getState?: () => DashboardView | undefined | Promise<DashboardView | undefined>;
 }
 
 export class DashboardPanel implements vscode.Disposable {
   private panel?: vscode.WebviewPanel;
   /** Listeners of the current panel; dropped with it. */
   private panelScope: vscode.Disposable[] = [];
-  private last?: DashboardState;
+  private last?: DashboardView;
   private pending?: NodeJS.Timeout;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -132,8 +111,8 @@ export class DashboardPanel implements vscode.Disposable {
       .catch((e: unknown) => this.opts.log.error(`dashboard: building the state failed: ${errorText(e)}`));
   }
 
-  private post(state: DashboardState): void {
-    const message: HostMessage = { type: 'state', state };
+  private post(state: DashboardView): void {
+    const message: HostMessage = { type: 'state', view: state };
     this.panel?.webview.postMessage(message).then(undefined, (e: unknown) => this.opts.log.debug(`dashboard: post failed: ${errorText(e)}`));
   }
 
@@ -146,18 +125,7 @@ export class DashboardPanel implements vscode.Disposable {
       this.postCurrent();
       return;
     }
-    void this.run(m.command);
-  }
-
-  private async run(c: DashboardCommand): Promise<void> {
-    const action = dashboardAction(c);
-    try {
-      if ('url' in action) await vscode.env.openExternal(vscode.Uri.parse(action.url));
-      else await vscode.commands.executeCommand(action.command, ...action.args);
-    } catch (e) {
-      this.opts.log.error(`dashboard: ${c} failed: ${errorText(e)}`);
-      void vscode.window.showErrorMessage(`OpenRouter Quota: ${c} failed. See the log (OpenRouter: Show Log).`);
-    }
+    void runAction(m.action, this.opts.log);
   }
 
   dispose(): void {

@@ -15,8 +15,9 @@ import { QuotaSession } from './session';
 import { offerActions } from './actions';
 import { ExtensionLog } from './log';
 import type { ProxyService } from './proxyService';
-import { buildDashboardState } from '../core/dashboardModel';
-import type { DashboardState, ProxyView } from '../shared/protocol';
+import type { ProxyView } from '../core/dashboard/input';
+import { buildDashboardView } from '../core/dashboard/view';
+import type { DashboardView } from '../shared/dashboardView';
 import { DashboardPanel } from './dashboardPanel';
 import { notificationLevel } from '../core/alerts';
 import { QuotaNotifications } from './notifications';
@@ -203,9 +204,9 @@ export class Services implements vscode.Disposable {
   }
 
   /** The dashboard's full state, now (a reader window reads the proxy's history from the host window). */
-  private async dashboardState(): Promise<DashboardState> {
+  private async dashboardState(): Promise<DashboardView> {
     const history = await this.proxy?.history().catch(() => undefined);
-    return buildDashboardState({
+    return buildDashboardView({
       snapshot: this.snapshot,
       history: history && { hourly: history.hourly, daily: history.daily, models: history.models, clients: history.clients },
       proxy: this.proxyView(),

@@ -107,10 +107,10 @@ describe('renderTooltip', () => {
   it('explains the tier, and offers to add credits only below the funded tier', () => {
     const base = renderTooltip(snap(typicalObs()));
     assert.match(base, /Tier: OpenRouter allows this account 50 free requests a day/);
-    assert.ok(base.includes('[Add credits](https://openrouter.ai/settings/credits)'));
+    assert.ok(base.includes(`[Add Credits](command:${CommandId.addCredits})`), base);
     const funded = renderTooltip(snap(observation(NOW, {}, { used: 3, limit: 1000 })));
     assert.match(funded, /Tier: OpenRouter allows this account 1000 free requests a day/);
-    assert.ok(!funded.includes('[Add credits]'));
+    assert.ok(!funded.includes('[Add Credits]'));
   });
 
   it('names where a minute limit came from', () => {
@@ -123,16 +123,16 @@ describe('renderTooltip', () => {
     const lines = renderTooltip(snap(obs)).split('\n\n');
     const key = lines.find((l) => l.startsWith('Key: '));
     const balance = lines.find((l) => l.startsWith('Balance: '));
-    assert.equal(key, 'Key: $74.50 of $100.00 left (resets monthly) · sk\\-or\\-v1\\-0e6\\.\\.\\.1c96');
+    assert.equal(key, 'Key: $74.50 left of a $100.00 cap (resets monthly) · sk\\-or\\-v1\\-0e6\\.\\.\\.1c96');
     assert.equal(balance, 'Balance: $74.75');
-    assert.ok(renderTooltip(snap(typicalObs())).includes('Key: no spending cap on this key'));
+    assert.ok(renderTooltip(snap(typicalObs())).includes('Key: this key has no spending cap of its own'));
     const capOnly = renderTooltip(snap(typicalObs({ key: keyInfo({ limit: 5, limitRemaining: null, limitReset: null }) })));
-    assert.ok(capOnly.includes('Key: cap $5.00 ·'), capOnly);
+    assert.ok(capOnly.includes('Key: cap of $5.00 ·'), capOnly);
   });
 
   it('balance: "unavailable" for the 403 of an ordinary key, a failed call, and a warning when negative', () => {
-    assert.ok(renderTooltip(snap(typicalObs())).includes('Balance: unavailable (OpenRouter only shows it to a management key)'));
-    assert.ok(renderTooltip(snap(typicalObs({ balance: { kind: 'unavailable', reason: 'error', message: 'x' } }))).includes('Balance: unavailable (the /credits call failed)'));
+    assert.ok(renderTooltip(snap(typicalObs())).includes('Balance: unavailable (OpenRouter shows the balance only to a management key)'));
+    assert.ok(renderTooltip(snap(typicalObs({ balance: { kind: 'unavailable', reason: 'error', message: 'x' } }))).includes('Balance: unavailable (the /credits call failed: x)'));
     assert.match(renderTooltip(snap(typicalObs({ balance: known(5, 6) }))), /Balance: -\$1\.00: negative, OpenRouter refuses requests \(402\), even to free models/);
   });
 
@@ -142,7 +142,7 @@ describe('renderTooltip', () => {
     assert.ok(md.includes('$(warning) OpenRouter answered with an error \\(503\\): busy Next try in 15 s.'), md);
     assert.ok(md.includes('Updated 3 min ago (out of date)'), md);
     assert.ok(renderTooltip(snap(typicalObs())).includes('Updated just now'));
-    assert.deepEqual(commandLinks(md).sort(), [CommandId.openDashboard, CommandId.refresh, CommandId.showLog, CommandId.showQuota].sort());
+    assert.deepEqual(commandLinks(md).sort(), [CommandId.addCredits, CommandId.openDashboard, CommandId.refresh, CommandId.showLog, CommandId.showQuota].sort());
   });
 
   it('neutralises markdown and command links sent by a server (error message, key label)', () => {

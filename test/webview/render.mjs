@@ -7,7 +7,7 @@
 // the extension uses, with a real random nonce) on 127.0.0.1, stubs acquireVsCodeApi like VS Code does,
 // posts sample states (test/webview/sampleStates.ts, built by the real model) and checks, per case and
 // theme: the numbers and banner text, the CSP meta tag, no console errors or CSP violations, `ready`
-// posted, a button posting its command, gauges as ARIA meters, no horizontal overflow at 900 and 500 px.
+// posted, a button posting its action, gauges as ARIA meters, no horizontal overflow at 900 and 500 px.
 // Screenshots go to e2e-artifacts/dashboard-<case>-<theme>.png; the normal case's light and dark ones are
 // copied to docs/images/ for the README. Prints ok/FAIL per case and "N passed, N failed"; exit 0 only
 // when all passed.
@@ -82,65 +82,65 @@ const THEMES = {
 };
 
 /**
- * The cases: `expect` must all appear in the page text; `click` is [button selector, command it posts].
+ * The cases: `expect` must all appear in the page text; `click` is [button selector, action it posts].
  * `ui` is the UI state VS Code would hand back from getState() (restored after a reload).
  */
 const CASES = [
   { name: 'empty', state: null, expect: ['OpenRouter free-model quota', 'Loading the dashboard'] },
-  { name: 'loading', expect: ['Reading your quota from OpenRouter'], click: ['footer [data-command="showLog"]', 'showLog'] },
+  { name: 'loading', expect: ['Reading your quota from OpenRouter'], click: ['footer [data-action="showLog"]', 'showLog'] },
   {
     name: 'normal',
     expect: ['12', 'of 50', '38 left', '3', '/ 20', 'Resets in', 'at 00:00 UTC · 02:00 local', 'No requests waiting in the proxy queue', 'At this pace', 'you reach 50 at',
       'Unlock 1000 a day', '$4.20 left', 'of a $10.00 cap (resets monthly)', '$3.63', 'http://127.0.0.1:18789/api/v1', 'queue:', 'deepseek/deepseek-chat-v3.1:free', 'upstream provider (not your quota)', "Today's requests by client", 'VS Code chat / LM API'],
     absent: ['Warning:', 'Critical:', 'Limit reached:'],
-    meters: 3, chart: 'chart-hourly', click: ['header [data-command="refresh"]', 'refresh'], tick: true, toggle: true,
+    meters: 3, chart: 'chart-hourly', click: ['header [data-action="refresh"]', 'refresh'], tick: true, toggle: true,
   },
   {
     name: 'warning',
     expect: ['41 of 50 free requests used today (9 left)', 'Add credits: buying 10 credits (once) raises the free limit from 50 to 1000', '9 left'],
-    banner: 'warning', meters: 3, ui: { range: 'daily' }, chart: 'chart-daily', click: ['.banner [data-command="addCredits"]', 'addCredits'],
+    banner: 'warning', meters: 3, ui: { range: 'daily' }, chart: 'chart-daily', click: ['.banner [data-action="addCredits"]', 'addCredits'],
   },
   {
     name: 'minute-full',
     expect: ["This minute's window is full: 20 of 20 free requests", 'The proxy is holding 3 requests', '3 requests waiting in the proxy queue', 'per-minute limit'],
-    banner: 'limit', meters: 3, click: ['.card-proxy [data-command="copyProxySettings"]', 'copyProxySettings'],
+    banner: 'limit', meters: 3, click: ['.card-proxy [data-action="copyProxySettings"]', 'copyProxySettings'],
   },
   {
     name: 'limit',
     expect: ['Daily free limit reached: 50 of 50 free requests used today', 'Wait for the daily reset at 00:00 UTC (02:00 local)', 'drop ":free"',
       'deepseek/deepseek-chat-v3.1:free → deepseek/deepseek-chat-v3.1', 'Limit reached', '0 left', 'daily limit'],
-    banner: 'limit', meters: 3, click: ['.card-tier [data-command="addCredits"]', 'addCredits'],
+    banner: 'limit', meters: 3, click: ['.card-tier [data-action="addCredits"]', 'addCredits'],
   },
   {
     name: 'no-key',
     expect: ['Connect your OpenRouter account', 'Set API Key', 'Sign In with OpenRouter', '50 a UTC day'],
-    absent: ['Refresh'], meters: 0, click: ['.cta [data-command="setApiKey"]', 'setApiKey'], click2: ['.cta [data-command="signIn"]', 'signIn'],
+    absent: ['Refresh'], meters: 0, click: ['.cta [data-action="setApiKey"]', 'setApiKey'], click2: ['.cta [data-action="signIn"]', 'signIn'],
   },
   {
     name: 'balance-unavailable',
     expect: ['Account balance', 'Unavailable', 'management key', 'No cap', 'This key has no spending cap of its own'],
-    meters: 3, click: ['.card-proxy [data-command="copyProxySettings"]', 'copyProxySettings'],
+    meters: 3, click: ['.card-proxy [data-action="copyProxySettings"]', 'copyProxySettings'],
   },
   {
     name: 'proxy-off',
     expect: ['212', 'of 1000', '788 left', '~3', 'History needs the local proxy', 'Needs the local proxy', 'Off', '1000 a day', '$21.82', "Estimate from the growth of today's count"],
-    absent: ['waiting in the proxy queue'], noButtons: ['copyProxySettings'], meters: 2, click: ['.card-proxy [data-command="openSettings"]', 'openSettings'],
+    absent: ['waiting in the proxy queue'], noButtons: ['copyProxySettings'], meters: 2, click: ['.card-proxy [data-action="openProxySettings"]', 'openProxySettings'],
   },
   {
     name: 'upstream',
     expect: ['The provider behind qwen/qwen3-coder:free answered 2 429s', 'Try another free model', 'openrouter/free', 'reject:'],
-    banner: 'warning', meters: 3, click: ['footer [data-command="openSettings"]', 'openSettings'],
+    banner: 'warning', meters: 3, click: ['footer [data-action="openSettings"]', 'openSettings'],
   },
   {
     name: 'bypassed',
     expect: ['Where the requests went', 'Through the proxy', 'Elsewhere', 'Today: 13 through the proxy, 22 elsewhere.', '~15', '/ 20',
-      "This minute: 3 through the proxy (exact) + ~12 elsewhere (estimated from OpenRouter's count, up to a minute late).", 'route those tools through it'],
-    meters: 3, click: ['.card-split [data-command="copyProxySettings"]', 'copyProxySettings'],
+      "This minute: 3 through the proxy (exact) + ~12 elsewhere (estimated from OpenRouter's count, up to a minute late).", 'route that tool through the proxy'],
+    meters: 3, click: ['.card-split [data-action="copyProxySettings"]', 'copyProxySettings'],
   },
   {
     name: 'negative-balance',
     expect: ['The account balance is negative (-$0.42)', 'Add credits: at least $0.42', '-$0.42', 'Running in another window or process'],
-    banner: 'critical', meters: 3, click: ['.banner [data-command="addCredits"]', 'addCredits'],
+    banner: 'critical', meters: 3, click: ['.banner [data-action="addCredits"]', 'addCredits'],
   },
 ];
 
@@ -246,7 +246,7 @@ async function runCase(browser, env, c, themeName, width, shot) {
     const state = c.state === null ? null : env.samples[c.name];
     if (c.state !== null && !state) failures.push(`no sample state named ${c.name}`);
     if (state) {
-      await page.evaluate((message) => window.dispatchEvent(new MessageEvent('message', { data: message })), { type: 'state', state });
+      await page.evaluate((message) => window.dispatchEvent(new MessageEvent('message', { data: message })), { type: 'state', view: state });
       await page.waitForFunction(() => document.getElementById('app')?.getAttribute('aria-busy') !== null && !document.getElementById('loading'), null, { timeout: 5000 }).catch(() => failures.push('the state was not rendered'));
     }
     await page.evaluate(() => document.fonts.ready);
@@ -264,7 +264,7 @@ async function runCase(browser, env, c, themeName, width, shot) {
     const lower = text.toLowerCase();
     for (const e of c.expect) check(lower.includes(e.toLowerCase()), `missing text: ${JSON.stringify(e)}`);
     for (const e of c.absent ?? []) check(!lower.includes(e.toLowerCase()), `unexpected text: ${JSON.stringify(e)}`);
-    for (const cmd of c.noButtons ?? []) check((await page.locator(`button[data-command="${cmd}"]`).count()) === 0, `unexpected ${cmd} button`);
+    for (const cmd of c.noButtons ?? []) check((await page.locator(`button[data-action="${cmd}"]`).count()) === 0, `unexpected ${cmd} button`);
     const banner = await page.evaluate(() => document.querySelector('.banner')?.getAttribute('data-level') ?? null);
     check(banner === (c.banner ?? null), `banner level ${banner}, expected ${c.banner ?? 'none'}`);
     if (c.banner) {
@@ -289,7 +289,7 @@ async function runCase(browser, env, c, themeName, width, shot) {
       check(chart.rows === (c.chart === 'chart-hourly' ? 24 : 30) && chart.bars > 0, `chart ${c.chart}: ${chart.rows} table rows, ${chart.bars} bars`);
     }
     // Every control is a real <button>, and headings are in order (one h1).
-    const a11y = await page.evaluate(() => ({ h1: document.querySelectorAll('h1').length, fakeButtons: document.querySelectorAll('[role="button"], a[data-command], div[data-command], span[data-command]').length }));
+    const a11y = await page.evaluate(() => ({ h1: document.querySelectorAll('h1').length, fakeButtons: document.querySelectorAll('[role="button"], a[data-action], div[data-action], span[data-action]').length }));
     check(a11y.h1 === 1 && a11y.fakeButtons === 0, `headings/buttons: ${JSON.stringify(a11y)}`);
     // Nothing wider than the window.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -309,7 +309,7 @@ async function runCase(browser, env, c, themeName, width, shot) {
       const t2 = await read();
       check(t2 === '9:51:29', `a minute later the countdown reads ${t2}, expected 9:51:29`);
     }
-    // Clicks post the right command (and only commands: no navigation, no network).
+    // Clicks post the right action (and only actions: no navigation, no network).
     for (const [selector, command] of [c.click, c.click2].filter(Boolean)) {
       const before = await page.evaluate(() => (/** @type {any} */ (window)).__posted.length);
       const btn = page.locator(selector).first();
@@ -320,7 +320,7 @@ async function runCase(browser, env, c, themeName, width, shot) {
       await btn.focus();
       await page.keyboard.press('Enter');
       const posted = await page.evaluate((n) => (/** @type {any} */ (window)).__posted.slice(n), before);
-      check(posted.length === 1 && posted[0].type === 'command' && posted[0].command === command, `${selector} posted ${JSON.stringify(posted)}, expected command ${command}`);
+      check(posted.length === 1 && posted[0].type === 'action' && posted[0].action === command, `${selector} posted ${JSON.stringify(posted)}, expected action ${command}`);
       const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
       check(outline !== 'none', `no visible focus outline on ${selector}`);
     }

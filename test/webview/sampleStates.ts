@@ -1,13 +1,15 @@
 // Sample dashboard states for the render test (test/webview/render.mjs bundles this file with esbuild).
-// Built the way the extension builds them: observations → buildSnapshot → buildDashboardState, so the
+// Built the way the extension builds them: observations → buildSnapshot → buildDashboardView, so the
 // screenshots show what the real model says, not hand-written banners.
-import { buildDashboardState } from '../../src/core/dashboardModel';
+import { buildDashboardView } from '../../src/core/dashboard/view';
+import type { DashboardInput, ProxyView } from '../../src/core/dashboard/input';
+import type { RateLimitEvent } from '../../src/core/account/view';
 import type { AccountView } from '../../src/core/account/view';
 import { buildSnapshot, DEFAULT_SETTINGS, loadingSnapshot, noKeySnapshot, type Observation } from '../../src/core/quota';
 import { MemoryMeter, meteredView, modelAt } from '../unit/accountSupport';
 import type { KeyInfo } from '../../src/core/responses';
 import { DAY, HOUR, MINUTE } from '../../src/shared/time';
-import type { DashboardState, HistoryPoint, ProxyView, RateLimitEventView } from '../../src/shared/protocol';
+import type { DashboardView, HistoryPoint } from '../../src/shared/dashboardView';
 
 /** 2026-10-01 14:07:30 UTC (16:07:30 in Berlin, where the test browser lives); the reset is 9 h 52 min away. */
 export const NOW = Date.UTC(2026, 9, 1, 14, 7, 30);
@@ -79,18 +81,18 @@ const MODELS = { 'deepseek/deepseek-chat-v3.1:free': 6, 'meta-llama/llama-3.3-70
 
 const PROXY: ProxyView = { url: 'http://127.0.0.1:18789/api/v1', role: 'host', pacing: 'queue' };
 
-const OLD_EVENTS: RateLimitEventView[] = [
+const OLD_EVENTS: RateLimitEvent[] = [
   { kind: 'upstream', at: NOW - 2 * HOUR - 14 * MINUTE, message: 'qwen/qwen3-coder:free is temporarily rate-limited upstream. Please retry shortly.', model: 'qwen/qwen3-coder:free' },
   { kind: 'per-minute', at: NOW - 26 * HOUR, resetsAt: NOW - 26 * HOUR + 40_000, message: 'Rate limit exceeded: free-models-per-min.', model: 'deepseek/deepseek-chat-v3.1:free' },
 ];
 
-function state(over: Partial<Parameters<typeof buildDashboardState>[0]> & Pick<Parameters<typeof buildDashboardState>[0], 'snapshot'>): DashboardState {
-  return buildDashboardState({ events: [], now: NOW, timeZone: 'Europe/Berlin', ...over });
+function state(over: Partial<DashboardInput> & Pick<DashboardInput, 'snapshot'>): DashboardView {
+  return buildDashboardView({ events: [], now: NOW, ...over });
 }
 
 const snap = (o: Observation | undefined, l?: ReturnType<typeof local>) => buildSnapshot(o, undefined, DEFAULT_SETTINGS, NOW, o && l ? meteredView(o, NOW, l) : undefined);
 
-export const samples: Record<string, DashboardState> = {
+export const samples: Record<string, DashboardView> = {
   loading: state({ snapshot: loadingSnapshot(NOW), proxy: PROXY }),
 
   normal: state({

@@ -1,116 +1,42 @@
-// The computed parts of the dashboard: the pace forecast and the warning banner with concrete remedies.
-// Pure (no vscode, no clock of its own): the same snapshot, history, events and `now` give the same state,
-// so the unit tests pin every level and remedy with a fixed time.
-import type { Banner, DashboardCommand, DashboardState, Forecast, ProxyView, RateLimitEventView } from '../shared/protocol';
-import { usd } from '../shared/money';
-import type { Level } from './account/limits';
-import { balanceOf, BASE_DAILY, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, type QuotaSnapshot } from './quota';
-import { daySplitText, minuteIsSplit, minuteSplitText } from './quotaText';
-import { DAY, formatClock, formatDuration, HOUR, MINUTE } from '../shared/time';
+// The dashboard's banner: the most urgent thing to know now, with concrete remedies and the actions that carry
+// them out. Pure: the same input gives the same banner, so the unit tests pin every level and remedy.
+import type { UserAction } from '../../shared/actions';
+import type { BannerView } from '../../shared/dashboardView';
+import { usd } from '../../shared/money';
+import { type Text, textKey, utcAndLocal } from '../../shared/text';
+import { DAY, formatClock, formatDuration, MINUTE } from '../../shared/time';
+import { balanceOf, FUNDED_CREDITS_THRESHOLD, type QuotaSnapshot } from '../quota';
+import { ADD_CREDITS_REMEDY, MANAGEMENT_KEY_REMEDY, minuteIsSplit, minuteSplitText, NEGATIVE_BALANCE_TEXT } from '../quotaText';
+import type { DashboardHistory, DashboardInput } from './input';
 
-export interface DashboardInput {
-  snapshot: QuotaSnapshot;
-  /** The local proxy's ledger (absent when no proxy runs). */
-  history?: DashboardState['history'];
-  proxy?: ProxyView;
-  /** Recent 429s, newest first. */
-  events: RateLimitEventView[];
-  now: number;
-  /** For the "local" times in the banner; the machine's when undefined. */
-  timeZone?: string;
-}
-
-/** Today's average is noisy in the first minutes after 00:00 UTC: never divide by less than this. */
-const MIN_PACE_SPAN = 30 * MINUTE;
-/** The proxy's recent pace covers the current hour and this many before it (a work session, not the night). */
-const RECENT_HOURS = 2;
 /** Upstream-provider 429s this recent are worth a banner. */
 const UPSTREAM_WINDOW = 15 * MINUTE;
 /** At most this many remedies: a banner is not a manual. */
 const MAX_REMEDIES = 5;
 
-export const ADD_CREDITS_REMEDY = `Add credits: buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises the free limit from ${BASE_DAILY} to ${FUNDED_DAILY} requests a day.`;
 export const UPSTREAM_REMEDY =
   'Try another free model, or "openrouter/free" (it picks an available one): these 429s come from the model\'s provider, not from your quota, but failed attempts still count toward today\'s free requests.';
-export const MANAGEMENT_KEY_REMEDY =
-  'Check the balance at openrouter.ai/settings/credits: OpenRouter shows it here only to a management key (openrouter.ai/settings/management-keys), which cannot run models, so it would be a second key.';
 
-const GAUGE: Record<Level, 'normal' | Exclude<Level, 'none'>> = { none: 'normal', warning: 'warning', critical: 'critical', limit: 'limit' };
+const LEVEL_WORD: Record<BannerView['level'], string> = { warning: 'Warning', critical: 'Critical', limit: 'Limit reached' };
 
-export function buildDashboardState(input: DashboardInput): DashboardState {
-  const { day, minute } = input.snapshot;
-  return {
-    now: input.now,
-    snapshot: input.snapshot,
-    history: input.history,
-    proxy: input.proxy,
-    events: input.events,
-    forecast: forecastOf(input.snapshot, input.history, input.now),
-    banner: bannerOf(input),
-    levels: { day: GAUGE[day?.level ?? 'none'], minute: GAUGE[minute?.level ?? 'none'] },
-    split: splitOf(input.snapshot),
-  };
-}
-
-/** Where today's and this minute's free requests went: through the proxy (exact) or elsewhere. */
-function splitOf(s: QuotaSnapshot): DashboardState['split'] {
-  const d = s.day;
-  const m = s.minute;
-  if (!d || d.proxied === null) return undefined;
-  return {
-    dayProxied: d.proxied,
-    dayOutside: d.outside,
-    dayText: daySplitText(d) ?? `${d.proxied} through the proxy; requests elsewhere cannot be seen (OpenRouter did not report today's count)`,
-    minuteText: !m || m.used === null ? 'This minute is not known yet.' : m.known === 'exact' ? `This minute: ${m.used}, all through the proxy (exact).` : minuteIsSplit(m) ? `This minute: ${minuteSplitText(m)}.` : `This minute: ${m.proxied ?? 0} through the proxy (exact); requests elsewhere cannot be seen.`,
-    minuteExact: m?.known === 'exact',
-  };
-}
-
-/**
- * The pace of today's free requests, and when the daily limit is reached at that pace before 00:00 UTC.
- * The pace is today's average since 00:00 UTC or, when the proxy's hourly history is there, the pace of the
- * last couple of hours if that is faster: a session that started an hour ago would otherwise be diluted by
- * the quiet night and the forecast would come too late. Undefined when today's count or limit is unknown.
- */
-export function forecastOf(s: QuotaSnapshot, history: DashboardState['history'], now: number): Forecast | undefined {
-  const d = s.day;
-  if (s.status === 'no-key' || s.status === 'loading' || !d || d.used === null || d.limit === null) return undefined;
-  const dayStart = d.resetsAt - DAY;
-  let rate = d.used / (Math.max(now - dayStart, MIN_PACE_SPAN) / HOUR);
-  if (history && history.hourly.length > 0) {
-    const from = Math.max(dayStart, Math.floor(now / HOUR) * HOUR - RECENT_HOURS * HOUR);
-    const recent = history.hourly.filter((h) => h.start >= from && h.start <= now).reduce((a, h) => a + h.count, 0);
-    rate = Math.max(rate, recent / (Math.max(now - from, MIN_PACE_SPAN) / HOUR));
-  }
-  const ratePerHour = Math.round(rate * 10) / 10;
-  if (d.used >= d.limit || rate <= 0) return { ratePerHour, reachesLimitAt: null };
-  const at = now + ((d.limit - d.used) / rate) * HOUR;
-  return { ratePerHour, reachesLimitAt: at < d.resetsAt ? Math.round(at / MINUTE) * MINUTE : null };
-}
-
-type BannerLevel = Banner['level'];
+type BannerLevel = BannerView['level'];
 const RANK: Record<BannerLevel, number> = { warning: 1, critical: 2, limit: 3 };
 
 interface Cause {
   level: BannerLevel;
   title: string;
-  remedies: string[];
-  actions?: DashboardCommand[];
-}
-
-/** "00:00 UTC (02:00 local), in 5 h 12 min" */
-function when(t: number, now: number, timeZone: string | undefined): string {
-  return `${formatClock(t, 'UTC')} UTC (${formatClock(t, timeZone)} local), in ${formatDuration(t - now)}`;
+  remedies: Text[];
+  actions?: UserAction[];
 }
 
 /** The free model used most today (from the proxy), to make "drop :free" concrete. */
-function topFreeModel(history: DashboardState['history']): string | undefined {
+function topFreeModel(history: DashboardHistory | undefined): string | undefined {
   const models = Object.entries(history?.models ?? {}).filter(([m]) => m.endsWith(':free'));
   models.sort((a, b) => b[1] - a[1]);
   return models[0]?.[0];
 }
 
-function paidVariantRemedy(history: DashboardState['history']): string {
+function paidVariantRemedy(history: DashboardHistory | undefined): string {
   const m = topFreeModel(history);
   const example = m ? ` (${m} → ${m.slice(0, -':free'.length)})` : '';
   return `Switch to a paid variant: drop ":free" from the model id${example}. Paid requests cost credits but do not count toward the free limits.`;
@@ -124,7 +50,7 @@ function creditsRemedy(s: QuotaSnapshot): string | undefined {
 }
 
 function dailyCauses(input: DashboardInput): Cause[] {
-  const { snapshot: s, now, timeZone, history } = input;
+  const { snapshot: s, now, history } = input;
   const d = s.day;
   if (!d) return [];
   const dayStart = d.resetsAt - DAY;
@@ -133,10 +59,10 @@ function dailyCauses(input: DashboardInput): Cause[] {
   const level = d.level === 'none' ? undefined : d.level;
   if (!level && !refused) return [];
   const resetAt = refused?.resetsAt && refused.resetsAt > now ? refused.resetsAt : d.resetsAt;
-  const wait = `Wait for the daily reset at ${when(resetAt, now, timeZone)}.`;
+  const wait: Text = ['Wait for the daily reset at ', ...utcAndLocal(resetAt, now), '.'];
   const paid = paidVariantRemedy(history);
   const credits = creditsRemedy(s);
-  const actions: DashboardCommand[] = credits ? ['addCredits'] : [];
+  const actions: UserAction[] = credits ? ['addCredits'] : [];
   const fig = d.used !== null && d.limit !== null ? `${d.used} of ${d.limit}` : undefined;
   if (level === 'limit' || refused) {
     const title = fig
@@ -145,10 +71,11 @@ function dailyCauses(input: DashboardInput): Cause[] {
     return [{ level: 'limit', title, remedies: [wait, paid, ...(credits ? [credits] : [])], actions }];
   }
   const left = `${d.remaining} left`;
+  const resetsText: Text = ['The count resets at ', ...utcAndLocal(d.resetsAt, now), '.'];
   if (level === 'critical') {
-    return [{ level, title: `Almost out of free requests today: ${fig} used, ${left}`, remedies: [...(credits ? [credits] : []), paid, `The count resets at ${when(d.resetsAt, now, timeZone)}.`], actions }];
+    return [{ level, title: `Almost out of free requests today: ${fig} used, ${left}`, remedies: [...(credits ? [credits] : []), paid, resetsText], actions }];
   }
-  return [{ level: 'warning', title: `${fig} free requests used today (${left})`, remedies: [...(credits ? [credits] : []), `The count resets at ${when(d.resetsAt, now, timeZone)}.`, paid], actions }];
+  return [{ level: 'warning', title: `${fig} free requests used today (${left})`, remedies: [...(credits ? [credits] : []), resetsText, paid], actions }];
 }
 
 function minuteCauses(input: DashboardInput): Cause[] {
@@ -170,7 +97,7 @@ function minuteCauses(input: DashboardInput): Cause[] {
         : undefined
       : `The proxy's pacing is "${proxy.pacing}": set openrouterQuota.proxy.pacing to "queue" to hold requests until the window has room instead of failing them.`;
   const bypassed = minuteIsSplit(m) && (m.outside ?? 0) > 0;
-  const actions: DashboardCommand[] = !proxy || bypassed ? ['copyProxySettings'] : proxy.pacing !== 'queue' ? ['openSettings'] : [];
+  const actions: UserAction[] = !proxy || bypassed ? ['copyProxySettings'] : proxy.pacing !== 'queue' ? ['openSettings'] : [];
   const about = m.known === 'estimate' ? 'about ' : '';
   const route = bypassed ? [`${minuteSplitText(m)}: the proxy cannot hold requests that bypass it. Route that tool through the proxy (OpenRouter: Copy Proxy Settings).`] : [];
   if (level === 'limit' || refused || !level) {
@@ -190,7 +117,7 @@ function accountCauses(input: DashboardInput): Cause[] {
   if (balance !== undefined && balance < 0) {
     out.push({
       level: 'critical',
-      title: `The account balance is negative (${usd(balance)}): OpenRouter refuses requests (402), even to free models`,
+      title: `The account balance is negative (${usd(balance)}): ${NEGATIVE_BALANCE_TEXT}`,
       remedies: [`Add credits: at least ${usd(-balance)} to bring the balance back above $0.`],
       actions: ['addCredits'],
     });
@@ -219,14 +146,15 @@ function upstreamCauses(input: DashboardInput): Cause[] {
  * account, then today, then this minute, then upstream providers); the remedies of every cause follow in
  * that order, without repeats. Undefined when nothing needs attention (or there is no data to judge).
  */
-export function bannerOf(input: DashboardInput): Banner | undefined {
+export function bannerOf(input: DashboardInput): BannerView | undefined {
   const s = input.snapshot;
   if (s.status === 'no-key' || s.status === 'loading') return undefined;
   const causes = [...accountCauses(input), ...dailyCauses(input), ...minuteCauses(input), ...upstreamCauses(input)];
   if (causes.length === 0) return undefined;
   // Array.prototype.sort is stable, so equal levels keep the order above.
   const sorted = [...causes].sort((a, b) => RANK[b.level] - RANK[a.level]);
-  const remedies = [...new Set(sorted.flatMap((c) => c.remedies))].slice(0, MAX_REMEDIES);
+  const seen = new Set<string>();
+  const remedies = sorted.flatMap((c) => c.remedies).filter((r) => !seen.has(textKey(r)) && seen.add(textKey(r))).slice(0, MAX_REMEDIES);
   const actions = [...new Set(sorted.flatMap((c) => c.actions ?? []))];
-  return { level: sorted[0].level, title: sorted[0].title, remedies, actions };
+  return { level: sorted[0].level, levelWord: LEVEL_WORD[sorted[0].level], title: sorted[0].title, remedies, actions };
 }
