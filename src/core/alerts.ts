@@ -20,8 +20,8 @@
 import { usd } from '../shared/money';
 import type { UserAction } from '../shared/actions';
 import { LEVEL_RANK } from './account/limits';
-import { balanceOf, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, type QuotaSnapshot } from './quota';
-import { minuteIsSplit } from './quotaText';
+import { balanceOf, type QuotaSnapshot } from './quota';
+import { minuteIsSplit, NEGATIVE_BALANCE_TEXT, UNLOCK_SENTENCE } from './quotaText';
 import { formatClock, formatDuration, MINUTE, nextUtcMidnight, utcDate } from '../shared/time';
 
 export type NotificationLevel = 'all' | 'limits' | 'off';
@@ -159,7 +159,7 @@ function dailyAlert(s: QuotaSnapshot, rank: number, date: string, settings: Aler
   const limit = d.limit!;
   const level = DAILY[rank - 1];
   const reset = resetText(d.resetsAt, now, settings.timeZone);
-  const unlock = d.tier === 'base' ? ` Buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises the daily limit to ${FUNDED_DAILY}.` : '';
+  const unlock = d.tier === 'base' ? ` ${UNLOCK_SENTENCE}` : '';
   let message: string;
   if (rank === 3) {
     message = `OpenRouter: daily free limit reached: ${used} of ${limit} free requests used today. Free models answer 429 until the reset in ${reset}.${unlock}`;
@@ -234,7 +234,7 @@ export function decide(s: QuotaSnapshot, memory: AlertMemory, settings: AlertSet
     add({
       kind: 'negative-balance',
       severity: 'warning',
-      message: `OpenRouter: your account balance is ${usd(balance)}. While it is negative OpenRouter refuses requests (402 Payment Required), even to free models. Add credits to continue.`,
+      message: `OpenRouter: your account balance is ${usd(balance)}. While it is negative, ${NEGATIVE_BALANCE_TEXT}.`,
       actions: ['addCredits', 'openDashboard', 'muteToday'],
       claim: { key: `negative-balance-${today}` },
     });

@@ -5,6 +5,7 @@ import { AccountModel } from './account/model';
 import { BASE_DAILY, dayLimitOf, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, type Level, LEVEL_RANK } from './account/limits';
 import { type AccountView, daySource, type DayView, type MinuteView, type RateLimitEvent } from './account/view';
 import type { ErrorReason } from './errors';
+import { UNLOCK_SENTENCE } from './quotaText';
 import type { Credits, KeyInfo } from './responses';
 
 export { BASE_DAILY, DEFAULT_PER_MINUTE, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY } from './account/limits';
@@ -176,9 +177,9 @@ function tierReason(d: DayView, obs: Observation, settings: QuotaSettings): stri
     text =
       base.tier === 'funded'
         ? `OpenRouter allows this account ${limit} free requests a day (it has bought at least ${FUNDED_CREDITS_THRESHOLD} credits).`
-        : `OpenRouter allows this account ${limit} free requests a day. Buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises it to ${FUNDED_DAILY}.`;
+        : `OpenRouter allows this account ${limit} free requests a day. ${UNLOCK_SENTENCE}`;
   } else if (base.source === 'tier' && (obs.key.isFreeTier === true || base.credits === undefined)) {
-    text = `This account has never bought credits, so free models allow ${BASE_DAILY} requests a day. Buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises it to ${FUNDED_DAILY}.`;
+    text = `This account has never bought credits, so free models allow ${BASE_DAILY} requests a day. ${UNLOCK_SENTENCE}`;
   } else if (base.source === 'tier') {
     text =
       base.tier === 'funded'

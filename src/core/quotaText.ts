@@ -74,6 +74,9 @@ export function freeLimitsText(): string {
   return `Free models (ids ending in :free) allow ${DEFAULT_PER_MINUTE} requests a minute and ${BASE_DAILY} a UTC day, or ${FUNDED_DAILY} a day once the account has bought ${FUNDED_CREDITS_THRESHOLD} credits.`;
 }
 
+/** What the one-time purchase does, after a sentence about the daily limit. */
+export const UNLOCK_SENTENCE = `Buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises it to ${FUNDED_DAILY} a day.`;
+
 /** The one-time purchase that raises the daily limit, as a remedy. */
 export const ADD_CREDITS_REMEDY = `Add credits: buying ${FUNDED_CREDITS_THRESHOLD} credits (once) raises the free limit from ${BASE_DAILY} to ${FUNDED_DAILY} requests a day.`;
 

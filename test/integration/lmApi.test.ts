@@ -198,7 +198,7 @@ describe('chat models through vscode.lm (another extension)', function () {
     const before = fake.chats.length;
     try {
       const r = await lm({ script: 'chat' });
-      assert.match(r.error?.message ?? '', /^Free-model limit reached: 50\/50 today; resets at 00:00 UTC, in .+\. Buying 10 credits raises it to 1000 a day\.$/);
+      assert.match(r.error?.message ?? '', /^Free-model limit reached: 50\/50 today; resets at 00:00 UTC, in .+\. Buying 10 credits \(once\) raises it to 1000 a day\.$/);
       assert.equal(fake.chats.length, before, 'answered by the proxy, not sent');
     } finally {
       fake.setFreeDaily({ used: 7, limit: 50 });

@@ -86,7 +86,7 @@ describe('alerts: daily limit', () => {
     assert.deepEqual(w.kinds(), ['daily-warning', 'daily-critical', 'daily-reached']);
     const [, critical, reached] = w.shown;
     assert.equal(critical.severity, 'warning');
-    assert.match(critical.message, /^OpenRouter: 48 of 50 free requests used today, 2 left\. Resets in 3 h 5 min \(01:00 local\)\. Buying 10 credits \(once\) raises the daily limit to 1000\.$/);
+    assert.match(critical.message, /^OpenRouter: 48 of 50 free requests used today, 2 left\. Resets in 3 h 5 min \(01:00 local\)\. Buying 10 credits \(once\) raises it to 1000 a day\.$/);
     assert.equal(reached.severity, 'warning');
     assert.match(reached.message, /^OpenRouter: daily free limit reached: 50 of 50 free requests used today\. Free models answer 429 until the reset in 3 h 2 min \(01:00 local\)\./);
     assert.equal(reached.claim.key, 'daily-2026-10-01-reached');
@@ -246,7 +246,7 @@ describe('alerts: once each (401, negative balance, upstream streak)', () => {
     const show = w.feed(snap(T0 + MINUTE, { balance: -0.42 }));
     assert.equal(show.length, 1);
     assert.equal(show[0].kind, 'negative-balance');
-    assert.equal(show[0].message, 'OpenRouter: your account balance is -$0.42. While it is negative OpenRouter refuses requests (402 Payment Required), even to free models. Add credits to continue.');
+    assert.equal(show[0].message, 'OpenRouter: your account balance is -$0.42. While it is negative, OpenRouter refuses requests (402), even to free models, until you add credits.');
     assert.deepEqual(show[0].actions, ['addCredits', 'openDashboard', 'muteToday']);
     assert.equal(show[0].claim.key, 'negative-balance-2026-10-01');
     for (let i = 2; i < 30; i++) w.feed(snap(T0 + i * MINUTE, { balance: -0.42 }));

@@ -139,7 +139,7 @@ describe('chat: models and sentences', () => {
     const now = Date.UTC(2026, 9, 1, 20, 48);
     const s = buildSnapshot(observation(now, {}, { used: 50, limit: 50 }), undefined, DEFAULT_SETTINGS, now);
     const e = new RateLimitError('Rate limit exceeded: free-models-per-day.', 'per-day', Date.UTC(2026, 9, 2), 50);
-    assert.equal(chatErrorText(e, FREE, s, now), 'Free-model limit reached: 50/50 today; resets at 00:00 UTC, in 3 h 12 min. Buying 10 credits raises it to 1000 a day.');
+    assert.equal(chatErrorText(e, FREE, s, now), 'Free-model limit reached: 50/50 today; resets at 00:00 UTC, in 3 h 12 min. Buying 10 credits (once) raises it to 1000 a day.');
     assert.equal(chatFailureOf(e), 'blocked');
     assert.match(chatErrorText(new RateLimitError('x', 'per-minute', now + 35_000, 20), FREE, s, now), /^Free-model limit for this minute reached \(20 a minute\); the window resets in 35 s\./);
     assert.match(chatErrorText(new RateLimitError('x', 'upstream', undefined, undefined), FREE, s, now), /rate-limited right now \(its own limit, not your quota\)/);

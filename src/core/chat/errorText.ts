@@ -1,7 +1,7 @@
 // What a chat model tells the user when a request fails: what happened, when it resets, and what to do,
 // one sentence per kind of failure (the provider turns them into vscode.LanguageModelErrors).
 import { OpenRouterError } from '../errors';
-import { FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY } from '../account/limits';
+import { UNLOCK_SENTENCE } from '../quotaText';
 import type { QuotaSnapshot } from '../quota';
 import { formatDuration, nextUtcMidnight } from '../../shared/time';
 
@@ -16,7 +16,7 @@ export function chatFailureOf(e: unknown): ChatFailure {
   return 'other';
 }
 
-/** "Free-model limit reached: 50/50 today; resets at 00:00 UTC, in 3 h 12 min. Buying 10 credits raises it to 1000 a day." */
+/** "Free-model limit reached: 50/50 today; resets at 00:00 UTC, in 3 h 12 min. Buying 10 credits (once) raises it to 1000 a day." */
 export function chatErrorText(e: unknown, model: string, s: QuotaSnapshot | undefined, now: number): string {
   if (!OpenRouterError.is(e)) return `The request to ${model} failed: ${e instanceof Error ? e.message : String(e)}`;
   switch (e.reason) {
@@ -28,7 +28,7 @@ export function chatErrorText(e: unknown, model: string, s: QuotaSnapshot | unde
         const used = d?.used !== null && d?.used !== undefined && limit !== undefined && limit !== null ? Math.max(d.used, limit) : undefined;
         const reset = r.resetsAt && r.resetsAt > now ? r.resetsAt : nextUtcMidnight(now);
         const figure = used !== undefined ? `: ${used}/${limit} today` : '';
-        const unlock = d?.tier === 'funded' ? '' : ` Buying ${FUNDED_CREDITS_THRESHOLD} credits raises it to ${FUNDED_DAILY} a day.`;
+        const unlock = d?.tier === 'funded' ? '' : ` ${UNLOCK_SENTENCE}`;
         return `Free-model limit reached${figure}; resets at 00:00 UTC, in ${formatDuration(reset - now)}.${unlock}`;
       }
       if (r.kind === 'per-minute') {
