@@ -4,8 +4,10 @@
 //   npm run demo                      (packages the .vsix first)
 //   node scripts/demo.mjs [--port N]  (or DEMO_PORT=N; default 8080, a free port if that one is taken)
 //
-// code-server gets OPENROUTER_API_KEY=<the fake server's test key>, so the extension offers to import it.
-// First run installs the toolchain (e2e/setup.mjs, ~2.5 min). Runs until Ctrl-C, then removes its temp dirs.
+// code-server gets OPENROUTER_API_KEY=<the fake server's test key>, so the extension offers (once) to import
+// it; the demo also prints that key and how to set it by hand, for a second browser or after "Not Now".
+// First run installs the toolchain (e2e/setup.mjs: a few minutes, about 800 MB, once; see the README).
+// Runs until Ctrl-C, then removes its temp dirs.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -78,11 +80,21 @@ try {
     log(`code-server exited unexpectedly (${code}); log: ${cs.logFile}`);
     shutdown(1);
   });
+  // The offer to import OPENROUTER_API_KEY comes once (keyCommands.ts offerEnvironmentKey); after "Not Now",
+  // or in a second browser, which starts without the key, the user sets it by hand: print it, and how.
   console.log(`
-  Open ${cs.url} in a browser
+  Open ${cs.url} in a browser.
 
-  The extension offers to import OPENROUTER_API_KEY (the fake server's test key): click Import,
-  then watch the status bar. code-server log: ${cs.logFile}
+  The key: the extension offers once to import OPENROUTER_API_KEY (set to the fake server's key):
+  click "Import Key" on that notification. Missed it (clicked "Not Now", or opened a second browser)?
+  Press F1, run "OpenRouter: Set API Key" and paste the fake key:
+
+      ${TEST_KEY}
+
+  It is accepted only by the fake OpenRouter at ${fake.baseUrl}, not a real key.
+  Then watch the status bar: the fake account's numbers climb by themselves.
+
+  code-server log: ${cs.logFile}
   Press Ctrl-C to stop.
 `);
 } catch (e) {
