@@ -21,6 +21,8 @@ import { classifyRateLimit, findErrorEnvelope, header, HeaderBag, parseRetryAfte
 import { Credits, KeyInfo, type ModelInfo, parseCredits, parseFreeModelIds, parseKeyInfo, parseModels } from './responses';
 
 export const DEFAULT_BASE_URL = 'https://openrouter.ai/api/v1';
+/** Sent when no User-Agent is given; the extension and the CLI give a versioned one (clientFactory.ts). */
+export const DEFAULT_USER_AGENT = 'openrouter-quota';
 
 export interface ProxySettings {
   /** Proxy for all requests (VS Code's http.proxy). Empty: HTTPS_PROXY / HTTP_PROXY from the environment. */
@@ -68,7 +70,7 @@ export class OpenRouterClient {
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher = opts.dispatcher ?? createDispatcher(opts.proxy);
-    this.userAgent = opts.userAgent ?? 'openrouter-quota';
+    this.userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
     this.now = opts.now ?? Date.now;
   }
 

@@ -1,23 +1,16 @@
-// OpenRouter: Sign In (openrouterQuota.signIn): OpenRouter's OAuth PKCE flow (src/core/oauth.ts), ending in
-// setApiKey(services, key), which checks the new key with GET /key and stores it in SecretStorage exactly as
-// Set API Key does. Also the UriHandler that receives the browser's callback:
+// OpenRouter: Sign In (openrouterQuota.signIn): OpenRouter's OAuth PKCE flow (src/core/oauth/; research
+// notes in docs/oauth.md), ending in setApiKey(services, key), which checks the new key with GET /key and
+// stores it in SecretStorage exactly as Set API Key does. Also the UriHandler that receives the browser's
+// callback:
 //   <uriScheme>://openrouter-quota.openrouter-quota/auth-callback?state=<state>&code=<code>
 // A cancelled sign-in, a replayed/foreign/expired callback, an `error` in the callback and a failed exchange
 // each end with a message saying so; none of them stores anything.
 import * as vscode from 'vscode';
 import { errorText } from '../core/logger';
-import {
-  buildAuthUrl,
-  CALLBACK_PATH,
-  CallbackParams,
-  DEFAULT_AUTH_URL,
-  describeExchangeError,
-  describeRefusal,
-  exchangeCode,
-  parseCallbackQuery,
-  PendingSignIn,
-  SIGN_IN_TTL_MS,
-} from '../core/oauth';
+import { exchangeCode } from '../core/oauth/exchange';
+import { describeExchangeError, describeRefusal } from '../core/oauth/messages';
+import { PendingSignIn, SIGN_IN_TTL_MS } from '../core/oauth/pending';
+import { buildAuthUrl, CALLBACK_PATH, type CallbackParams, DEFAULT_AUTH_URL, parseCallbackQuery } from '../core/oauth/urls';
 import { CommandId } from '../shared/commandIds';
 import * as config from './config';
 import { setApiKey } from './keyCommands';

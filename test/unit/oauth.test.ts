@@ -5,19 +5,11 @@
 import * as assert from 'node:assert/strict';
 import { request } from 'undici';
 import { AbortedError, ForbiddenError, NetworkError, OpenRouterError, ResponseShapeError, ServerError, TimeoutError } from '../../src/core/errors';
-import {
-  base64url,
-  buildAuthUrl,
-  challengeFor,
-  createPkce,
-  createState,
-  describeExchangeError,
-  describeRefusal,
-  exchangeCode,
-  parseCallbackQuery,
-  PendingSignIn,
-  SIGN_IN_TTL_MS,
-} from '../../src/core/oauth';
+import { exchangeCode } from '../../src/core/oauth/exchange';
+import { describeExchangeError, describeRefusal } from '../../src/core/oauth/messages';
+import { PendingSignIn, SIGN_IN_TTL_MS } from '../../src/core/oauth/pending';
+import { base64url, challengeFor, createPkce, createState } from '../../src/core/oauth/pkce';
+import { buildAuthUrl, parseCallbackQuery } from '../../src/core/oauth/urls';
 import { OpenRouterClient } from '../../src/core/openRouterClient';
 import { fakeAuthUrl, FakeOAuth, installFakeOAuth, newTestKey } from '../fixtures/fakeOAuth';
 import { FakeOpenRouter } from '../fixtures/fakeOpenRouter';
