@@ -9,7 +9,8 @@ import { AuthError, describeError } from './core/errors';
 import { renderSummary } from './core/format';
 import type { Logger } from './core/logger';
 import { fetchObservation } from './core/observe';
-import { DEFAULT_BASE_URL, normalizeBaseUrl, OpenRouterClient } from './core/openRouterClient';
+import { ClientFactory, cliUserAgent } from './core/clientFactory';
+import { DEFAULT_BASE_URL, normalizeBaseUrl } from './core/openRouterClient';
 import { QuotaPoller } from './core/poller';
 import { probeProxy, type ProxyRole } from './core/proxy/coordinator';
 import { ProxyHost } from './core/proxy/host';
@@ -93,6 +94,22 @@ function keyOf(env: NodeJS.ProcessEnv): string {
   return check.key;
 }
 
+/**
+ * Our version, for the User-Agent: from the package.json next to the bundle (dist/cli.js) or the compiled
+ * file (out/src/cli.js). The extension reads it from VS Code instead (packageJSON.version).
+ */
+function cliVersion(): string {
+  for (const dir of [path.join(__dirname, '..'), path.join(__dirname, '..', '..')]) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'openrouter-quota' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not there (or not ours): look one level up
+    }
+  }
+  return 'unknown';
+}
+
 function stderrLogger(io: Io, quiet = false): Logger {
   return {
     trace() {},
@@ -140,7 +157,8 @@ async function status(o: Partial<Record<string, string | boolean>>, env: NodeJS.
   // The last poll of this account (a window's or a proxy's), for the estimates; written back afterwards.
   const store: SharedStore | undefined = fs.existsSync(dir) ? new FileSharedStore(path.join(dir, 'poll'), stderrLogger(io, true)) : undefined;
   const previous = store?.read();
-  const client = new OpenRouterClient({ baseUrl, apiKey: key, userAgent: 'openrouter-quota-cli' });
+  const clients = new ClientFactory({ baseUrl, userAgent: cliUserAgent(cliVersion()) });
+  const client = clients.client(key);
   try {
     const prevObs = previous?.keyId === keyId(key) ? previous.obs : undefined;
     const [obs, probe] = await Promise.all([fetchObservation(client, prevObs, Date.now), probeProxy(port, fingerprint)]);
@@ -154,7 +172,7 @@ async function status(o: Partial<Record<string, string | boolean>>, env: NodeJS.
     io.out(o.json ? JSON.stringify(toWire(view), null, 2) : renderSummary(buildSnapshot(obs, undefined, DEFAULT_SETTINGS, now, view)));
     return 0;
   } finally {
-    await client.close();
+    await clients.close();
   }
 }
 
@@ -172,7 +190,8 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
   const envToken = env.OPENROUTER_QUOTA_TOKEN?.trim();
   if (envToken && !validToken(envToken)) throw new UsageError('OPENROUTER_QUOTA_TOKEN must be 16 to 256 printable characters without spaces (and not an sk-or- key).');
 
-  const client = new OpenRouterClient({ baseUrl: upstream, apiKey: key, userAgent: 'openrouter-quota-cli' });
+  const clients = new ClientFactory({ baseUrl: upstream, userAgent: cliUserAgent(cliVersion()) });
+  const client = clients.client(key);
   const account = new AccountModel({ clock: systemClock, settings: () => DEFAULT_SETTINGS });
   // Polls are shared with every window and process of this account (one of them polls at a time).
   const poller = new QuotaPoller({
@@ -208,7 +227,7 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
   if (role === 'blocked' || role === 'failed') {
     await host.stop();
     poller.dispose();
-    await client.close();
+    await clients.close();
     return 1;
   }
   if (!envToken) {
@@ -224,7 +243,7 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
   clearInterval(keepAlive);
   poller.dispose();
   await host.stop();
-  await client.close();
+  await clients.close();
   io.out('stopped');
   return 0;
 }

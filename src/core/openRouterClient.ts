@@ -37,7 +37,7 @@ export interface ClientOptions {
   /** Whole-call deadline in ms (connect + headers + body). */
   timeoutMs?: number;
   proxy?: ProxySettings;
-  /** Injected by tests; otherwise one keep-alive agent per client. */
+  /** A ClientFactory's shared agent, or tests'; left open by close(). Otherwise one keep-alive agent per client. */
   dispatcher?: Dispatcher;
   userAgent?: string;
   now?: () => number;
