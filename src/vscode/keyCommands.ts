@@ -4,8 +4,6 @@ import * as vscode from 'vscode';
 import { checkKeyInput } from '../core/apiKey';
 import { AuthError, describeError } from '../core/errors';
 import { errorText } from '../core/logger';
-import { OpenRouterClient } from '../core/openRouterClient';
-import * as config from './config';
 import type { Services } from './services';
 
 const ENV_OFFERED = 'openrouterQuota.envKeyOffered';
@@ -32,7 +30,7 @@ export async function setApiKey(services: Services, provided?: string): Promise<
     return 'invalid';
   }
   const key = check.key;
-  const client = new OpenRouterClient({ ...config.clientConnection(), apiKey: key });
+  const client = services.clients.client(key);
   let label: string | null = null;
   try {
     const info = await vscode.window.withProgress(

@@ -9,6 +9,7 @@ import { errorText } from '../core/logger';
 import type { ProxyRole } from '../core/proxy/coordinator';
 import { noKeySnapshot, type QuotaSnapshot } from '../core/quota';
 import { defaultStateRoot } from '../core/state/stateDir';
+import { ExtensionClients } from './clientFactory';
 import * as config from './config';
 import { KeyStore } from './secrets';
 import { QuotaSession } from './session';
@@ -37,7 +38,8 @@ export class Services implements vscode.Disposable {
   /** Where the proxy's state lives ($OPENROUTER_QUOTA_HOME, else ~/.openrouter-quota), shared with the CLI. */
   readonly stateRoot = defaultStateRoot();
   private readonly owner = randomUUID();
-  private readonly userAgent: string;
+  /** Every OpenRouter client of this window comes from here: one keep-alive agent, one User-Agent. */
+  readonly clients: ExtensionClients;
   private readonly disposables: vscode.Disposable[] = [];
   private currentSession?: QuotaSession;
   private key?: string;
@@ -63,13 +65,14 @@ export class Services implements vscode.Disposable {
     );
     this.keys = new KeyStore(context.secrets);
     this.statusBar = new StatusBarController(config.get('statusBar.alignment'));
-    this.userAgent = `openrouter-quota-vscode/${String(context.extension.packageJSON.version)}`;
+    this.clients = new ExtensionClients(String(context.extension.packageJSON.version));
     this.current = noKeySnapshot(Date.now());
     // Created during activation: it registers the serializer that restores the panel after a reload.
     this.dashboard = new DashboardPanel({ extensionUri: context.extensionUri, log: this.log, getState: () => this.dashboardState() });
     // Disposed in reverse: listeners first, the log last (the others may still write to it).
     this.disposables.push(
       this.log,
+      this.clients,
       this.changed,
       this.sessionChanged,
       this.keys,
@@ -146,7 +149,7 @@ export class Services implements vscode.Disposable {
     this.currentSession = new QuotaSession(this.key, {
       context: this.context,
       owner: this.owner,
-      userAgent: this.userAgent,
+      clients: this.clients,
       log: this.log,
       stateRoot: this.stateRoot,
       onSnapshot: (s) => this.render(s),

@@ -9,18 +9,20 @@ import { systemClock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { fetchObservation } from '../core/observe';
 import { ModelCatalog } from '../core/modelCatalog';
-import { OpenRouterClient } from '../core/openRouterClient';
+import type { OpenRouterClient } from '../core/openRouterClient';
 import { QuotaPoller } from '../core/poller';
 import type { QuotaSnapshot } from '../core/quota';
 import { FileSharedStore, MemorySharedStore, type SharedStore } from '../core/sharedStore';
 import { accountDir, accountFingerprint, ensurePrivateDir } from '../core/state/stateDir';
+import type { ExtensionClients } from './clientFactory';
 import * as config from './config';
 import { ProxyService } from './proxyService';
 
 export interface SessionDeps {
   context: vscode.ExtensionContext;
   owner: string;
-  userAgent: string;
+  /** The extension's one client factory (shared agent and User-Agent). */
+  clients: ExtensionClients;
   log: Logger;
   /** The state root (stateDir.ts): the account's directory is under it. */
   stateRoot: string;
@@ -39,7 +41,7 @@ export class QuotaSession implements vscode.Disposable {
 
   constructor(key: string, deps: SessionDeps) {
     const stateDir = accountDir(deps.stateRoot, accountFingerprint(key));
-    this.client = new OpenRouterClient({ ...config.clientConnection(), apiKey: key, userAgent: deps.userAgent });
+    this.client = deps.clients.client(key);
     this.account = new AccountModel({ clock: systemClock, settings: config.quotaSettings });
     this.catalog = new ModelCatalog((signal) => this.client.getModels(signal), systemClock.now);
     this.poller = new QuotaPoller({

@@ -116,13 +116,15 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
           (_p, token) => {
             const abort = new AbortController();
             const sub = token.onCancellationRequested(() => abort.abort());
+            // The extension's shared agent (http.proxy honoured) and User-Agent; the exchange leaves the agent open.
+            const clients = this.services.clients.current;
             return exchangeCode({
-              apiBaseUrl: config.get('apiBaseUrl'),
+              apiBaseUrl: clients.baseUrl,
               code,
               verifier: attempt.pkce.verifier,
-              proxy: config.proxySettings(),
+              dispatcher: clients.dispatcher,
               signal: abort.signal,
-              userAgent: 'openrouter-quota-vscode',
+              userAgent: clients.userAgent,
             }).finally(() => sub.dispose());
           },
         );

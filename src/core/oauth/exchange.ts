@@ -15,7 +15,7 @@ export interface ExchangeOptions {
   apiBaseUrl?: string;
   code: string;
   verifier: string;
-  /** Injected by tests; otherwise a one-off agent honouring the proxy settings, closed after the call. */
+  /** A ClientFactory's shared agent (left open), or tests'; otherwise a one-off agent honouring `proxy`, closed after the call. */
   dispatcher?: Dispatcher;
   proxy?: ProxySettings;
   timeoutMs?: number;
