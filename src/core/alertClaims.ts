@@ -1,12 +1,12 @@
 // The one-window rule for notifications: every VS Code window decides on its own (alerts.ts), then claims the
 // alert in a directory that all windows share (the extension's global storage). A claim is a file created
-// with O_CREAT|O_EXCL (writeFileSync flag 'wx'): the file system lets exactly one process create it, so
-// exactly one window shows the alert, however many decide to. The same directory holds "Mute for today" as
-// one file per UTC day. Claims older than two days are removed.
+// with O_CREAT|O_EXCL (createExclusive in fsDurable.ts): the file system lets exactly one process create it,
+// so exactly one window shows the alert, however many decide to. The same directory holds "Mute for today"
+// as one file per UTC day. Claims older than two days are removed.
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeDirs } from './fsDurable';
+import { createExclusive, makeDirs } from './fsDurable';
 import type { AlertClaim } from './alerts';
 import { Logger, nullLogger } from './logger';
 import { DAY, nextUtcMidnight, utcDate } from '../shared/time';
@@ -40,7 +40,7 @@ export class AlertClaims {
     const body = JSON.stringify({ at: now, by: this.owner });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        fs.writeFileSync(file, body, { flag: 'wx' });
+        createExclusive(file, body);
         return true;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -82,7 +82,7 @@ export class AlertClaims {
   mute(now: number): void {
     try {
       makeDirs(this.dir);
-      fs.writeFileSync(path.join(this.dir, muteFileName(now)), JSON.stringify({ at: now, by: this.owner }), { flag: 'wx' });
+      createExclusive(path.join(this.dir, muteFileName(now)), JSON.stringify({ at: now, by: this.owner }));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }

@@ -4,7 +4,7 @@
 // with one, and every window shows the same numbers. Holds no key: only a hash that tells keys apart.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeDirs } from './fsDurable';
+import { createExclusive, makeDirs, writeFileAtomic } from './fsDurable';
 import type { Logger } from './logger';
 import type { Observation, SnapshotError } from './quota';
 
@@ -65,15 +65,14 @@ export class FileSharedStore implements SharedStore {
   }
 
   write(rec: SharedRecord): void {
-    // Write-then-rename so a reader never sees half a file.
+    // Every window may write at once: each renames a temporary file of its own, so none moves another's
+    // half-written file into place.
     const tmp = `${this.stateFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      fs.writeFileSync(tmp, JSON.stringify(rec), { mode: 0o600 });
-      fs.renameSync(tmp, this.stateFile);
+      writeFileAtomic(this.stateFile, JSON.stringify(rec), tmp);
       this.warnedCorrupt = false;
     } catch (e) {
       this.log?.warn(`cannot write shared quota state: ${(e as Error).message}`);
-      fs.rmSync(tmp, { force: true });
     }
   }
 
@@ -81,7 +80,7 @@ export class FileSharedStore implements SharedStore {
     const body = JSON.stringify({ owner, expiresAt: now + ttlMs });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        fs.writeFileSync(this.leaseFile, body, { flag: 'wx', mode: 0o600 });
+        createExclusive(this.leaseFile, body);
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
