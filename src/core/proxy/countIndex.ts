@@ -1,5 +1,7 @@
 // The ledger's in-memory counts: buckets of attempts (per minute, hour, day) with their models and clients,
-// and the sorted-array searches the exact records are queried with.
+// and the sorted-array searches the exact records are queried with. The proxy asks these on every request,
+// so they are answered from maps, never by scanning records.
+import { DAY, HOUR, MINUTE } from '../../shared/time';
 import { splitKey } from './ledgerFormat';
 
 export interface Bucket {
@@ -25,6 +27,68 @@ export function addClients(map: Map<number, Bucket>, at: number, client: string,
 
 export function copyBucket(b: Bucket): Bucket {
   return { total: b.total, models: new Map(b.models), clients: new Map(b.clients) };
+}
+
+/**
+ * Counts per minute, hour and day of everything the ledger keeps. Keyed by minute/hour/day number since the
+ * epoch (t / MINUTE etc.: small integers, which Maps handle much faster than millisecond timestamps).
+ * Minutes cover only the exact records; hours and days also what was folded into hours.
+ */
+export class CountIndex {
+  private readonly minutes = new Map<number, number>();
+  private readonly hours = new Map<number, Bucket>();
+  private readonly days = new Map<number, Bucket>();
+
+  /** n attempts of the entry `key` at time t; n < 0 takes them back. */
+  add(t: number, key: string, n: number): void {
+    const minute = Math.floor(t / MINUTE);
+    const left = (this.minutes.get(minute) ?? 0) + n;
+    if (left > 0) this.minutes.set(minute, left);
+    else this.minutes.delete(minute);
+    addTo(this.hours, Math.floor(t / HOUR), key, n);
+    addTo(this.days, Math.floor(t / DAY), key, n);
+  }
+
+  /** n attempts of the entry `key` known only by their hour (hourStart in ms): they have no minute. */
+  addHour(hourStart: number, key: string, n: number): void {
+    addTo(this.hours, hourStart / HOUR, key, n);
+    addTo(this.days, Math.floor(hourStart / DAY), key, n);
+  }
+
+  /** Client counts alone for that hour (see addClients). */
+  addHourClients(hourStart: number, client: string, n: number): void {
+    addClients(this.hours, hourStart / HOUR, client, n);
+    addClients(this.days, Math.floor(hourStart / DAY), client, n);
+  }
+
+  /** Attempts in the minute window holding t. */
+  minute(t: number): number {
+    return this.minutes.get(Math.floor(t / MINUTE)) ?? 0;
+  }
+
+  /** The bucket of the UTC day holding t. */
+  day(t: number): Bucket | undefined {
+    return this.days.get(Math.floor(t / DAY));
+  }
+
+  /** Totals of the `n` whole units (HOUR or DAY) ending with the one holding `now`, oldest first, zeros included. */
+  series(now: number, n: number, unit: number): Array<{ start: number; count: number }> {
+    const map = unit === HOUR ? this.hours : this.days;
+    const current = Math.floor(now / unit) * unit;
+    const out: Array<{ start: number; count: number }> = [];
+    for (let i = n - 1; i >= 0; i--) {
+      const start = current - i * unit;
+      out.push({ start, count: map.get(start / unit)?.total ?? 0 });
+    }
+    return out;
+  }
+
+  /** Forgets minutes before `exactFrom` (no longer exact) and hours and days before `keepFrom` (past the retention). */
+  prune(exactFrom: number, keepFrom: number): void {
+    for (const minute of this.minutes.keys()) if (minute < exactFrom / MINUTE) this.minutes.delete(minute);
+    for (const hour of this.hours.keys()) if (hour < keepFrom / HOUR) this.hours.delete(hour);
+    for (const day of this.days.keys()) if (day < keepFrom / DAY) this.days.delete(day);
+  }
 }
 
 function bucket(map: Map<number, Bucket>, at: number): Bucket {

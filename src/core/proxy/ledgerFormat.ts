@@ -10,6 +10,9 @@
 // (v1 files, without `clients`, are read as they are).
 import { DAY, HOUR } from '../../shared/time';
 
+export const LEDGER_LOG = 'ledger.log';
+export const LEDGER_COMPACT = 'ledger.json';
+
 export const HEADER =
   '# openrouter-quota ledger v2: "<ms> <id>" per free-model attempt, "-<ms> <id>" takes one back, "@<id> <JSON model or [model, client]>" defines an id\n';
 export const COMPACT_VERSION = 2;
