@@ -24,31 +24,53 @@ import { TOKEN_FILE, validToken } from './core/state/tokenFile';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const USAGE = `usage: openrouter-quota <command> [options]
-
-commands:
-  proxy   run the local metering proxy on 127.0.0.1 for the account of OPENROUTER_API_KEY
-  status  print today's free-model quota (with the proxy's counts when one runs for this key)
-
-openrouter-quota proxy [--port N] [--upstream URL] [--state-dir DIR] [--pacing queue|reject|off] [--max-wait SECONDS]
+const PROXY_HELP = `openrouter-quota proxy [--port N] [--upstream URL] [--state-dir DIR] [--pacing queue|reject|off] [--max-wait S]
+  Runs the local metering proxy on 127.0.0.1 for the account of OPENROUTER_API_KEY. Prints
+  "listening http://127.0.0.1:N/api/v1" when ready; stops on Ctrl-C or SIGTERM.
   --port N          loopback port (default ${DEFAULT_PROXY_PORT}; 0: any free port)
-  --upstream URL    OpenRouter's API base (default $OPENROUTER_BASE_URL, else ${DEFAULT_BASE_URL})
-  --state-dir DIR   where the counts live (default $OPENROUTER_QUOTA_HOME, else ~/.openrouter-quota: the same as the extension's)
+  --upstream URL    OpenRouter's API base (default $OPENROUTER_BASE_URL, else ${DEFAULT_BASE_URL}); --base-url is the same
+  --state-dir DIR   where the counts and the token live (default $OPENROUTER_QUOTA_HOME, else ~/.openrouter-quota: the extension's)
   --pacing MODE     queue (hold a request until the minute has room), reject (429 at once), off (only count); default queue
-  --max-wait S      longest a request is held, in seconds (default 30)
+  --max-wait S      longest a request is held, in seconds (default 30)`;
 
-openrouter-quota status [--json] [--base-url URL] [--port N] [--state-dir DIR]
+const STATUS_HELP = `openrouter-quota status [--json] [--base-url URL] [--port N] [--state-dir DIR]
+  Prints today's free-model quota in one line, with the proxy's exact counts when one runs for this key.
   --json            the GET /quota shape instead of the one-line summary
-  --base-url URL    OpenRouter's API base (default $OPENROUTER_BASE_URL, else ${DEFAULT_BASE_URL})
+  --base-url URL    OpenRouter's API base (default $OPENROUTER_BASE_URL, else ${DEFAULT_BASE_URL}); --upstream is the same
   --port N          where to look for a running proxy (default ${DEFAULT_PROXY_PORT})
+  --state-dir DIR   where the last shared poll is read and written (default $OPENROUTER_QUOTA_HOME, else ~/.openrouter-quota)`;
+
+const HELP_TAIL = `  -h, --help        this help
 
 environment:
   OPENROUTER_API_KEY      the key (required); sent only to OpenRouter
   OPENROUTER_QUOTA_TOKEN  (proxy) the token clients send; by default the one kept in the state directory
   OPENROUTER_BASE_URL     default for --upstream / --base-url
   OPENROUTER_QUOTA_HOME   default for --state-dir
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY   how to reach OpenRouter through a proxy server of your network
 
 exit codes: 0 ok; 1 usage, state directory or OpenRouter error (or the port is taken); 2 the key was rejected (401)`;
+
+export const USAGE = `usage: openrouter-quota <command> [options]
+
+commands:
+  proxy   run the local metering proxy on 127.0.0.1 for the account of OPENROUTER_API_KEY
+  status  print today's free-model quota (with the proxy's counts when one runs for this key)
+
+${PROXY_HELP}
+
+${STATUS_HELP}
+
+${HELP_TAIL}`;
+
+/** `<command> --help`: that command's options, the environment and the exit codes. */
+const COMMAND_USAGE = {
+  proxy: `usage: ${PROXY_HELP}\n${HELP_TAIL}`,
+  status: `usage: ${STATUS_HELP}\n${HELP_TAIL}`,
+};
+
+/** How a terminal user moves the proxy to another port (the coordinator's messages end with it). */
+const PORT_HINT = 'Choose another port with --port N (0: any free port).';
 
 export interface Io {
   out(s: string): void;
@@ -57,11 +79,19 @@ export interface Io {
   stopped?: Promise<void>;
 }
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  constructor(
+    message: string,
+    /** The command whose --help to point at, when known. */
+    readonly command?: keyof typeof OPTIONS,
+  ) {
+    super(message);
+  }
+}
 
-const COMMON = { 'base-url': { type: 'string' }, port: { type: 'string' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
-const OPTIONS = {
-  proxy: { ...COMMON, upstream: { type: 'string' }, pacing: { type: 'string' }, 'max-wait': { type: 'string' } },
+const COMMON = { 'base-url': { type: 'string' }, upstream: { type: 'string' }, port: { type: 'string' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+export const OPTIONS = {
+  proxy: { ...COMMON, pacing: { type: 'string' }, 'max-wait': { type: 'string' } },
   status: { ...COMMON, json: { type: 'boolean' } },
 } as const;
 
@@ -69,7 +99,7 @@ function parse<C extends keyof typeof OPTIONS>(command: C, args: string[]) {
   try {
     return parseArgs({ args, options: OPTIONS[command], strict: true, allowPositionals: false }).values as Partial<Record<string, string | boolean>>;
   } catch (e) {
-    throw new UsageError(`${command}: ${(e as Error).message}`);
+    throw new UsageError(`${command}: ${(e as Error).message}`, command);
   }
 }
 
@@ -81,17 +111,25 @@ function portOf(raw: string | boolean | undefined): number {
   return n;
 }
 
-function urlOf(name: string, raw: string | boolean | undefined, fallback: string): string {
-  const v = typeof raw === 'string' ? raw : fallback;
+/** OpenRouter's API base: --base-url or --upstream (two names for one option), else OPENROUTER_BASE_URL, else openrouter.ai. */
+function baseUrlOf(o: Partial<Record<string, string | boolean>>, env: NodeJS.ProcessEnv): string {
+  const given = (['base-url', 'upstream'] as const).filter((n) => typeof o[n] === 'string');
+  if (given.length === 2 && o['base-url'] !== o.upstream) throw new UsageError('--base-url and --upstream are two names for one option: give one');
+  const name = given.length ? `--${given[0]}` : 'OPENROUTER_BASE_URL';
+  const v = given.length ? (o[given[0]] as string) : (env.OPENROUTER_BASE_URL ?? DEFAULT_BASE_URL);
   if (!/^https?:\/\/[^\s/]+/.test(v)) throw new UsageError(`${name} must be an http(s) URL, not "${v}"`);
   return normalizeBaseUrl(v);
 }
 
+const NO_KEY = 'OPENROUTER_API_KEY is not set: export your OpenRouter key (sk-or-…) in this shell first, e.g. export OPENROUTER_API_KEY=sk-or-v1-… (keys: openrouter.ai/settings/keys).';
+
 function keyOf(env: NodeJS.ProcessEnv): string {
-  if (!env.OPENROUTER_API_KEY?.trim()) throw new UsageError('OPENROUTER_API_KEY is not set: export your OpenRouter key (sk-or-…) in this shell first.');
+  if (!env.OPENROUTER_API_KEY?.trim()) throw new UsageError(NO_KEY);
   const check = checkKeyInput(env.OPENROUTER_API_KEY);
-  if (!check.ok) throw new UsageError(`OPENROUTER_API_KEY: ${check.message}`);
-  return check.key;
+  if (check.ok) return check.key;
+  // Empty once quotes or "Bearer" are stripped: checkKeyInput's sentence for that is the input box's.
+  const empty = checkKeyInput('');
+  throw new UsageError(!empty.ok && check.message === empty.message ? NO_KEY : `OPENROUTER_API_KEY: ${check.message}`);
 }
 
 /**
@@ -127,31 +165,36 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
       (command === undefined ? io.err : io.out)(USAGE);
       return command === undefined ? 1 : 0;
     }
-    if (command !== 'status' && command !== 'proxy') throw new UsageError(`unknown command "${command}"`);
+    if (command !== 'status' && command !== 'proxy') throw new UsageError(`unknown command "${command}" (the commands are proxy and status)`);
     const o = parse(command, args);
     if (o.help) {
-      io.out(USAGE);
+      io.out(COMMAND_USAGE[command]);
       return 0;
     }
     return command === 'status' ? await status(o, env, io) : await proxy(o, env, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`${e.message}\nRun "openrouter-quota --help" for the options.`);
+      const cmd = e.command ?? (command === 'status' || command === 'proxy' ? command : undefined);
+      io.err(`${e.message}\nRun "openrouter-quota ${cmd ? `${cmd} ` : ''}--help" for the options.`);
       return 1;
     }
     if (e instanceof StateDirError) {
       io.err(e.message);
       return 1;
     }
+    if (AuthError.is(e)) {
+      io.err(`${describeError(e)} Check OPENROUTER_API_KEY (keys: openrouter.ai/settings/keys).`);
+      return 2;
+    }
     io.err(describeError(e));
-    return AuthError.is(e) ? 2 : 1;
+    return 1;
   }
 }
 
 async function status(o: Partial<Record<string, string | boolean>>, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const key = keyOf(env);
   const port = portOf(o.port);
-  const baseUrl = urlOf('--base-url', o['base-url'], env.OPENROUTER_BASE_URL ?? DEFAULT_BASE_URL);
+  const baseUrl = baseUrlOf(o, env);
   const fingerprint = accountFingerprint(key);
   const dir = accountDir(path.resolve(typeof o['state-dir'] === 'string' ? o['state-dir'] : defaultStateRoot(env)), fingerprint);
   // The last poll of this account (a window's or a proxy's), for the estimates; written back afterwards.
@@ -180,9 +223,10 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
   const port = portOf(o.port);
   const pacing = (typeof o.pacing === 'string' ? o.pacing : 'queue') as PacingMode;
   if (!['queue', 'reject', 'off'].includes(pacing)) throw new UsageError(`--pacing must be queue, reject or off, not "${pacing}"`);
-  const maxWait = o['max-wait'] === undefined ? 30 : Number(o['max-wait']);
-  if (!Number.isFinite(maxWait) || maxWait < 0) throw new UsageError('--max-wait must be a number of seconds (0 or more)');
-  const upstream = urlOf('--upstream', o.upstream, env.OPENROUTER_BASE_URL ?? DEFAULT_BASE_URL);
+  const rawWait = o['max-wait'];
+  if (rawWait !== undefined && (typeof rawWait !== 'string' || !/^\d+(\.\d+)?$/.test(rawWait.trim()))) throw new UsageError(`--max-wait must be a number of seconds (0 or more), not "${String(rawWait)}"`);
+  const maxWait = rawWait === undefined ? 30 : Number(rawWait);
+  const upstream = baseUrlOf(o, env);
   const key = keyOf(env);
   const dir = accountDir(path.resolve(typeof o['state-dir'] === 'string' ? o['state-dir'] : defaultStateRoot(env)), accountFingerprint(key));
   ensurePrivateDir(dir);
@@ -222,6 +266,7 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
     refreshKey: () => void poller.refresh(),
     token: envToken,
     onRole,
+    portHint: PORT_HINT,
   });
   const role = host.role.role;
   if (role === 'blocked' || role === 'failed') {

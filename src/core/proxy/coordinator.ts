@@ -36,7 +36,15 @@ export interface CoordinatorOptions {
   onRole?: (r: ProxyRole) => void;
   /** A reader's copy of the host's GET /quota (undefined when there is none). */
   onRemote?: (json: unknown) => void;
+  /**
+   * How this audience chooses another port, ending the messages about a taken port: the CLI names its flag,
+   * the extension its setting (the default, PORT_HINT_SETTING).
+   */
+  portHint?: string;
 }
+
+/** The extension's way to another port (its notification also has a button that opens the setting). */
+export const PORT_HINT_SETTING = 'Choose another port in the setting openrouterQuota.proxy.port.';
 
 export type Probe = { kind: 'ours'; json: unknown } | { kind: 'other-account' } | { kind: 'foreign' };
 
@@ -186,7 +194,7 @@ export class ProxyCoordinator {
         role: 'blocked',
         port,
         reason: 'other-account',
-        message: `Port ${port} on 127.0.0.1 is used by the OpenRouter Quota proxy of another key (another account, profile or user), so no proxy meters this key. Its counts are not shown. Choose another port in the setting openrouterQuota.proxy.port.`,
+        message: `Port ${port} on 127.0.0.1 is used by the OpenRouter Quota proxy of another key (another account, profile or user), so no proxy meters this key. Its counts are not shown. ${this.portHint}`,
       });
       return;
     }
@@ -195,8 +203,12 @@ export class ProxyCoordinator {
       role: 'blocked',
       port,
       reason: 'foreign',
-      message: `Port ${port} on 127.0.0.1 is used by another program, so the OpenRouter Quota proxy cannot start. Choose another port in the setting openrouterQuota.proxy.port.`,
+      message: `Port ${port} on 127.0.0.1 is used by another program, so the OpenRouter Quota proxy cannot start. ${this.portHint}`,
     });
+  }
+
+  private get portHint(): string {
+    return this.opts.portHint ?? PORT_HINT_SETTING;
   }
 
   private fail(e: unknown): void {

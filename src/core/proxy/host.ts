@@ -40,6 +40,8 @@ export interface ProxyHostOptions {
   /** A token to use from now on (the CLI's OPENROUTER_QUOTA_TOKEN), set before the proxy listens. */
   token?: string;
   onRole?: (r: ProxyRole) => void;
+  /** How the user chooses another port, for the role messages (coordinator.ts CoordinatorOptions.portHint). */
+  portHint?: string;
   /** Counts, queue, learned limits, the host's view (for a reader) or the role changed. */
   onChange?: () => void;
   readerIntervalMs?: number;
@@ -76,6 +78,7 @@ export class ProxyHost {
       clock: opts.clock,
       log: opts.log,
       readerIntervalMs: opts.readerIntervalMs,
+      portHint: opts.portHint,
       createProxy: () => this.createProxy(),
       onRole: (r) => {
         if (r.role !== 'host') this.detach();
