@@ -3,64 +3,32 @@
 // were made, against which limit, how close that is, and how it is known (view.ts). The status bar,
 // tooltip, Show Quota, notifications, the dashboard, GET /quota and the CLI all read it.
 //
-// Outside traffic (free requests OpenRouter counted that the meter did not forward) is worked out per poll.
-// A poll's count is OpenRouter's at some moment between the time it was sent (less up to `serverLagSeconds`
-// of cache) and the time it came back. So at each reading, the count minus everything the meter forwarded
-// until the answer came back is a lower bound of what went elsewhere: its running maximum over the day is
-// today's outside count, which a later poll catching up can only raise (a lower count from OpenRouter is a
-// correction, and wins). Growth between two
-// polls is taken for outside traffic only beyond what the proxy sent in the window the earlier count may
-// have missed, so the proxy being ahead of a stale count is never called traffic elsewhere. That growth
-// over the last two intervals gives an outside rate: while it is above zero, this minute's figure is the
-// meter's exact count plus that rate, marked as an estimate.
+// Outside traffic (free requests OpenRouter counted that the meter did not forward) is worked out per poll
+// in outside.ts; while it grows, this minute's figure is the meter's exact count plus its rate, an estimate.
 import type { Clock } from '../clock';
 import type { Observation, QuotaSettings } from '../quota';
 import type { RateLimitInfo } from '../rateLimit';
-import { DAY, MINUTE, minuteWindowStart, nextUtcMidnight } from '../../shared/time';
+import { MINUTE, minuteWindowStart, nextUtcMidnight, utcDayStart } from '../../shared/time';
 import { dayLimitOf, levelOf, minuteLimitOf } from './limits';
+import { type ForwardedCounts, OutsideTraffic, type Track } from './outside';
 import { combineRemote, type RemoteAccount } from './remote';
 import type { AccountView, DayView, Known, MinuteView, RateLimitEvent } from './view';
 
 /** What the model needs of the local meter (the proxy's ledger). */
-export interface LocalMeter {
-  /** Free-model attempts forwarded in the UTC day of `t`, up to and including `t`. */
-  countUntil(t: number): number;
+export interface LocalMeter extends ForwardedCounts {
   /** Attempts in the minute window starting at `windowStart`. */
   minuteCount(windowStart: number): number;
   /** Per-model attempts in the UTC day of `now`. */
   dayModels(now: number): Record<string, number>;
   /** Per-client attempts in the UTC day of `now`. */
   dayClients(now: number): Record<string, number>;
-  /** Changes whenever a count at a past time changes (an attempt taken back, or one stamped out of order). */
-  readonly revision: number;
 }
 
-/** Today's readings kept one by one; older ones only leave their outside count behind (`floor`). */
-const MAX_READINGS = 64;
 const MAX_EVENTS = 20;
 /** A reader's copy of the host's view stops being a count after this long (the host is read every 3 s). */
 export const REMOTE_FRESH_MS = 15_000;
-/** Polls this far apart (and no older than this) give the no-meter per-minute estimate; anything else is unknown. */
-const ESTIMATE_MIN_SPAN = 20_000;
-const ESTIMATE_MAX_SPAN = 150_000;
 /** A per-minute 429 blocks at most to the end of its window plus this (a reset hours ahead is not a minute). */
 const MINUTE_BLOCK_MARGIN = 2_000;
-
-interface Reading {
-  /** When the answer came back. */
-  at: number;
-  /** When the poll was sent. */
-  start: number;
-  used: number;
-}
-
-interface Track {
-  /** Free requests OpenRouter counted today that the meter did not forward (a lower bound). */
-  outside: number;
-  /** Growth of `outside` over the last two intervals between polls, and how long they lasted. */
-  recent: number;
-  span: number;
-}
 
 export interface ModelOptions {
   clock: Clock;
@@ -69,11 +37,7 @@ export interface ModelOptions {
 
 export class AccountModel {
   private latest?: Observation;
-  private readings: Reading[] = [];
-  private readingsDay = -1;
-  /** Readings dropped for the bound leave the outside count they reached, and the last of them. */
-  private floor?: { outside: number; last: Reading };
-  private readingsVersion = 0;
+  private readonly outsideTraffic = new OutsideTraffic();
   private meter?: LocalMeter;
   private waiting: () => number = () => 0;
   private remote?: { view: RemoteAccount; at: number };
@@ -83,15 +47,14 @@ export class AccountModel {
   private learnedPerDay?: number;
   private minuteFullUntil = 0;
   private dayFullUntil = 0;
-  private cache?: { key: string; track: Track | undefined };
 
   constructor(private readonly opts: ModelOptions) {}
 
   /** A poll's result (this process's, or another's through the shared store). Older ones are ignored. */
   observe(obs: Observation): void {
     if (!this.latest || obs.fetchedAt >= this.latest.fetchedAt) this.latest = obs;
-    if (obs.previous) this.addReading(obs.previous.at, obs.previous.startedAt ?? obs.previous.at, obs.previous.used);
-    if (obs.key.freeDaily) this.addReading(obs.fetchedAt, obs.startedAt ?? obs.fetchedAt, obs.key.freeDaily.used);
+    if (obs.previous) this.outsideTraffic.add(obs.previous.at, obs.previous.startedAt ?? obs.previous.at, obs.previous.used, this.meter);
+    if (obs.key.freeDaily) this.outsideTraffic.add(obs.fetchedAt, obs.startedAt ?? obs.fetchedAt, obs.key.freeDaily.used, this.meter);
   }
 
   /** The last observation (for the tier, the key cap, the balance). */
@@ -103,7 +66,7 @@ export class AccountModel {
   attachMeter(meter: LocalMeter | undefined, waiting: () => number = () => 0): void {
     this.meter = meter;
     this.waiting = waiting;
-    this.cache = undefined;
+    this.outsideTraffic.meterChanged();
   }
 
   /** The view of the proxy another process hosts for this account, as read over loopback (undefined: none). */
@@ -166,7 +129,7 @@ export class AccountModel {
     const obs = this.today(now);
     const dl = dayLimitOf(obs, s.perDay, this.learnedPerDay);
     const tr = this.meter ? this.track(now) : undefined;
-    const last = this.reported() && this.readingsDay === dayOf(now) ? this.readings.at(-1) : undefined;
+    const last = this.reported() ? this.outsideTraffic.last(now) : undefined;
 
     let used: number | null;
     let known: Known;
@@ -198,7 +161,7 @@ export class AccountModel {
       proxied,
       outside,
       server: last ? { used: last.used, at: last.at } : undefined,
-      unconfirmed: this.meter && last ? this.meter.countUntil(now) - this.sentUntil(last.start - this.lagMs() - 1) : null,
+      unconfirmed: this.meter && last ? this.meter.countUntil(now) - this.outsideTraffic.sentUntil(this.meter, last.start - this.lagMs() - 1) : null,
       resetsAt: nextUtcMidnight(now),
     };
     return { at: now, day, minute: this.minuteView(now, s, tr), meter: this.meterView(now) };
@@ -229,7 +192,7 @@ export class AccountModel {
         known = 'exact';
       }
     } else {
-      used = this.growthPerMinute(now);
+      used = this.reported() ? this.outsideTraffic.growthPerMinute(now) : null;
       known = used === null ? 'unknown' : 'estimate';
     }
     if (this.minuteFullUntil > now && (used ?? 0) < ml.limit) {
@@ -246,45 +209,11 @@ export class AccountModel {
     return { waiting: this.waiting(), lastRateLimit: this.events[0], models: this.meter.dayModels(now), clients: this.meter.dayClients(now) };
   }
 
-  /** Without a meter: how much OpenRouter's count grew between the last two polls, per minute. */
-  private growthPerMinute(now: number): number | null {
-    if (!this.reported() || this.readingsDay !== dayOf(now) || this.readings.length < 2) return null;
-    const b = this.readings[this.readings.length - 1];
-    const a = this.readings[this.readings.length - 2];
-    const dt = b.at - a.at;
-    // An estimate describes the minute around its poll; two minutes later it says nothing.
-    if (now - b.at > 2 * MINUTE || dt < ESTIMATE_MIN_SPAN || dt > ESTIMATE_MAX_SPAN || b.used < a.used) return null;
-    return Math.round(((b.used - a.used) * MINUTE) / dt);
-  }
-
   /** The latest observation when it belongs to the UTC day of `now` (a count from yesterday says nothing). */
   private today(now: number): Observation | undefined {
     const o = this.latest;
     if (!o) return undefined;
-    return dayOf(o.fetchedAt) === dayOf(now) || !o.key.freeDaily ? o : { ...o, key: { ...o.key, freeDaily: null } };
-  }
-
-  private addReading(at: number, start: number, used: number): void {
-    if (!Number.isFinite(at) || !Number.isFinite(used)) return;
-    if (!Number.isFinite(start) || start > at) start = at;
-    const day = dayOf(at);
-    if (day < this.readingsDay) return;
-    if (day > this.readingsDay) {
-      this.readingsDay = day;
-      this.readings = [];
-      this.floor = undefined;
-    }
-    let i = this.readings.length;
-    while (i > 0 && this.readings[i - 1].at > at) i--;
-    if (i > 0 && this.readings[i - 1].at === at) return;
-    this.readings.splice(i, 0, { at, start, used });
-    if (this.readings.length > MAX_READINGS) {
-      // Remember what the dropped reading reached, so today's outside count cannot fall back.
-      const dropped = this.readings.shift() as Reading;
-      const outsideThen = this.meter ? dropped.used - this.meter.countUntil(dropped.at) : 0;
-      this.floor = { outside: Math.max(this.floor?.outside ?? 0, outsideThen), last: dropped };
-    }
-    this.readingsVersion++;
+    return utcDayStart(o.fetchedAt) === utcDayStart(now) || !o.key.freeDaily ? o : { ...o, key: { ...o.key, freeDaily: null } };
   }
 
   /** Whether OpenRouter reports today's count (the latest poll has the field): without it, earlier readings say nothing now. */
@@ -296,46 +225,8 @@ export class AccountModel {
     return Math.max(0, this.opts.settings().serverLagSeconds || 0) * 1000;
   }
 
-  /** What the meter forwarded in the readings' day up to t (nothing before its 00:00 UTC belongs to it). */
-  private sentUntil(t: number): number {
-    return !this.meter || t < this.readingsDay * DAY ? 0 : this.meter.countUntil(t);
-  }
-
-  /** Today's outside count and its recent growth, from the readings and the meter (cached). */
+  /** Today's outside count and its recent growth (undefined without a meter or without OpenRouter's count). */
   private track(now: number): Track | undefined {
-    const meter = this.meter;
-    if (!meter || !this.reported() || this.readingsDay !== dayOf(now) || this.readings.length === 0) return undefined;
-    const lag = this.lagMs();
-    const key = `${this.readingsDay}:${this.readingsVersion}:${meter.revision}:${lag}`;
-    if (this.cache?.key === key) return this.cache.track;
-    const sent = (t: number) => this.sentUntil(t);
-    let outside = this.floor?.outside ?? 0;
-    let prev = this.floor?.last;
-    const growth: Array<{ g: number; span: number }> = [];
-    for (const r of this.readings) {
-      const lower = r.used - sent(r.at);
-      if (prev && r.used < prev.used) {
-        // OpenRouter now counts fewer than it did: its count wins over what was worked out from the old one.
-        outside = Math.max(0, lower);
-        growth.push({ g: 0, span: r.at - prev.at });
-        prev = r;
-        continue;
-      }
-      if (prev) {
-        // The most the earlier count can have left out: everything the proxy sent from a lag before it was asked.
-        const upperBefore = prev.used - sent(prev.start - lag - 1);
-        growth.push({ g: Math.max(0, lower - Math.max(upperBefore, outside)), span: r.at - prev.at });
-      }
-      outside = Math.max(outside, lower);
-      prev = r;
-    }
-    const last = growth.slice(-2);
-    const track = { outside, recent: last.reduce((a, x) => a + x.g, 0), span: last.reduce((a, x) => a + x.span, 0) };
-    this.cache = { key, track };
-    return track;
+    return this.meter && this.reported() ? this.outsideTraffic.track(now, this.meter, this.lagMs()) : undefined;
   }
-}
-
-function dayOf(t: number): number {
-  return Math.floor(t / DAY);
 }
