@@ -4,11 +4,15 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Agent } from 'undici';
+import { AccountModel } from '../../src/core/account/model';
 import { OpenRouterError, RateLimitError, ResponseShapeError } from '../../src/core/errors';
 import { exchangeCode, parseCallbackQuery } from '../../src/core/oauth';
 import { errorForStatus, OpenRouterClient } from '../../src/core/openRouterClient';
+import { learnRateLimit, rateLimitOfEvent } from '../../src/core/proxy/learning';
+import { MinutePacer } from '../../src/core/proxy/pacer';
 import { jsonBodyTap, sseErrorTap } from '../../src/core/proxy/sseTap';
 import { classifyRateLimit, findErrorEnvelope, parseResetValue, parseRetryAfter } from '../../src/core/rateLimit';
+import { DEFAULT_SETTINGS } from '../../src/core/quota';
 import { FreeDaily, parseCredits, parseFreeDaily, parseFreeModelIds, parseKeyInfo } from '../../src/core/responses';
 import { isWebviewMessage } from '../../src/shared/protocol';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
@@ -257,13 +261,19 @@ const sseStream = fc
   )
   .map(([lines, seps, junk]) => Buffer.concat([Buffer.from(lines.map((l, i) => l + seps[i]).join(''), 'utf8'), Buffer.from(junk)]));
 
-/** What the proxy does with each error event it is told about (server.ts tapFor): must not throw either. */
+const learnerClock = { now: () => now, setTimer: () => ({ cancel() {} }) };
+const learner = {
+  account: new AccountModel({ clock: learnerClock, settings: () => DEFAULT_SETTINGS }),
+  pacer: new MinutePacer({ clock: learnerClock, mode: () => 'queue', limit: () => 20, used: () => 0, admit: () => undefined, maxQueue: 1, maxWaitMs: () => 0 }),
+};
+
+/**
+ * The proxy's own handling of each error event it is told about (learning.ts, as server.ts wires it into
+ * rateLimitTap): classify it, teach a real account model and pacer, build the log line. None may throw.
+ */
 function asProxyWould(v: unknown): string {
-  const env = findErrorEnvelope(v);
-  if (env && Number(env.code) === 429) {
-    const info = classifyRateLimit(v, undefined, now);
-    if (info.resetsAt !== undefined) new Date(info.resetsAt).toISOString(); // server.ts logs it so
-  }
+  const info = rateLimitOfEvent(v, now);
+  if (info) learnRateLimit(info, 'm:free', now, learner);
   return JSON.stringify(v);
 }
 

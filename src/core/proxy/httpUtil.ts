@@ -1,0 +1,92 @@
+// The proxy's HTTP plumbing: the node:http server with its limits, the request body, and the answers the
+// proxy gives itself (in OpenRouter's error envelope, so clients that understand OpenRouter understand us).
+import * as http from 'node:http';
+import { errorText, type Logger } from '../logger';
+
+/** An answer the proxy gives itself instead of forwarding: a refusal, its own 429, an upstream failure. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    readonly metadata?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** A request body as the chunks it came in (not joined: see requestModel.ts), with its size. */
+export interface RequestBody {
+  chunks: Buffer[];
+  size: number;
+}
+
+/**
+ * A loopback HTTP server that answers `handle`'s failures with a 500 (or drops the connection once the
+ * answer has begun), and the protocol errors Node meets before any handler runs like Node itself would.
+ */
+export function createProxyServer(requestTimeoutMs: number, log: Logger, handle: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.Server {
+  /** Sockets with a response under way: a parse error on them must not write into that response. */
+  const answering = new WeakSet<object>();
+  // Slow or idle clients: Node answers 408 and closes when the request is not complete in time.
+  const server = http.createServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(30_000, requestTimeoutMs),
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeoutMs / 4)),
+    },
+    (req, res) => {
+      const socket = req.socket;
+      answering.add(socket);
+      res.on('close', () => answering.delete(socket));
+      handle(req, res).catch((e: unknown) => {
+        log.error(`proxy: ${errorText(e)}`);
+        if (!res.headersSent) sendError(res, new HttpError(500, 'internal error in the local proxy'));
+        else res.destroy();
+      });
+    },
+  );
+  // Malformed HTTP, headers over Node's 16 KB, a client too slow: answer like Node's own default (which a
+  // clientError listener replaces) when no response is under way on the socket, then drop the connection.
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    const status = e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable && !answering.has(socket) && e.code !== 'ECONNRESET') socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    socket.destroy();
+  });
+  return server;
+}
+
+/** The whole body, unless it is or grows past `maxBytes` (then the rest is drained unread) or the client leaves. */
+export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<RequestBody | 'too-large' | 'aborted'> {
+  // Refused on the declared length alone, before a byte is read; a body that lied is caught as it grows.
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) return Promise.resolve('too-large');
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve({ chunks, size }));
+    req.on('aborted', () => resolve('aborted'));
+    req.on('error', () => resolve('aborted'));
+  });
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, close = false): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}), ...headers });
+  res.end(text);
+}
+
+/** `close`: after a body too large to read, the connection cannot be reused. */
+export function sendError(res: http.ServerResponse, e: HttpError, close = false): void {
+  sendJson(res, e.status, { error: { code: e.status, message: e.message, ...(e.metadata ? { metadata: e.metadata } : {}) } }, e.headers, close);
+}
