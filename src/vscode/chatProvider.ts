@@ -3,7 +3,7 @@
 // not at activation), requests go through the local metering proxy whenever one runs for this key (so they
 // are counted, paced and attributed like any other), answers stream back as parts, and failures become
 // LanguageModelErrors with a sentence that says what happened and when it resets.
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import * as vscode from 'vscode';
 import { type ChatTarget, streamChat } from '../core/chat/client';
 import { chatErrorText, chatFailureOf } from '../core/chat/errorText';
@@ -11,7 +11,6 @@ import { type ChatModel, chatModelsOf, estimateTokens, quotaDetailKey } from '..
 import { toOpenAIRequest } from '../core/chat/request';
 import { AbortedError } from '../core/errors';
 import { errorText } from '../core/logger';
-import { createDispatcher } from '../core/openRouterClient';
 import { toChatMessages, toChatTools } from './chatMessages';
 import * as config from './config';
 import type { Services } from './services';
@@ -26,9 +25,11 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeLanguageModelChatInformation = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
-  /** To the local proxy (loopback: never through http.proxy) and straight to OpenRouter (honours it). */
+  /**
+   * To the local proxy: loopback, so never through http.proxy (the window's shared agent honours it).
+   * Requests straight to OpenRouter use services.clients' shared agent and User-Agent.
+   */
   private readonly loopback = new Agent({ keepAliveTimeout: 10_000 });
-  private direct?: Dispatcher;
   private lastKey = 'none';
   private refreshTimer?: NodeJS.Timeout;
   private lastFired = -Infinity;
@@ -40,7 +41,6 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
       services.onDidChangeSession(() => this.changed.fire()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (config.changed(e, 'chat.paidModels')) this.changed.fire();
-        if (e.affectsConfiguration('http.proxy') || e.affectsConfiguration('http.noProxy')) this.resetDirect();
       }),
     );
   }
@@ -89,8 +89,9 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
       modelOptions: options.modelOptions as Record<string, unknown> | undefined,
     });
     try {
-      const dispatcher = target.via === 'proxy' ? this.loopback : this.directDispatcher();
-      for await (const ev of streamChat(target, body, { dispatcher, signal: abort.signal, now: Date.now })) {
+      const clients = this.services.clients.current;
+      const dispatcher = target.via === 'proxy' ? this.loopback : clients.dispatcher;
+      for await (const ev of streamChat(target, body, { dispatcher, userAgent: clients.userAgent, signal: abort.signal, now: Date.now })) {
         if (ev.kind === 'text') progress.report(new vscode.LanguageModelTextPart(ev.text));
         else if (ev.kind === 'toolCall') progress.report(new vscode.LanguageModelToolCallPart(ev.callId, ev.name, toolInput(ev.input)));
       }
@@ -115,7 +116,6 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
     clearTimeout(this.refreshTimer);
     for (const d of this.disposables) d.dispose();
     void this.loopback.close().catch(() => undefined);
-    void this.direct?.close().catch(() => undefined);
   }
 
   /** Through the proxy when one runs for this key (hosted here or read from another process), else direct. */
@@ -132,17 +132,6 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
       }
     }
     return { baseUrl: config.get('apiBaseUrl').replace(/\/+$/, ''), credential: key, via: 'direct' };
-  }
-
-  private directDispatcher(): Dispatcher {
-    this.direct ??= createDispatcher(config.proxySettings());
-    return this.direct;
-  }
-
-  private resetDirect(): void {
-    const old = this.direct;
-    this.direct = undefined;
-    void old?.close().catch(() => undefined);
   }
 
   /** The picker shows the quota: refreshed when a level or limit changes, at most every INFO_REFRESH_MS. */

@@ -14,6 +14,7 @@ import { jsonBodyTap, sseErrorTap } from '../../src/core/proxy/sseTap';
 import { classifyRateLimit, findErrorEnvelope, parseResetValue, parseRetryAfter } from '../../src/core/rateLimit';
 import { DEFAULT_SETTINGS } from '../../src/core/quota';
 import { FreeDaily, parseCredits, parseFreeDaily, parseFreeModelIds, parseKeyInfo } from '../../src/core/responses';
+import { isUserAction } from '../../src/shared/actions';
 import { isWebviewMessage } from '../../src/shared/protocol';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { isolateProxyEnv } from './helpers';
@@ -202,7 +203,10 @@ describe('hostile input: parsers of OpenRouter answers (fast-check)', () => {
   it('isWebviewMessage: a boolean, true only for the two known shapes', () => {
     const msg = fc.oneof(
       hostileJson,
-      objectText({ type: fc.constantFrom('"ready"', '"command"', '"state"', '1', 'null'), command: fc.constantFrom('"refresh"', '"showLog"', '"toString"', '"__proto__"', '"constructor"', '1', '["refresh"]') }).map((t) => JSON.parse(t) as unknown),
+      objectText({
+        type: fc.constantFrom('"ready"', '"action"', '"command"', '"state"', '1', 'null'),
+        action: fc.constantFrom('"refresh"', '"showLog"', '"copySummary"', '"toString"', '"__proto__"', '"constructor"', '1', '["refresh"]'),
+      }).map((t) => JSON.parse(t) as unknown),
       fc.constantFrom(undefined, null, 0, '', 'ready', Symbol('x'), () => undefined, Object.create(null) as unknown, [{ type: 'ready' }]),
     );
     fc.assert(
@@ -210,8 +214,9 @@ describe('hostile input: parsers of OpenRouter answers (fast-check)', () => {
         const ok = isWebviewMessage(m);
         assert.equal(typeof ok, 'boolean');
         if (ok) {
-          const o = m as { type: string; command?: unknown };
-          assert.ok(o.type === 'ready' || (o.type === 'command' && ['refresh', 'addCredits', 'copyProxySettings', 'setApiKey', 'signIn', 'openSettings', 'showLog'].includes(o.command as string)));
+          const o = m as { type: string; action?: unknown };
+          // Only the action table's names, and never the one that needs the host's text.
+          assert.ok(o.type === 'ready' || (o.type === 'action' && isUserAction(o.action) && o.action !== 'copySummary'));
           assert.ok(Object.hasOwn(o, 'type'), 'type must be the message\'s own');
         }
       }),

@@ -23,6 +23,8 @@ export const CHAT_CLIENT_NAME = 'VS Code chat / LM API';
 
 export interface ChatCallOptions {
   dispatcher: Dispatcher;
+  /** The extension's versioned User-Agent (core/clientFactory.ts). */
+  userAgent?: string;
   signal: AbortSignal;
   now: () => number;
   /** No answer headers within this long: a timeout (default 5 min: the proxy may hold a request for up to 2). */
@@ -47,6 +49,7 @@ export async function* streamChat(target: ChatTarget, body: Record<string, unkno
         authorization: `Bearer ${target.credential}`,
         'content-type': 'application/json',
         accept: 'text/event-stream',
+        ...(o.userAgent ? { 'user-agent': o.userAgent } : {}),
         'x-title': CHAT_CLIENT_NAME,
         'x-openrouter-title': CHAT_CLIENT_NAME,
         'x-openrouter-categories': 'ide-extension',
