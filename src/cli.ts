@@ -15,6 +15,7 @@ import { QuotaPoller } from './core/poller';
 import { probeProxy, type ProxyRole } from './core/proxy/coordinator';
 import { ProxyHost } from './core/proxy/host';
 import type { PacingMode } from './core/proxy/pacer';
+import { API_PREFIX, parseExtraPath } from './core/proxy/scope';
 import { DEFAULT_PROXY_PORT } from './core/proxy/server';
 import { parseQuotaWire } from './core/account/remote';
 import { buildSnapshot, DEFAULT_SETTINGS } from './core/quota';
@@ -24,14 +25,16 @@ import { TOKEN_FILE, validToken } from './core/state/tokenFile';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const PROXY_HELP = `openrouter-quota proxy [--port N] [--upstream URL] [--state-dir DIR] [--pacing queue|reject|off] [--max-wait S]
+const PROXY_HELP = `openrouter-quota proxy [--port N] [--upstream URL] [--state-dir DIR] [--pacing queue|reject|off] [--max-wait S] [--allow-path PREFIX]...
   Runs the local metering proxy on 127.0.0.1 for the account of OPENROUTER_API_KEY. Prints
   "listening http://127.0.0.1:N/api/v1" when ready; stops on Ctrl-C or SIGTERM.
   --port N          loopback port (default ${DEFAULT_PROXY_PORT}; 0: any free port)
   --upstream URL    OpenRouter's API base (default $OPENROUTER_BASE_URL, else ${DEFAULT_BASE_URL}); --base-url is the same
   --state-dir DIR   where the counts and the token live (default $OPENROUTER_QUOTA_HOME, else ~/.openrouter-quota: the extension's)
   --pacing MODE     queue (hold a request until the minute has room), reject (429 at once), off (only count); default queue
-  --max-wait S      longest a request is held, in seconds (default 30)`;
+  --max-wait S      longest a request is held, in seconds (default 30)
+  --allow-path P    also send the key with the token on this path prefix (e.g. ${API_PREFIX}/credits), any method;
+                    repeatable. By default the token opens only inference and read-only endpoints (README: "The local proxy")`;
 
 const STATUS_HELP = `openrouter-quota status [--json] [--base-url URL] [--port N] [--state-dir DIR]
   Prints today's free-model quota in one line, with the proxy's exact counts when one runs for this key.
@@ -91,7 +94,7 @@ class UsageError extends Error {
 
 const COMMON = { 'base-url': { type: 'string' }, upstream: { type: 'string' }, port: { type: 'string' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 export const OPTIONS = {
-  proxy: { ...COMMON, pacing: { type: 'string' }, 'max-wait': { type: 'string' } },
+  proxy: { ...COMMON, pacing: { type: 'string' }, 'max-wait': { type: 'string' }, 'allow-path': { type: 'string', multiple: true } },
   status: { ...COMMON, json: { type: 'boolean' } },
 } as const;
 
@@ -119,6 +122,17 @@ function baseUrlOf(o: Partial<Record<string, string | boolean>>, env: NodeJS.Pro
   const v = given.length ? (o[given[0]] as string) : (env.OPENROUTER_BASE_URL ?? DEFAULT_BASE_URL);
   if (!/^https?:\/\/[^\s/]+/.test(v)) throw new UsageError(`${name} must be an http(s) URL, not "${v}"`);
   return normalizeBaseUrl(v);
+}
+
+/** --allow-path, repeatable (parseArgs gives the list; the option types above say string): checked here. */
+function allowedPathsOf(o: Partial<Record<string, unknown>>): readonly string[] {
+  const given = o['allow-path'];
+  const list = given === undefined ? [] : Array.isArray(given) ? (given as unknown[]) : [given];
+  return list.map((p) => {
+    const r = typeof p === 'string' ? parseExtraPath(p) : { why: 'must be a path' };
+    if ('why' in r) throw new UsageError(`--allow-path "${String(p)}" ${r.why}`, 'proxy');
+    return (p as string).trim();
+  });
 }
 
 const NO_KEY = 'OPENROUTER_API_KEY is not set: export your OpenRouter key (sk-or-…) in this shell first, e.g. export OPENROUTER_API_KEY=sk-or-v1-… (keys: openrouter.ai/settings/keys).';
@@ -226,6 +240,7 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
   const rawWait = o['max-wait'];
   if (rawWait !== undefined && (typeof rawWait !== 'string' || !/^\d+(\.\d+)?$/.test(rawWait.trim()))) throw new UsageError(`--max-wait must be a number of seconds (0 or more), not "${String(rawWait)}"`);
   const maxWait = rawWait === undefined ? 30 : Number(rawWait);
+  const extraPaths = allowedPathsOf(o);
   const upstream = baseUrlOf(o, env);
   const key = keyOf(env);
   const dir = accountDir(path.resolve(typeof o['state-dir'] === 'string' ? o['state-dir'] : defaultStateRoot(env)), accountFingerprint(key));
@@ -261,7 +276,7 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
     upstream: () => upstream,
     clock: systemClock,
     log,
-    live: () => ({ pacing, maxWaitSeconds: maxWait }),
+    live: () => ({ pacing, maxWaitSeconds: maxWait, extraPaths }),
     loadModels: (signal) => client.getModels(signal),
     refreshKey: () => void poller.refresh(),
     token: envToken,

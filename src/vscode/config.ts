@@ -34,6 +34,8 @@ export interface Config {
   'proxy.pacing': 'queue' | 'reject' | 'off';
   /** Longest a request is held in queue mode before it gets a 429. */
   'proxy.maxWaitSeconds': number;
+  /** Path prefixes under /api/v1 the local token also opens (core/proxy/scope.ts), any method. */
+  'proxy.extraPaths': string[];
   /** all: every notification; limits: only the daily and minute limit ones; off: none. */
   'notifications.level': 'all' | 'limits' | 'off';
   /** The consent page Sign In opens; the code is exchanged at {apiBaseUrl}/auth/keys. */
@@ -59,6 +61,7 @@ const DEFAULTS: Config = {
   'proxy.port': DEFAULT_PROXY_PORT,
   'proxy.pacing': 'queue',
   'proxy.maxWaitSeconds': 30,
+  'proxy.extraPaths': [],
   'notifications.level': 'all',
   'signIn.authUrl': DEFAULT_AUTH_URL,
   'chat.paidModels': [],

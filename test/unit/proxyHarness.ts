@@ -36,7 +36,7 @@ export interface Harness {
   port: number;
   clock: Clock;
   /** Live settings; `upstream` overrides the fake's URL (a dead port, to test an outage). */
-  settings: { pacing: PacingMode; maxWait: number; upstream?: string } & QuotaSettings;
+  settings: { pacing: PacingMode; maxWait: number; upstream?: string; extraPaths?: readonly string[] } & QuotaSettings;
   finished: Array<{ model?: string; free: boolean; status: number }>;
   /** Feed the account model a reading of OpenRouter's count, as a poll would (at the clock's time). */
   observe(used: number, limit?: number): void;
@@ -72,7 +72,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     upstream: () => settings.upstream ?? fake.baseUrl,
     clock,
     log: opts.log ?? { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-    live: () => ({ pacing: settings.pacing, maxWaitSeconds: settings.maxWait }),
+    live: () => ({ pacing: settings.pacing, maxWaitSeconds: settings.maxWait, extraPaths: settings.extraPaths }),
     loadModels: (s) => client.getModels(s),
     token: TOKEN,
     dispatcher,

@@ -14,6 +14,16 @@ export function hostAllowed(host: string | undefined, port: number): boolean {
   return LOOPBACK_HOSTS.has(m[1]) && Number(m[2] ?? 80) === port;
 }
 
+/**
+ * How many Host headers came (`rawHeaders` is [name, value, name, value, …]). Node keeps the first of several,
+ * so a second could be the one another hop reads; RFC 9112 (3.2) says to answer 400.
+ */
+export function hostHeaderCount(rawHeaders: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === 'host') n++;
+  return n;
+}
+
 /** Any Origin (or a Sec-Fetch-Site from a browser) means a web page is asking: refused. */
 export function fromBrowser(headers: IncomingHttpHeaders): boolean {
   return headers.origin !== undefined || (headers['sec-fetch-site'] !== undefined && headers['sec-fetch-site'] !== 'none');

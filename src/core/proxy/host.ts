@@ -28,8 +28,11 @@ export interface ProxyHostOptions {
   upstream: () => string;
   clock: Clock;
   log: Logger;
-  /** Pacing and max wait, read per request: keep it a cheap getter. */
-  live: () => { pacing: PacingMode; maxWaitSeconds: number };
+  /**
+   * Pacing, max wait and the path prefixes opened beyond the token's scope (scope.ts), read per request:
+   * keep it a cheap getter, and keep `extraPaths` the same array until it changes (it is compiled once per array).
+   */
+  live: () => { pacing: PacingMode; maxWaitSeconds: number; extraPaths?: readonly string[] };
   /** OpenRouter's model list, shared with the chat models (else one of its own from `loadModels`). */
   catalog?: ModelCatalog;
   /** GET /models (the client's getModels), when no catalog is given. */
@@ -181,6 +184,7 @@ export class ProxyHost {
       catalog,
       pacing: () => o.live().pacing,
       maxWaitSeconds: () => o.live().maxWaitSeconds,
+      extraPaths: () => o.live().extraPaths,
       clock: o.clock,
       log: o.log,
       upstreamProxy: o.upstreamProxy,

@@ -26,8 +26,8 @@ export interface RequestBody {
  * answer has begun), and the protocol errors Node meets before any handler runs like Node itself would.
  */
 export function createProxyServer(requestTimeoutMs: number, log: Logger, handle: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.Server {
-  /** Sockets with a response under way: a parse error on them must not write into that response. */
-  const answering = new WeakSet<object>();
+  /** The request being answered on each socket: a parse error there must not write into its response. */
+  const answering = new WeakMap<object, { req: http.IncomingMessage; res: http.ServerResponse }>();
   // Slow or idle clients: Node answers 408 and closes when the request is not complete in time.
   const server = http.createServer(
     {
@@ -38,8 +38,10 @@ export function createProxyServer(requestTimeoutMs: number, log: Logger, handle:
     },
     (req, res) => {
       const socket = req.socket;
-      answering.add(socket);
-      res.on('close', () => answering.delete(socket));
+      answering.set(socket, { req, res });
+      res.on('close', () => {
+        if (answering.get(socket)?.res === res) answering.delete(socket);
+      });
       handle(req, res).catch((e: unknown) => {
         log.error(`proxy: ${errorText(e)}`);
         if (!res.headersSent) sendError(res, new HttpError(500, 'internal error in the local proxy'));
@@ -50,11 +52,25 @@ export function createProxyServer(requestTimeoutMs: number, log: Logger, handle:
   // Malformed HTTP, headers over Node's 16 KB, a client too slow: answer like Node's own default (which a
   // clientError listener replaces) when no response is under way on the socket, then drop the connection.
   server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    const current = answering.get(socket);
+    if (e.code === 'ERR_HTTP_REQUEST_TIMEOUT' && current && answerBodyTimeout(current.req, current.res, requestTimeoutMs)) return;
     const status = e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     if (socket.writable && !answering.has(socket) && e.code !== 'ECONNRESET') socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     socket.destroy();
   });
   return server;
+}
+
+/**
+ * The body stopped arriving after the handler got the request (a header-phase timeout never reaches one):
+ * answer 408 through its response, as Node itself does when no answer has begun, unless one has. The answer
+ * says `connection: close`, so Node closes the socket once it is sent, and the handler sees the request end
+ * as aborted. False when the answer has begun (then the caller only drops the connection).
+ */
+function answerBodyTimeout(req: http.IncomingMessage, res: http.ServerResponse, timeoutMs: number): boolean {
+  if (req.complete || res.headersSent || !req.socket.writable) return false;
+  sendError(res, new HttpError(408, `The request was not received in full within ${timeoutMs / 1000} s: the client stopped sending its body.`), true);
+  return true;
 }
 
 /** The whole body, unless it is or grows past `maxBytes` (then the rest is drained unread) or the client leaves. */

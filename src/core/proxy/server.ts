@@ -26,6 +26,7 @@ import type { Ledger, Recorded } from './ledger';
 import type { MinutePacer, PacingMode } from './pacer';
 import { ClientGone, relay } from './relay';
 import { modelOf } from './requestModel';
+import { TokenScope } from './scope';
 import { neverReachedUpstream, UpstreamBase, upstreamHeaders } from './upstream';
 
 // The rest of the extension imports the proxy's wire names from here; where they live is this folder's business.
@@ -33,6 +34,7 @@ export { ACCOUNT_HEADER, type ProxyHistory } from './controlRoutes';
 
 export const DEFAULT_PROXY_PORT = 18_789;
 const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+const NO_EXTRA_PATHS: readonly string[] = [];
 /** Marks our answers so another window (or the CLI) can tell our proxy from some other program on the port. */
 export const PROXY_ID_HEADER = 'x-openrouter-quota-proxy';
 
@@ -52,6 +54,8 @@ export interface ProxyOptions {
   catalog: ModelCatalog;
   pacing: () => PacingMode;
   maxWaitSeconds: () => number;
+  /** Path prefixes the token opens beyond its scope (scope.ts), read per request: the same array until it changes. */
+  extraPaths?: () => readonly string[] | undefined;
   maxQueue?: number;
   maxBodyBytes?: number;
   /** A client must finish sending its request (headers and body) within this many ms (default 120 000). */
@@ -87,6 +91,7 @@ export class MeteringProxy {
   private readonly base: UpstreamBase;
   private readonly clients = new ClientNames();
   private readonly control: ControlSource;
+  private tokenScope = new TokenScope(NO_EXTRA_PATHS);
 
   constructor(private readonly opts: ProxyOptions) {
     this.clock = opts.clock;
@@ -162,13 +167,13 @@ export class MeteringProxy {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     res.setHeader(PROXY_ID_HEADER, '1');
-    const foreign = refuseForeign(req.headers, this.boundPort);
+    const foreign = refuseForeign(req.headers, req.rawHeaders, this.boundPort);
     if (foreign) return sendError(res, foreign);
     const path = req.url ?? '/';
     if (isControlRoute(req.method, path)) return serveControl(req, res, path, this.control);
     const outside = refuseOutsideApi(path);
     if (outside) return sendError(res, outside);
-    const credentials = credentialsFor(req.headers, this.opts.apiKey, this.opts.token);
+    const credentials = credentialsFor(req.headers, this.opts.apiKey, this.opts.token, { method: req.method, target: path, scope: this.scope() });
     if (credentials instanceof HttpError) return sendError(res, credentials);
 
     const body = await readBody(req, this.maxBody);
@@ -235,6 +240,16 @@ export class MeteringProxy {
       case 'done':
         return this.finished(model, free, outcome.status);
     }
+  }
+
+  /** What the token opens, rebuilt when the extraPaths list changes. */
+  private scope(): TokenScope {
+    const extra = this.opts.extraPaths?.() ?? NO_EXTRA_PATHS;
+    if (extra !== this.tokenScope.extraPaths) {
+      this.tokenScope = new TokenScope(extra);
+      for (const i of this.tokenScope.invalid) this.log.warn(`proxy: extra path "${i.entry}" ignored: it ${i.why}`);
+    }
+    return this.tokenScope;
   }
 
   private learn(info: RateLimitInfo, model: string | undefined): void {
