@@ -308,7 +308,9 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
   return 0;
 }
 
-if (require.main === module) {
+// Run when started as a program: the compiled file (CommonJS, started itself: require.main) or the bundle
+// dist/cli.mjs (an ES module: no `module`; nothing else imports the CLI's entry).
+if (typeof module === 'undefined' || require.main === module) {
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());

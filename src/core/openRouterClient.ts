@@ -2,7 +2,8 @@
 // undici with a keep-alive agent that honours HTTPS_PROXY/NO_PROXY (or an explicit proxy from VS Code's
 // http.proxy), explicit timeouts, an AbortSignal per call, a size cap on bodies, and typed errors for
 // every failure. The key is sent only in the Authorization header and is never part of an error.
-import { Dispatcher, EnvHttpProxyAgent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, request } from './http/undici';
 import {
   AbortedError,
   AuthError,
@@ -20,7 +21,9 @@ import { redact } from './logger';
 import { classifyRateLimit, findErrorEnvelope, header, HeaderBag, parseRetryAfter } from './rateLimit';
 import { Credits, KeyInfo, type ModelInfo, parseCredits, parseFreeModelIds, parseKeyInfo, parseModels } from './responses';
 
-export const DEFAULT_BASE_URL = 'https://openrouter.ai/api/v1';
+import { DEFAULT_BASE_URL } from './endpoints';
+
+export { DEFAULT_BASE_URL };
 /** Sent when no User-Agent is given; the extension and the CLI give a versioned one (clientFactory.ts). */
 export const DEFAULT_USER_AGENT = 'openrouter-quota';
 

@@ -56,10 +56,12 @@ export function formatCountdown(ms: number): string {
   return `${Math.floor(s / 3600)}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
 }
 
-const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+/** Built on first use: the first Intl formatter of a process loads ICU data (~30 ms), too slow for start-up. */
+let dateFormat: Intl.DateTimeFormat | undefined;
 
 /** "1 Oct": a UTC day. */
 export function formatUtcDate(t: number): string {
+  dateFormat ??= new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
   return dateFormat.format(t);
 }
 

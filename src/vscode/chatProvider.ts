@@ -3,9 +3,9 @@
 // not at activation), requests go through the local metering proxy whenever one runs for this key (so they
 // are counted, paced and attributed like any other), answers stream back as parts, and failures become
 // LanguageModelErrors with a sentence that says what happened and when it resets.
-import { Agent } from 'undici';
+import type { Agent } from '../core/http/undici';
 import * as vscode from 'vscode';
-import { type ChatTarget, streamChat } from '../core/chat/client';
+import type { ChatTarget } from '../core/chat/client';
 import { chatErrorText, chatFailureOf } from '../core/chat/errorText';
 import { type ChatModel, chatModelsOf, estimateTokens, quotaDetailKey } from '../core/chat/models';
 import { toOpenAIRequest } from '../core/chat/request';
@@ -29,7 +29,7 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
    * To the local proxy: loopback, so never through http.proxy (the window's shared agent honours it).
    * Requests straight to OpenRouter use services.clients' shared agent and User-Agent.
    */
-  private readonly loopback = new Agent({ keepAliveTimeout: 10_000 });
+  private loopback?: Agent;
   private lastKey = 'none';
   private refreshTimer?: NodeJS.Timeout;
   private lastFired = -Infinity;
@@ -89,7 +89,9 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
       modelOptions: options.modelOptions as Record<string, unknown> | undefined,
     });
     try {
-      const clients = this.services.clients.current;
+      const { Agent, streamChat } = await this.services.network();
+      const clients = (await this.services.clients()).current;
+      this.loopback ??= new Agent({ keepAliveTimeout: 10_000 });
       const dispatcher = target.via === 'proxy' ? this.loopback : clients.dispatcher;
       for await (const ev of streamChat(target, body, { dispatcher, userAgent: clients.userAgent, signal: abort.signal, now: Date.now })) {
         if (ev.kind === 'text') progress.report(new vscode.LanguageModelTextPart(ev.text));
@@ -115,7 +117,7 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
   dispose(): void {
     clearTimeout(this.refreshTimer);
     for (const d of this.disposables) d.dispose();
-    void this.loopback.close().catch(() => undefined);
+    void this.loopback?.close().catch(() => undefined);
   }
 
   /** Through the proxy when one runs for this key (hosted here or read from another process), else direct. */

@@ -1,10 +1,10 @@
 // Typed access to the extension's settings. Every setting is declared in package.json
 // (contributes.configuration) with the same key and default; keep the two in step.
 import * as vscode from 'vscode';
-import { DEFAULT_AUTH_URL } from '../core/oauth';
-import { DEFAULT_BASE_URL, ProxySettings } from '../core/openRouterClient';
+import { DEFAULT_BASE_URL, DEFAULT_PROXY_PORT } from '../core/endpoints';
+import { DEFAULT_AUTH_URL } from '../core/oauth/urls';
+import type { ProxySettings } from '../core/openRouterClient';
 import { MIN_INTERVAL_SECONDS } from '../core/poller';
-import { DEFAULT_PROXY_PORT } from '../core/proxy/server';
 import { DEFAULT_SETTINGS, QuotaSettings } from '../core/quota';
 
 export const SECTION = 'openrouterQuota';

@@ -30,7 +30,7 @@ export async function setApiKey(services: Services, provided?: string): Promise<
     return 'invalid';
   }
   const key = check.key;
-  const client = services.clients.client(key);
+  const client = (await services.clients()).client(key);
   let label: string | null = null;
   try {
     const info = await vscode.window.withProgress(

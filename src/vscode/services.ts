@@ -9,20 +9,21 @@ import { errorText } from '../core/logger';
 import type { ProxyRole } from '../core/proxy/coordinator';
 import { noKeySnapshot, type QuotaSnapshot } from '../core/quota';
 import { defaultStateRoot } from '../core/state/stateDir';
-import { ExtensionClients } from './clientFactory';
+import type { ExtensionClients } from './clientFactory';
 import * as config from './config';
 import { KeyStore } from './secrets';
-import { QuotaSession } from './session';
+import type { QuotaSession } from './session';
 import { offerActions } from './actions';
 import { ExtensionLog } from './log';
 import type { ProxyService } from './proxyService';
 import type { ProxyView } from '../core/dashboard/input';
-import { buildDashboardView } from '../core/dashboard/view';
 import type { DashboardView } from '../shared/dashboardView';
 import { DashboardPanel } from './dashboardPanel';
 import { notificationLevel } from '../core/alerts';
 import { QuotaNotifications } from './notifications';
 import { StatusBarController } from './statusBar';
+
+type Network = typeof import('./network');
 
 /** Re-render (no network) this often, so ages, countdowns and the minute window stay true. */
 const RERENDER_MS = 30_000;
@@ -38,8 +39,9 @@ export class Services implements vscode.Disposable {
   /** Where the proxy's state lives ($OPENROUTER_QUOTA_HOME, else ~/.openrouter-quota), shared with the CLI. */
   readonly stateRoot = defaultStateRoot();
   private readonly owner = randomUUID();
-  /** Every OpenRouter client of this window comes from here: one keep-alive agent, one User-Agent. */
-  readonly clients: ExtensionClients;
+  private readonly version: string;
+  private networkLoad?: Promise<Network>;
+  private clientsMade?: ExtensionClients;
   private readonly disposables: vscode.Disposable[] = [];
   private currentSession?: QuotaSession;
   private key?: string;
@@ -65,14 +67,14 @@ export class Services implements vscode.Disposable {
     );
     this.keys = new KeyStore(context.secrets);
     this.statusBar = new StatusBarController(config.get('statusBar.alignment'));
-    this.clients = new ExtensionClients(String(context.extension.packageJSON.version));
+    this.version = String(context.extension.packageJSON.version);
     this.current = noKeySnapshot(Date.now());
     // Created during activation: it registers the serializer that restores the panel after a reload.
     this.dashboard = new DashboardPanel({ extensionUri: context.extensionUri, log: this.log, getState: () => this.dashboardState() });
     // Disposed in reverse: listeners first, the log last (the others may still write to it).
     this.disposables.push(
       this.log,
-      this.clients,
+      { dispose: () => this.clientsMade?.dispose() },
       this.changed,
       this.sessionChanged,
       this.keys,
@@ -86,6 +88,19 @@ export class Services implements vscode.Disposable {
     );
     const timer = setInterval(() => this.rerender(), RERENDER_MS);
     this.disposables.push({ dispose: () => clearInterval(timer) });
+  }
+
+  /** The code that talks to OpenRouter (network.ts), loaded on first need: activation stays small. */
+  network(): Promise<Network> {
+    this.networkLoad ??= import('./network');
+    return this.networkLoad;
+  }
+
+  /** Every OpenRouter client of this window comes from here: one keep-alive agent, one User-Agent. */
+  async clients(): Promise<ExtensionClients> {
+    const n = await this.network();
+    this.clientsMade ??= new n.ExtensionClients(this.version);
+    return this.clientsMade;
   }
 
   /** Read the stored key and start polling (or show the no-key state). */
@@ -131,12 +146,12 @@ export class Services implements vscode.Disposable {
       }
       if (key === this.key && (this.currentSession || !key)) return;
       this.key = key;
-      this.restart(why);
+      await this.restart(why);
     });
     return this.starting;
   }
 
-  private restart(why: string): void {
+  private async restart(why: string): Promise<void> {
     this.currentSession?.dispose();
     this.currentSession = undefined;
     this.sessionChanged.fire();
@@ -146,10 +161,11 @@ export class Services implements vscode.Disposable {
       return;
     }
     this.log.info(`polling ${config.get('apiBaseUrl')} every ${config.quotaSettings().pollIntervalSeconds} s (${why})`);
+    const { QuotaSession } = await this.network();
     this.currentSession = new QuotaSession(this.key, {
       context: this.context,
       owner: this.owner,
-      clients: this.clients,
+      clients: await this.clients(),
       log: this.log,
       stateRoot: this.stateRoot,
       onSnapshot: (s) => this.render(s),
@@ -199,7 +215,7 @@ export class Services implements vscode.Disposable {
     if (config.changed(e, 'proxy.enabled', 'proxy.port')) void this.proxy?.start();
     if (config.proxyChanged(e)) this.proxy?.upstreamProxyChanged();
     if (config.changed(e, 'apiBaseUrl') || config.proxyChanged(e)) {
-      if (this.key) this.restart('settings changed');
+      if (this.key) this.starting = this.starting.then(() => this.restart('settings changed'));
       return;
     }
     // Limits, thresholds and the interval are read live by the poller and renderer.
@@ -209,6 +225,7 @@ export class Services implements vscode.Disposable {
   /** The dashboard's full state, now (a reader window reads the proxy's history from the host window). */
   private async dashboardState(): Promise<DashboardView> {
     const history = await this.proxy?.history().catch(() => undefined);
+    const { buildDashboardView } = await this.network();
     return buildDashboardView({
       snapshot: this.snapshot,
       history: history && { hourly: history.hourly, daily: history.daily, models: history.models, clients: history.clients },

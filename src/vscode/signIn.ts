@@ -7,7 +7,6 @@
 // each end with a message saying so; none of them stores anything.
 import * as vscode from 'vscode';
 import { errorText } from '../core/logger';
-import { exchangeCode } from '../core/oauth/exchange';
 import { describeExchangeError, describeRefusal } from '../core/oauth/messages';
 import { PendingSignIn, SIGN_IN_TTL_MS } from '../core/oauth/pending';
 import { buildAuthUrl, CALLBACK_PATH, type CallbackParams, DEFAULT_AUTH_URL, parseCallbackQuery } from '../core/oauth/urls';
@@ -113,11 +112,12 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
       try {
         key = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: 'Signing in with OpenRouter: getting your key…', cancellable: true },
-          (_p, token) => {
+          async (_p, token) => {
             const abort = new AbortController();
             const sub = token.onCancellationRequested(() => abort.abort());
             // The extension's shared agent (http.proxy honoured) and User-Agent; the exchange leaves the agent open.
-            const clients = this.services.clients.current;
+            const { exchangeCode } = await this.services.network();
+            const clients = (await this.services.clients()).current;
             return exchangeCode({
               apiBaseUrl: clients.baseUrl,
               code,

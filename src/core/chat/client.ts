@@ -2,7 +2,8 @@
 // like every other request) or, when no proxy runs for this key, straight to OpenRouter. Yields the events
 // of the answer as they arrive; any failure is a typed OpenRouterError (errors.ts) whose kind says what a
 // user can do about it: a 429 keeps its kind (per-minute, per-day, upstream) and reset time.
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from '../http/undici';
 import { OpenRouterError, RateLimitError, ServerError } from '../errors';
 import { redact } from '../logger';
 import { errorForStatus, parseJson, readCapped, transportError } from '../openRouterClient';

@@ -1,7 +1,8 @@
 // The one HTTP call of "Sign in with OpenRouter": POST {apiBaseUrl}/auth/keys turns the callback's code
 // into a permanent API key. Same undici patterns, timeouts and typed errors as openRouterClient.ts; the
 // documented answers and errors are in docs/oauth.md.
-import { Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from '../http/undici';
 import { checkKeyInput } from '../apiKey';
 import { OpenRouterError, ResponseShapeError } from '../errors';
 import { createDispatcher, DEFAULT_USER_AGENT, errorForStatus, normalizeBaseUrl, parseJson, ProxySettings, readCapped, transportError } from '../openRouterClient';

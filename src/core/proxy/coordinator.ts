@@ -4,7 +4,7 @@
 // its ledger). A port held by another program, or by the proxy of another account, is reported and never
 // read: its counts are not ours. An unusable state directory is reported, and retried slowly, not in a loop.
 import * as net from 'node:net';
-import { request } from 'undici';
+import { request } from '../http/undici';
 import type { Clock, TimerHandle } from '../clock';
 import { errorText, type Logger, nullLogger } from '../logger';
 import { HostLock } from '../state/hostLock';

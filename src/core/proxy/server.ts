@@ -32,7 +32,7 @@ import { neverReachedUpstream, UpstreamBase, upstreamHeaders } from './upstream'
 // The rest of the extension imports the proxy's wire names from here; where they live is this folder's business.
 export { ACCOUNT_HEADER, type ProxyHistory } from './controlRoutes';
 
-export const DEFAULT_PROXY_PORT = 18_789;
+export { DEFAULT_PROXY_PORT } from '../endpoints';
 const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
 const NO_EXTRA_PATHS: readonly string[] = [];
 /** Marks our answers so another window (or the CLI) can tell our proxy from some other program on the port. */
