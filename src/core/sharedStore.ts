@@ -65,11 +65,8 @@ export class FileSharedStore implements SharedStore {
   }
 
   write(rec: SharedRecord): void {
-    // Every window may write at once: each renames a temporary file of its own, so none moves another's
-    // half-written file into place.
-    const tmp = `${this.stateFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      writeFileAtomic(this.stateFile, JSON.stringify(rec), tmp);
+      writeFileAtomic(this.stateFile, JSON.stringify(rec), ownTmp(this.stateFile));
       this.warnedCorrupt = false;
     } catch (e) {
       this.log?.warn(`cannot write shared quota state: ${(e as Error).message}`);
@@ -90,7 +87,9 @@ export class FileSharedStore implements SharedStore {
       }
       const held = this.readLease();
       if (held && held.owner === owner) {
-        fs.writeFileSync(this.leaseFile, body, { mode: 0o600 });
+        // Renewed by replacing it whole: written in place, a reader could find it empty for a moment and take
+        // the lease as broken.
+        writeFileAtomic(this.leaseFile, body, ownTmp(this.leaseFile));
         return true;
       }
       if (held && held.expiresAt > now) return false;
@@ -135,6 +134,14 @@ export class FileSharedStore implements SharedStore {
       return undefined;
     }
   }
+}
+
+/**
+ * Every window may write at once: each renames a temporary file of its own, so none moves another's
+ * half-written file into place.
+ */
+function ownTmp(file: string): string {
+  return `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
 
 /** For a single process (CLI, tests): the same contract, in memory. */

@@ -9,7 +9,7 @@ import type { Clock } from '../clock';
 import type { Observation, QuotaSettings } from '../quota';
 import type { RateLimitInfo } from '../rateLimit';
 import { MINUTE, minuteWindowStart, nextUtcMidnight, utcDayStart } from '../../shared/time';
-import { dayLimitOf, levelOf, minuteLimitOf } from './limits';
+import { blockEnd, dayLimitOf, levelOf, minuteLimitOf, PLAUSIBLE_PER_DAY, PLAUSIBLE_PER_MINUTE, plausibleLimit } from './limits';
 import { type ForwardedCounts, OutsideTraffic, type Track } from './outside';
 import { combineRemote, type RemoteAccount } from './remote';
 import type { AccountView, DayView, Known, MinuteView, RateLimitEvent } from './view';
@@ -22,13 +22,15 @@ export interface LocalMeter extends ForwardedCounts {
   dayModels(now: number): Record<string, number>;
   /** Per-client attempts in the UTC day of `now`. */
   dayClients(now: number): Record<string, number>;
+  /** Changes whenever any count changes; without it, views are not cached (viewStamp). */
+  readonly changes?: number;
 }
 
 const MAX_EVENTS = 20;
+/** An event keeps this much of a 429's message and of the model id (both come from outside: GET /quota carries them). */
+const MAX_EVENT_TEXT = 200;
 /** A reader's copy of the host's view stops being a count after this long (the host is read every 3 s). */
 export const REMOTE_FRESH_MS = 15_000;
-/** A per-minute 429 blocks at most to the end of its window plus this (a reset hours ahead is not a minute). */
-const MINUTE_BLOCK_MARGIN = 2_000;
 
 export interface ModelOptions {
   clock: Clock;
@@ -47,11 +49,14 @@ export class AccountModel {
   private learnedPerDay?: number;
   private minuteFullUntil = 0;
   private dayFullUntil = 0;
+  /** Bumped by everything that changes the view other than the meter's counts, the queue, the time and the settings. */
+  private changes = 0;
 
   constructor(private readonly opts: ModelOptions) {}
 
   /** A poll's result (this process's, or another's through the shared store). Older ones are ignored. */
   observe(obs: Observation): void {
+    this.changes++;
     if (!this.latest || obs.fetchedAt >= this.latest.fetchedAt) this.latest = obs;
     if (obs.previous) this.outsideTraffic.add(obs.previous.at, obs.previous.startedAt ?? obs.previous.at, obs.previous.used, this.meter);
     if (obs.key.freeDaily) this.outsideTraffic.add(obs.fetchedAt, obs.startedAt ?? obs.fetchedAt, obs.key.freeDaily.used, this.meter);
@@ -64,6 +69,7 @@ export class AccountModel {
 
   /** Count through this meter (the proxy this process hosts), or stop (undefined). */
   attachMeter(meter: LocalMeter | undefined, waiting: () => number = () => 0): void {
+    this.changes++;
     this.meter = meter;
     this.waiting = waiting;
     this.outsideTraffic.meterChanged();
@@ -71,6 +77,7 @@ export class AccountModel {
 
   /** The view of the proxy another process hosts for this account, as read over loopback (undefined: none). */
   attachRemote(view: RemoteAccount | undefined, at: number): void {
+    this.changes++;
     this.remote = view ? { view, at } : undefined;
   }
 
@@ -78,23 +85,41 @@ export class AccountModel {
     return this.meter !== undefined;
   }
 
-  /** What an OpenRouter 429 says. Returns until when the minute window is to be treated as full (per-minute only). */
+  /**
+   * What an OpenRouter 429 says. Returns until when the minute window is to be treated as full (per-minute
+   * only). Its reset is believed only within its window (a per-minute block ends by the window's end plus
+   * MINUTE_BLOCK_MARGIN_MS, a per-day one by the next 00:00 UTC), its limit only within the plausible range
+   * (limits.ts): a hostile or broken answer can cost a minute or the rest of a day, never more.
+   */
   learn(info: RateLimitInfo, now: number, model?: string): number | undefined {
-    this.events.unshift({ kind: info.kind, at: now, resetsAt: info.resetsAt, limit: info.limit, message: info.message, model });
+    this.changes++;
+    const until = blockEnd(info.kind, info.resetsAt, now);
+    // The event shows the reset the proxy acts on (the one it puts in its own 429s), not an absurd one.
+    const message = info.message.slice(0, MAX_EVENT_TEXT);
+    this.events.unshift({ kind: info.kind, at: now, resetsAt: until ?? info.resetsAt, limit: info.limit, message, model: model?.slice(0, MAX_EVENT_TEXT) });
     this.events.length = Math.min(this.events.length, MAX_EVENTS);
-    if (info.kind === 'per-minute') {
-      if (info.limit && info.limit > 0) this.learnedPerMinute = info.limit;
-      const windowEnd = minuteWindowStart(now) + MINUTE;
-      const until = Math.min(info.resetsAt && info.resetsAt > now ? info.resetsAt : windowEnd, windowEnd + MINUTE_BLOCK_MARGIN);
+    if (info.kind === 'per-minute' && until !== undefined) {
+      if (plausibleLimit(info.limit, PLAUSIBLE_PER_MINUTE)) this.learnedPerMinute = info.limit;
       this.minuteFullUntil = Math.max(this.minuteFullUntil, until);
       return until;
     }
-    if (info.kind === 'per-day') {
-      if (info.limit && info.limit > 0) this.learnedPerDay = info.limit;
-      // OpenRouter's day ends at 00:00 UTC: a reset later than that is not believed.
-      this.dayFullUntil = Math.min(info.resetsAt && info.resetsAt > now ? info.resetsAt : nextUtcMidnight(now), nextUtcMidnight(now));
+    if (info.kind === 'per-day' && until !== undefined) {
+      if (plausibleLimit(info.limit, PLAUSIBLE_PER_DAY)) this.learnedPerDay = info.limit;
+      this.dayFullUntil = until;
     }
     return undefined;
+  }
+
+  /**
+   * A string that changes whenever view(now) may (for caching what is worked out from it, GET /quota);
+   * undefined when that cannot be told cheaply (no meter, or one that does not count its changes).
+   */
+  viewStamp(now: number): string | undefined {
+    const changes = this.meter?.changes;
+    if (changes === undefined) return undefined;
+    const s = this.opts.settings();
+    const full = `${this.minuteFullUntil > now ? 1 : 0}${this.dayFullUntil > now ? 1 : 0}`;
+    return `${this.changes}:${changes}:${this.waiting()}:${minuteWindowStart(now)}:${full}:${s.perMinute}:${s.perDay}:${s.warning}:${s.critical}:${s.serverLagSeconds}`;
   }
 
   /** The per-minute limit in force (the pacer reads it for every free request). */
@@ -144,8 +169,10 @@ export class AccountModel {
       used = last?.used ?? null;
       known = used === null ? 'unknown' : 'exact';
     }
-    if (this.dayFullUntil > now && dl.limit !== null && (used ?? 0) < dl.limit) {
-      // OpenRouter refused a free request with a per-day 429: spent, whatever the counts say yet.
+    // OpenRouter refused a free request with a per-day 429: spent, whatever the counts say yet (and the
+    // proxy answers free requests itself until the reset: the view says what the proxy does).
+    const dayFull = this.dayFullUntil > now;
+    if (dayFull && dl.limit !== null && (used ?? 0) < dl.limit) {
       if (proxied !== null) outside = Math.max(outside ?? 0, dl.limit - proxied);
       used = dl.limit;
       known = 'estimate';
@@ -156,7 +183,7 @@ export class AccountModel {
       candidates: dl.candidates,
       limitSource: dl.source,
       tier: dl.tier,
-      level: levelOf(used, dl.limit, s),
+      level: dayFull ? 'limit' : levelOf(used, dl.limit, s),
       known,
       proxied,
       outside,

@@ -1,6 +1,8 @@
 // The routes the proxy answers itself instead of forwarding: GET /quota (the account model's view, which
 // other windows and the CLI read) and GET /quota/history (the dashboard's charts). They hold counts, not the
-// key, but counts of one account are still nobody else's business.
+// key, but counts of one account are still nobody else's business. Both stay small whatever clients send
+// (the ledger bounds its names, ledgerNames.ts; the account model its events), and GET /quota, which every
+// reader window polls every 3 s, is worked out and serialised once per change of what it shows.
 import type * as http from 'node:http';
 import type { AccountModel } from '../account/model';
 import { toWire, type QuotaWire, type RateLimitEvent } from '../account/view';
@@ -39,12 +41,36 @@ export function isControlRoute(method: string | undefined, path: string): boolea
 export function serveControl(req: http.IncomingMessage, res: http.ServerResponse, path: string, source: ControlSource): void {
   const denied = controlDenied(req.headers, source);
   if (denied) return sendError(res, denied);
-  return sendJson(res, 200, path === '/quota/history' ? source.history() : source.status());
+  if (path === '/quota/history') return sendJson(res, 200, source.history());
+  const status = source.status();
+  let text = serialised.get(status);
+  if (text === undefined) serialised.set(status, (text = JSON.stringify(status)));
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
 }
 
-/** GET /quota: the account model's view, in its wire form. */
+/** The JSON text of each wire object quotaStatus() handed out (the same object until the view changes). */
+const serialised = new WeakMap<QuotaWire, string>();
+/** Per account model: the last wire form and the viewStamp() it was made at. */
+const statusCache = new WeakMap<AccountModel, { stamp: string; wire: QuotaWire }>();
+
+/**
+ * GET /quota: the account model's view, in its wire form. The same (frozen) object while the model's
+ * viewStamp() stays the same, so that polls between two changes cost a string comparison.
+ */
 export function quotaStatus(account: AccountModel, now: number): QuotaWire {
-  return toWire(account.view(now));
+  const stamp = account.viewStamp(now);
+  const cached = statusCache.get(account);
+  if (stamp !== undefined && cached?.stamp === stamp) return cached.wire;
+  const wire = deepFreeze(toWire(account.view(now)));
+  if (stamp !== undefined) statusCache.set(account, { stamp, wire });
+  return wire;
+}
+
+/** Shared answers must not change under their readers: a caller that writes into one gets a TypeError. */
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v as object);
+  return Object.freeze(o);
 }
 
 /** GET /quota/history: hourly (24 h) and daily (30 days) totals, today's models, recent 429s. */

@@ -4,6 +4,9 @@
 import { DAY, HOUR, MINUTE } from '../../shared/time';
 import { splitKey } from './ledgerFormat';
 
+/** The longest series() answers (a query names its length; the history asks for 24 and 30). */
+const MAX_SERIES = 10_000;
+
 export interface Bucket {
   total: number;
   models: Map<string, number>;
@@ -71,12 +74,16 @@ export class CountIndex {
     return this.days.get(Math.floor(t / DAY));
   }
 
-  /** Totals of the `n` whole units (HOUR or DAY) ending with the one holding `now`, oldest first, zeros included. */
+  /**
+   * Totals of the `n` whole units (HOUR or DAY) ending with the one holding `now`, oldest first, zeros
+   * included; at most MAX_SERIES of them (everything past the retention is zero anyway).
+   */
   series(now: number, n: number, unit: number): Array<{ start: number; count: number }> {
     const map = unit === HOUR ? this.hours : this.days;
     const current = Math.floor(now / unit) * unit;
     const out: Array<{ start: number; count: number }> = [];
-    for (let i = n - 1; i >= 0; i--) {
+    const length = Number.isFinite(n) ? Math.min(MAX_SERIES, Math.max(0, Math.floor(n))) : 0;
+    for (let i = length - 1; i >= 0; i--) {
       const start = current - i * unit;
       out.push({ start, count: map.get(start / unit)?.total ?? 0 });
     }

@@ -2,6 +2,7 @@
 // arrives either as the answer's status (its small body read whole first) or as an error inside a 200,
 // which a stream can carry after its headers went out. Either way the account model learns the limit, and
 // the pacer stops sending into a minute window OpenRouter says is full.
+import { blockEnd, PLAUSIBLE_PER_DAY, PLAUSIBLE_PER_MINUTE, plausibleLimit } from '../account/limits';
 import type { AccountModel } from '../account/model';
 import { classifyRateLimit, findErrorEnvelope, type HeaderBag, type RateLimitInfo } from '../rateLimit';
 import type { MinutePacer } from './pacer';
@@ -40,12 +41,22 @@ export function rateLimitTap(status: number, headers: HeaderBag, now: () => numb
   return undefined;
 }
 
-/** Teach the account model and the pacer what a 429 said. Returns the line to log. */
+/**
+ * Teach the account model and the pacer what a 429 said. Returns the line to log, which says when the proxy
+ * did not believe the answer: a limit outside the plausible range, a reset past the end of its window (the
+ * account model decides both, limits.ts).
+ */
 export function learnRateLimit(info: RateLimitInfo, model: string | undefined, now: number, into: Learner): string {
   const blockUntil = into.account.learn(info, now, model);
   if (blockUntil !== undefined) into.pacer.blockUntil(blockUntil);
-  return `OpenRouter answered 429 (${info.kind}${info.limit ? `, limit ${info.limit}` : ''}${info.resetsAt ? `, resets ${new Date(info.resetsAt).toISOString()}` : ''}) for ${model ?? 'a request'}`;
+  const range = info.kind === 'per-minute' ? PLAUSIBLE_PER_MINUTE : info.kind === 'per-day' ? PLAUSIBLE_PER_DAY : undefined;
+  const limit = info.limit === undefined ? '' : range && !plausibleLimit(info.limit, range) ? `, limit ${info.limit} ignored (not within ${range[0]}-${range[1]})` : `, limit ${info.limit}`;
+  const end = blockEnd(info.kind, info.resetsAt, now);
+  const reset = info.resetsAt === undefined ? '' : `, resets ${iso(info.resetsAt)}${end !== undefined && end < info.resetsAt ? `, believed only until ${iso(end)}` : ''}`;
+  return `OpenRouter answered 429 (${info.kind}${limit}${reset}) for ${model ?? 'a request'}`;
 }
+
+const iso = (t: number) => new Date(t).toISOString();
 
 function parseJson(b: Buffer): unknown {
   try {

@@ -18,18 +18,20 @@
 // `foldedThrough` are ignored on load (ledgerReplay.ts), so a crash between the two writes counts nothing twice.
 //
 // Queries are answered from in-memory indexes (countIndex.ts), never by scanning records. Memory is bounded
-// by the retention: (retentionDays + 1) × 24 hour buckets × models, plus the exact times of two days.
+// by the retention: (retentionDays + 1) × 24 hour buckets × names, plus the exact times of two days; names
+// (models and clients come from requests) are bounded per day by ledgerNames.ts, on disk and in memory.
 import * as path from 'node:path';
 import { AppendFile, makeDirs, writeFileAtomic } from '../fsDurable';
 import { type Logger, nullLogger } from '../logger';
 import { DAY, HOUR } from '../../shared/time';
 import { type Bucket, CountIndex } from './countIndex';
-import { entryKey, HEADER, LEDGER_COMPACT, LEDGER_LOG, splitKey } from './ledgerFormat';
+import { HEADER, LEDGER_COMPACT, LEDGER_LOG, splitKey } from './ledgerFormat';
 import { CompactionSchedule, planCompaction } from './ledgerCompaction';
-import { ExactRecords } from './ledgerRecords';
+import { boundEntry, boundKey, type KnownModel, knowsNothing, LOAD_SCALE, OTHER_MODELS, shownClients, shownModels } from './ledgerNames';
+import { ExactRecords, type Recorded } from './ledgerRecords';
 import { removeLeftovers, replayCompact, replayLog } from './ledgerReplay';
 
-export { LEDGER_COMPACT, LEDGER_LOG };
+export { LEDGER_COMPACT, LEDGER_LOG, OTHER_MODELS, type Recorded };
 
 export interface LedgerOptions {
   /** The clock (required: a ledger on the system clock under a test's fake one puts records on the wrong day). */
@@ -41,22 +43,14 @@ export interface LedgerOptions {
   compactAfterLines?: number;
   /** Compact when the log passes this many bytes (default 1 MiB; grows with what must stay exact). */
   compactAfterBytes?: number;
+  /** Ids the free-model catalog knows keep their names on any day (ledgerNames.ts); by default none is known. */
+  knownModel?: KnownModel;
 }
 
 /** Longest a written record waits for its fdatasync. */
 const SYNC_INTERVAL_MS = 50;
-/** hourly() and daily() answer at most this many entries (everything past the retention is zero anyway). */
-const MAX_SERIES = 10_000;
 /** After a failed write, how long record() keeps counting in memory only before it tries the disk again. */
 const RETRY_WRITE_MS = 5_000;
-
-/** What record() returns: enough to take that attempt back. */
-export interface Recorded {
-  at: number;
-  model: string;
-  /** The entry (model and client) it was recorded as. */
-  key: string;
-}
 
 export class Ledger {
   private readonly logPath: string;
@@ -65,6 +59,7 @@ export class Ledger {
   private readonly log: Logger;
   private readonly retentionDays: number;
   private readonly schedule: CompactionSchedule;
+  private readonly known: KnownModel;
 
   /** The log, open for appending; undefined after a failed write (the next one rewrites it whole). */
   private file: AppendFile | undefined;
@@ -84,6 +79,8 @@ export class Ledger {
 
   /** Bumped whenever a count at a past time changes (see LocalMeter.revision in account/model.ts). */
   private rev = 0;
+  /** Bumped whenever any count changes (see LocalMeter.changes). */
+  private changeCount = 0;
 
   private constructor(
     readonly dir: string,
@@ -95,6 +92,7 @@ export class Ledger {
     this.log = opts.log ?? nullLogger;
     this.retentionDays = Math.max(1, Math.floor(opts.retentionDays ?? 30));
     this.schedule = new CompactionSchedule(opts.compactAfterLines, opts.compactAfterBytes);
+    this.known = opts.knownModel ?? knowsNothing;
   }
 
   /** Opens (creating) the ledger in `dir`: loads, compacts, never throws for a corrupt file. */
@@ -120,10 +118,10 @@ export class Ledger {
    * Written to the file when it returns; flushed to the disk in the background.
    */
   record(model: string, t: number, client = ''): Recorded {
-    const name = entryKey(model, client);
     // History before foldedThrough lives only in hour buckets; an attempt stamped earlier (a clock that
     // jumped back by more than a day) is counted at that boundary rather than lost on the next load.
     const at = Math.max(this.foldedThrough, Number.isFinite(t) ? Math.floor(t) : this.now());
+    const name = boundEntry(model, client, this.index.day(at), this.known);
     const [dict, id] = this.records.lineId(name);
     // Memory first: if the disk fails, the attempt still counts (and reaches the disk with the next rewrite).
     this.insert(at, id);
@@ -141,6 +139,7 @@ export class Ledger {
     if (id === undefined || r.at < this.foldedThrough || !this.records.remove(r.at, id)) return false;
     this.index.add(r.at, r.key, -1);
     this.rev++;
+    this.changeCount++;
     const [dict] = this.records.lineId(r.key);
     this.persist(`${dict}-${r.at} ${id}\n`);
     return true;
@@ -159,6 +158,11 @@ export class Ledger {
     return this.rev;
   }
 
+  /** Changes whenever any count changes (a record or a take-back): for caching what is worked out from them. */
+  get changes(): number {
+    return this.changeCount;
+  }
+
   /** Attempts in the fixed minute window starting at windowStart (a multiple of 60 000; any other time means its window). */
   minuteCount(windowStart: number): number {
     return this.index.minute(windowStart);
@@ -169,14 +173,14 @@ export class Ledger {
     return this.index.day(dayStart)?.total ?? 0;
   }
 
-  /** Per-model attempts in that UTC day. */
+  /** Per-model attempts in that UTC day: the catalog's models, the top others, the rest as OTHER_MODELS (ledgerNames.ts). */
   dayModels(dayStart: number): Record<string, number> {
-    return Object.fromEntries(this.index.day(dayStart)?.models ?? []);
+    return shownModels(this.index.day(dayStart), this.known);
   }
 
-  /** Per-client attempts in that UTC day (attempts recorded without a client are not in it). */
+  /** Per-client attempts in that UTC day, the top ones and the rest as `other` (attempts recorded without a client are not in it). */
   dayClients(dayStart: number): Record<string, number> {
-    return Object.fromEntries(this.index.day(dayStart)?.clients ?? []);
+    return shownClients(this.index.day(dayStart));
   }
 
   /**
@@ -193,12 +197,12 @@ export class Ledger {
 
   /** Per-hour totals, oldest first, for the `hours` whole UTC hours ending with the current one (zeros included). */
   hourly(now: number, hours: number): Array<{ hourStart: number; count: number }> {
-    return this.index.series(now, seriesLength(hours), HOUR).map(({ start, count }) => ({ hourStart: start, count }));
+    return this.index.series(now, hours, HOUR).map(({ start, count }) => ({ hourStart: start, count }));
   }
 
   /** Per-day totals for the last `days` UTC days including today (zeros included). */
   daily(now: number, days: number): Array<{ dayStart: number; count: number }> {
-    return this.index.series(now, seriesLength(days), DAY).map(({ start, count }) => ({ dayStart: start, count }));
+    return this.index.series(now, days, DAY).map(({ start, count }) => ({ dayStart: start, count }));
   }
 
   /** Closes the log. Queries keep answering; a later record() counts in memory only (with a warning). */
@@ -209,20 +213,20 @@ export class Ledger {
 
   private insert(t: number, id: number): void {
     if (this.records.insert(t, id)) this.rev++;
+    this.changeCount++;
     this.index.add(t, this.records.keyOf(id), 1);
   }
 
   private load(): void {
     removeLeftovers([this.logPath, this.compactPath]);
-    const compact = replayCompact(this.compactPath, this.now(), this.log, this.folded, this.index);
+    const compact = replayCompact(this.compactPath, this.now(), this.log, this.folded, this.index, this.known);
     if (compact === 'set aside') this.compactDirty = true;
     else if (compact !== undefined) this.foldedThrough = compact;
-    const read = replayLog(this.logPath, this.foldedThrough, this.log, (t, key) => this.insert(t, this.records.id(key)));
+    const read = replayLog(this.logPath, this.foldedThrough, this.log, (t, key) => this.insert(t, this.records.id(boundKey(key, this.index.day(t), this.known, LOAD_SCALE))));
     if (read) this.schedule.loaded(read.lines, read.bytes);
   }
 
-  // ---- writing ----
-
+  /** Writes a line of the log, or (after a failure, or when due) the whole log. */
   private persist(line: string): void {
     if (this.closed) {
       if (!this.warnedClosed) this.log.warn('request ledger: record() after close(); counted in memory only');
@@ -296,8 +300,4 @@ export class Ledger {
     this.schedule.compacted(now, c.logLines, Buffer.byteLength(c.logText));
     this.log.debug(`request ledger: compacted (${c.records.length} exact record(s) kept, ${c.cut} folded into hours, ${c.dropped} older than ${this.retentionDays} days dropped)`);
   }
-}
-
-function seriesLength(n: number): number {
-  return Number.isFinite(n) ? Math.min(MAX_SERIES, Math.max(0, Math.floor(n))) : 0;
 }

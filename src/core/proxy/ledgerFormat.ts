@@ -39,10 +39,15 @@ export function cleanName(v: unknown, max = MAX_MODEL_LENGTH): string {
   return s.length > max ? s.slice(0, max) : s;
 }
 
+/** A client name as the ledger keeps it: a printable label, cut to length. */
+export function cleanClient(v: string): string {
+  return cleanName(v.replace(/[\u0000-\u001f\u007f]/g, ''), MAX_CLIENT_LENGTH);
+}
+
 /** The key of an entry (a model, with the client that sent it when known; clients are printable labels). */
 export function entryKey(model: string, client = ''): string {
   const m = cleanName(model);
-  const c = cleanName(client.replace(/[\u0000-\u001f\u007f]/g, ''), MAX_CLIENT_LENGTH);
+  const c = cleanClient(client);
   return c ? `${m}${SEP}${c}` : m;
 }
 

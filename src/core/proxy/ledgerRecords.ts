@@ -4,6 +4,14 @@
 import { lowerBound, upperBound } from './countIndex';
 import { dictionaryLine, HEADER } from './ledgerFormat';
 
+/** What Ledger.record() returns: enough to take that attempt back. */
+export interface Recorded {
+  at: number;
+  model: string;
+  /** The entry (model and client) it was recorded as. */
+  key: string;
+}
+
 export class ExactRecords {
   // Two parallel arrays rather than an object per record: two days of a busy proxy are ~10^5 records.
   private readonly times: number[] = [];

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../logger';
 import { addClients, addTo, type Bucket, type CountIndex } from './countIndex';
-import { type CompactFile, entryKey, LEDGER_COMPACT, parseDictionaryLine, parsed, parseRecordLine, parseTakeBackLine, validateCompact } from './ledgerFormat';
+import { boundEntry, type KnownModel, LOAD_SCALE } from './ledgerNames';
+import { type CompactFile, LEDGER_COMPACT, parseDictionaryLine, parsed, parseRecordLine, parseTakeBackLine, splitKey, validateCompact } from './ledgerFormat';
 
 /** Removes what a compaction killed before its rename left behind: never the live data. */
 export function removeLeftovers(files: string[]): void {
@@ -16,7 +17,7 @@ export function removeLeftovers(files: string[]): void {
  * Reads ledger.json into `folded` and `index`; returns its foldedThrough. 'set aside' when it exists but
  * cannot be used: it is moved aside (kept for a human to look at) and must be written anew.
  */
-export function replayCompact(file: string, now: number, log: Logger, folded: Map<number, Bucket>, index: CountIndex): number | 'set aside' | undefined {
+export function replayCompact(file: string, now: number, log: Logger, folded: Map<number, Bucket>, index: CountIndex, known: KnownModel): number | 'set aside' | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -32,10 +33,13 @@ export function replayCompact(file: string, now: number, log: Logger, folded: Ma
     setAside(file, now, (e as Error).message, log);
     return 'set aside';
   }
+  // Names are bounded again (loosely: the catalog is not loaded yet) in hour order, for files from before the
+  // bound (ledgerNames.ts).
+  const bound = (model: string, client: string, hour: number) => boundEntry(model, client, index.day(hour), known, LOAD_SCALE);
   for (const [key, models] of Object.entries(data.hours)) {
     const hour = Number(key);
     for (const [model, n] of Object.entries(models)) {
-      const name = entryKey(model);
+      const name = bound(model, '', hour);
       addTo(folded, hour, name, n);
       index.addHour(hour, name, n);
     }
@@ -43,8 +47,9 @@ export function replayCompact(file: string, now: number, log: Logger, folded: Ma
   for (const [key, clients] of Object.entries(data.clients ?? {})) {
     const hour = Number(key);
     for (const [client, n] of Object.entries(clients)) {
-      addClients(folded, hour, client, n);
-      index.addHourClients(hour, client, n);
+      const name = splitKey(bound('', client, hour)).client;
+      addClients(folded, hour, name, n);
+      index.addHourClients(hour, name, n);
     }
   }
   return data.foldedThrough;

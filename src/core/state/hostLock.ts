@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../fsDurable';
+import { createExclusive, writeFileAtomic } from '../fsDurable';
 import { StateDirError } from './stateDir';
 
 export const HOST_LOCK = 'host.lock';
@@ -42,12 +42,7 @@ export class HostLock {
     for (let attempt = 0; attempt < 3; attempt++) {
       const owner: LockOwner = { pid: process.pid, port, since: Date.now(), nonce: randomBytes(9).toString('hex') };
       try {
-        const fd = fs.openSync(file, 'wx', 0o600);
-        try {
-          fs.writeSync(fd, JSON.stringify(owner));
-        } finally {
-          fs.closeSync(fd);
-        }
+        createExclusive(file, JSON.stringify(owner));
         return { ok: true, lock: new HostLock(file, owner) };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StateDirError(dir, e);
@@ -73,7 +68,8 @@ export class HostLock {
   setPort(port: number): void {
     if (this.released || port === this.owner.port) return;
     this.owner.port = port;
-    if (readOwner(this.file)?.nonce === this.owner.nonce) writeFileAtomic(this.file, JSON.stringify(this.owner));
+    // A tmp of our own: a would-be host breaking a stale lock at this moment must not rename our half file.
+    if (readOwner(this.file)?.nonce === this.owner.nonce) writeFileAtomic(this.file, JSON.stringify(this.owner), `${this.file}.${this.owner.nonce}.tmp`);
   }
 
   release(): void {
@@ -103,7 +99,7 @@ function freshFile(file: string): boolean {
   const probe = `${file}.now-${process.pid}`;
   try {
     const written = fs.statSync(file).mtimeMs;
-    fs.writeFileSync(probe, '');
+    fs.writeFileSync(probe, '', { mode: 0o600 });
     return fs.statSync(probe).mtimeMs - written < 5_000;
   } catch {
     return false;

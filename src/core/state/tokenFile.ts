@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateToken } from '../proxy/guard';
-import { writeFileAtomic } from '../fsDurable';
+import { createExclusive, writeFileAtomic } from '../fsDurable';
 
 export const TOKEN_FILE = 'token';
 const RECHECK_MS = 1_000;
@@ -57,12 +57,7 @@ export class TokenFile {
     if (!validToken(token)) throw new Error('A proxy token is 16 to 256 printable characters without spaces, and not an sk-or- key.');
     if (flag === 'wx') {
       try {
-        const fd = fs.openSync(this.file, 'wx', 0o600);
-        try {
-          fs.writeSync(fd, `${token}\n`);
-        } finally {
-          fs.closeSync(fd);
-        }
+        createExclusive(this.file, `${token}\n`);
         this.created = true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
