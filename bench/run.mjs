@@ -2,7 +2,8 @@
 //   (a) direct to an instant upstream (bench/upstream.mjs, own process)
 //   (b) bench/barePipe.mjs, a plain node:http pass-through proxy (own process): the least any proxy adds
 //   (c) our proxy: the CLI (out/src/cli.js proxy, own process, --pacing off, a :free model so it counts)
-// Then: SSE event delivery delay, 1,000 concurrent streams, activation time in a real VS Code (code-server),
+// Then: SSE event delivery delay, 1,000 concurrent streams, request bodies (bench/bodies.mjs: 1 MB at c=16,
+// 80 x 15 MiB with RSS, 20,000 distinct model ids), activation time in a real VS Code (code-server),
 // bundle sizes, and the poller's API calls in 10 simulated minutes. Writes the tables into bench/RESULTS.md
 // (between the bench markers; text around them is kept).
 // Env: BENCH_SCALE=0.5 (fewer samples), BENCH_SKIP_VSCODE=1, BENCH_ACTIVATION_RUNS=3, BENCH_NO_WRITE=1.
@@ -13,6 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { bigBodies, bodiesReport, manyModels, mbAtC16 } from './bodies.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -294,7 +296,7 @@ async function pollerCalls() {
 }
 
 // ---------- report ----------
-function report({ matrix, delivery, streams, act, sizes, polls, meta }) {
+function report({ matrix, delivery, streams, bodies, act, sizes, polls, meta }) {
   const L = [];
   L.push(`Run: ${meta.date} · ${meta.cores} cores (${meta.cpu}) · Node ${process.version} · ${os.type()} ${os.release()} · \`${meta.command}\` · ${meta.seconds} s`);
   L.push('');
@@ -329,6 +331,8 @@ function report({ matrix, delivery, streams, act, sizes, polls, meta }) {
   L.push('| path | complete | failed | max open at once | wall | RSS before | peak RSS |');
   L.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const [k, v] of Object.entries(streams)) L.push(`| ${k} | ${v.ok}/${v.total} | ${v.failed} | ${v.maxOpen} | ${v.seconds.toFixed(1)} s | ${v.rssBefore.toFixed(0)} MB | ${v.hwm.toFixed(0)} MB |`);
+  L.push('');
+  L.push(...bodiesReport(bodies));
   L.push('');
   L.push('### Extension');
   L.push('');
@@ -378,6 +382,15 @@ try {
   const matrix = await latencyMatrix(targets, { proxy: prox.pid, bare: bare.pid, upstream: up.pid });
   const delivery = await sseDelivery(targets.slice(0, 3));
   const streams = { 'bare pipe': await manyStreams(targets[1], bare.pid), proxy: await manyStreams(targets[2], prox.pid) };
+  const bodies = {
+    mb1: await mbAtC16(targets[1], targets[2], log, SCALE),
+    big: await bigBodies([
+      { t: targets[1], pid: bare.pid, label: 'bare pipe', where: 'first' },
+      { t: targets[2], pid: prox.pid, label: 'proxy, model first', where: 'first' },
+      { t: targets[2], pid: prox.pid, label: 'proxy, model last', where: 'last' },
+    ], log, SCALE),
+    many: await manyModels(targets[2], prox.pid, log, SCALE),
+  };
   const ledgerCount = await new Promise((resolve) => http.get({ host: '127.0.0.1', port: prox.port, path: '/quota', headers: { authorization: `Bearer ${TOKEN}` } }, (res) => { let s = ''; res.on('data', (c) => (s += c)); res.on('end', () => resolve(s)); }).on('error', () => resolve('')));
   log(`proxy /quota after the load: ${ledgerCount.slice(0, 200)}`);
   const act = await activation(upstreamUrl);
@@ -385,10 +398,10 @@ try {
   const polls = await pollerCalls();
   for (const c of [prox.child, bare.child, up.child]) await stopChild(c);
   const meta = { date: new Date().toISOString(), cores: os.cpus().length, cpu: os.cpus()[0]?.model?.trim() ?? '?', command: 'npm run bench', seconds: ((Date.now() - T0) / 1000).toFixed(0) };
-  const text = report({ matrix, delivery, streams, act, sizes, polls, meta });
+  const text = report({ matrix, delivery, streams, bodies, act, sizes, polls, meta });
   console.log(`\n${text}\n`);
   if (!process.env.BENCH_NO_WRITE) writeResults(text);
-  fs.writeFileSync(path.join(os.tmpdir(), 'orq-bench-last.json'), JSON.stringify({ matrix, delivery, streams, act, sizes, polls, meta }, null, 1));
+  fs.writeFileSync(path.join(os.tmpdir(), 'orq-bench-last.json'), JSON.stringify({ matrix, delivery, streams, bodies, act, sizes, polls, meta }, null, 1));
 } finally {
   cleanup();
   fs.rmSync(stateDir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import type { MeteringProxy } from '../../src/core/proxy/server';
 import { DEFAULT_SETTINGS, type QuotaSettings } from '../../src/core/quota';
 import { accountDir, accountFingerprint } from '../../src/core/state/stateDir';
 import type { Logger } from '../../src/core/logger';
+import type { BodyBudget } from '../../src/core/proxy/bodyBudget';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { observation } from './helpers';
 
@@ -46,6 +47,8 @@ export interface Harness {
 export interface HarnessOptions {
   clock?: Clock;
   maxBodyBytes?: number;
+  /** The cap on request-body bytes held across requests (a small one, to test it). */
+  bodyBudget?: BodyBudget;
   pacing?: PacingMode;
   perMinute?: number;
   requestTimeoutMs?: number;
@@ -77,6 +80,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     token: TOKEN,
     dispatcher,
     maxBodyBytes: opts.maxBodyBytes,
+    bodyBudget: opts.bodyBudget,
     requestTimeoutMs: opts.requestTimeoutMs,
     onRequestFinished: (r) => finished.push(r),
   });

@@ -1,7 +1,7 @@
 // modelOf()/scanModel() on bodies split into chunks the way a socket hands them over: every cut through
 // the key, the value and the escapes around them must give the same model as the whole body.
 import * as assert from 'node:assert/strict';
-import { bodyLength, modelOf, scanModel } from '../../src/core/proxy/requestModel';
+import { bodyLength, ModelScanner, modelOf, scanModel } from '../../src/core/proxy/requestModel';
 
 const pad = 'p'.repeat(70 * 1024);
 
@@ -27,7 +27,7 @@ describe('requestModel: the model of a body that came in chunks', () => {
     const n = everyCut(text, '"model"', `"${model}"`, (chunks) => {
       assert.equal(bodyLength(chunks), Buffer.byteLength(text));
       assert.equal(scanModel(chunks), expected);
-      assert.equal(modelOf(chunks, 'application/json'), expected);
+      assert.equal(modelOf(chunks), expected);
     });
     assert.ok(n > 60, `${n} cuts`);
   });
@@ -45,11 +45,36 @@ describe('requestModel: the model of a body that came in chunks', () => {
     }
   });
 
-  it('reads small bodies in chunks with JSON.parse, and no model from non-JSON content types', () => {
+  it('reads small bodies in chunks with JSON.parse, after a BOM too; the content type plays no part', () => {
     const text = '{"model":"openrouter/free","messages":[]}';
     const b = Buffer.from(text);
-    assert.equal(modelOf([b.subarray(0, 5), b.subarray(5)], 'application/json; charset=utf-8'), 'openrouter/free');
-    assert.equal(modelOf([b], 'text/plain'), undefined);
-    assert.equal(modelOf([], 'application/json'), undefined);
+    assert.equal(modelOf([b.subarray(0, 5), b.subarray(5)]), 'openrouter/free');
+    assert.equal(modelOf([Buffer.from([0xef, 0xbb, 0xbf]), b]), 'openrouter/free');
+    assert.equal(modelOf([]), undefined);
+  });
+
+  it('scans a body pushed chunk by chunk: `first` as soon as the model has arrived, end() as JSON.parse', () => {
+    const text = `\uFEFF{"model":"a:free","messages":[{"content":"${pad}\\\\"}],"model":"b"}`;
+    const buf = Buffer.from(text);
+    for (const size of [1, 7, 4096, buf.length]) {
+      const s = new ModelScanner();
+      let firstAt = -1;
+      for (let at = 0; at < buf.length; at += size) {
+        s.push(buf.subarray(at, at + size));
+        if (firstAt < 0 && s.first !== undefined) firstAt = at + size;
+      }
+      assert.equal(s.first, 'a:free');
+      assert.ok(firstAt <= Math.max(40, size), 'known as soon as the model has arrived, before the prompt');
+      assert.equal(s.end(), 'b', 'the last model wins, as in JSON.parse');
+    }
+    const broken = new ModelScanner();
+    broken.push(Buffer.from('{"model":"a:free","x":[1,2}'));
+    broken.push(Buffer.from(' trailing'));
+    assert.equal(broken.first, 'a:free');
+    assert.equal(broken.end(), undefined);
+    const long = new ModelScanner();
+    long.push(Buffer.from(`{"model":"${'m'.repeat(70 * 1024)}"}`));
+    assert.equal(long.unreadable, true);
+    assert.equal(long.end(), undefined);
   });
 });

@@ -11,6 +11,7 @@ import { ModelCatalog } from '../modelCatalog';
 import type { ModelInfo } from '../responses';
 import type { ProxySettings } from '../openRouterClient';
 import { accountFingerprint, ensurePrivateDir } from '../state/stateDir';
+import type { BodyBudget } from './bodyBudget';
 import { TokenFile } from '../state/tokenFile';
 import { probeProxy, ProxyCoordinator, type ProxyRole } from './coordinator';
 import { Ledger } from './ledger';
@@ -53,6 +54,7 @@ export interface ProxyHostOptions {
   /** For tests: the upstream connection, limits and timeouts of the proxy. */
   dispatcher?: Dispatcher;
   maxBodyBytes?: number;
+  bodyBudget?: BodyBudget;
   requestTimeoutMs?: number;
   maxQueue?: number;
   keyRefresh?: { debounceMs: number; minSpacingMs: number };
@@ -190,6 +192,7 @@ export class ProxyHost {
       upstreamProxy: o.upstreamProxy,
       dispatcher: o.dispatcher,
       maxBodyBytes: o.maxBodyBytes,
+      bodyBudget: o.bodyBudget,
       requestTimeoutMs: o.requestTimeoutMs,
       maxQueue: o.maxQueue,
       onChange: o.onChange,

@@ -1,4 +1,4 @@
-// The proxy's HTTP plumbing: the node:http server with its limits, the request body, and the answers the
+// The proxy's HTTP plumbing: the node:http server with its limits and the answers the
 // proxy gives itself (in OpenRouter's error envelope, so clients that understand OpenRouter understand us).
 import * as http from 'node:http';
 import { errorText, type Logger } from '../logger';
@@ -13,12 +13,6 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
-}
-
-/** A request body as the chunks it came in (not joined: see requestModel.ts), with its size. */
-export interface RequestBody {
-  chunks: Buffer[];
-  size: number;
 }
 
 /**
@@ -71,29 +65,6 @@ function answerBodyTimeout(req: http.IncomingMessage, res: http.ServerResponse, 
   if (req.complete || res.headersSent || !req.socket.writable) return false;
   sendError(res, new HttpError(408, `The request was not received in full within ${timeoutMs / 1000} s: the client stopped sending its body.`), true);
   return true;
-}
-
-/** The whole body, unless it is or grows past `maxBytes` (then the rest is drained unread) or the client leaves. */
-export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<RequestBody | 'too-large' | 'aborted'> {
-  // Refused on the declared length alone, before a byte is read; a body that lied is caught as it grows.
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) return Promise.resolve('too-large');
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve('too-large');
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve({ chunks, size }));
-    req.on('aborted', () => resolve('aborted'));
-    req.on('error', () => resolve('aborted'));
-  });
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, close = false): void {

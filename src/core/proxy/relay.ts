@@ -69,8 +69,11 @@ export interface RelayRequest {
   path: string;
   method: string;
   headers: Record<string, string | string[]>;
-  /** The request body as the chunks it came in (sent one after another, not joined). */
-  body: readonly Buffer[];
+  /**
+   * The request body: the chunks it came in (sent one after another, not joined), or a stream of them that
+   * undici pulls as its socket takes them (bodyStream.ts); a stream that throws aborts the request.
+   */
+  body: readonly Buffer[] | AsyncIterable<Buffer>;
   gone: ClientGone;
   res: http.ServerResponse;
   /** Called with a 429's body (undefined when it was too large or broke off) before it is passed on. */
@@ -90,6 +93,8 @@ export type RelayOutcome =
   | { kind: 'cancelled' };
 
 const TIMEOUT_MS = 300_000;
+
+const isArray = (b: RelayRequest['body']): b is readonly Buffer[] => Array.isArray(b);
 
 /** Sends the request upstream and streams the answer to `res`. Never rejects; says how it ended. */
 export function relay(r: RelayRequest): Promise<RelayOutcome> {
@@ -183,8 +188,10 @@ export function relay(r: RelayRequest): Promise<RelayOutcome> {
       },
     };
 
-    // undici sends an iterable body chunk by chunk (lib/core/request.js; its typings list only the other kinds).
-    const body = (r.body.length === 0 ? null : r.body.length === 1 ? r.body[0] : r.body) as Buffer | null;
+    // undici sends an iterable body chunk by chunk, a sync one or an async one (lib/dispatcher/client-h1.js
+    // writeIterable: the next chunk is asked for once the last is written, so a slow upstream slows the reading).
+    const chunks = r.body;
+    const body = (!isArray(chunks) ? chunks : chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : chunks) as Buffer | null;
     try {
       r.dispatcher.dispatch(
         { origin: r.origin, path: r.path, method: r.method as Dispatcher.HttpMethod, headers: r.headers, body, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS },

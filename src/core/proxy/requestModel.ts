@@ -1,9 +1,17 @@
 // Which model a request is for: `model` (or the first of `models`) of its JSON body, read without touching
-// the bytes that are forwarded. The body arrives as the chunks the socket gave; a large one is scanned in
-// place rather than joined (joining a 1 MB prompt cost more CPU than the rest of the request, bench/RESULTS.md).
+// the bytes that are forwarded, whatever the Content-Type says (a text/plain or untyped body is read by
+// OpenRouter all the same, so it must be counted: issue 12, finding 3), after a UTF-8 BOM if there is one.
+// Small bodies are read with JSON.parse. Large ones are scanned as they arrive (ModelScanner), chunk by chunk
+// and never joined (joining a 1 MB prompt cost more CPU than the rest of the request, bench/RESULTS.md), so
+// the proxy can decide on the model before the rest of a long prompt has arrived.
 
-/** Bodies up to this size are read with JSON.parse; larger ones (long prompts) with scanModel(). */
-const PARSE_LIMIT = 64 * 1024;
+/** Bodies up to this size are read with JSON.parse when whole; larger ones are scanned. */
+export const PARSE_LIMIT = 64 * 1024;
+/** A top-level key longer than this is not "model" or "models" (an escaped one is at most 6x as long). */
+const MAX_KEY = 66;
+/** The most of a "model"/"models" value kept to decode; a longer one is no model id (the body is refused). */
+const MAX_VALUE = 64 * 1024;
+const BOM = [0xef, 0xbb, 0xbf];
 
 /** A request body: one buffer, or the chunks it came in. */
 export type Body = Buffer | readonly Buffer[];
@@ -15,164 +23,280 @@ export function bodyLength(body: Body): number {
   return n;
 }
 
-/** `model` of a JSON request body (or the first of `models`), read without touching the bytes. */
-export function modelOf(body: Body, contentType: string | undefined): string | undefined {
+/** `model` of a request body (or the first of `models`), as JSON.parse of the whole body would give it. */
+export function modelOf(body: Body): string | undefined {
   const length = bodyLength(body);
-  if (length === 0 || (contentType && !/json/i.test(contentType))) return undefined;
+  if (length === 0) return undefined;
   // JSON.parse of a 1 MB prompt costs ~10 ms of the proxy's only thread (decode + parse), and the answer
   // is one short top-level string: large bodies are scanned instead.
   if (length > PARSE_LIMIT) return scanModel(body);
+  const whole = Buffer.isBuffer(body) ? body : body.length === 1 ? body[0] : Buffer.concat(body);
   try {
-    const whole = Buffer.isBuffer(body) ? body : Buffer.concat(body);
-    const v = JSON.parse(whole.toString('utf8')) as { model?: unknown; models?: unknown };
-    if (typeof v.model === 'string') return v.model;
-    if (Array.isArray(v.models) && typeof v.models[0] === 'string') return v.models[0];
+    const text = whole.toString('utf8');
+    return pick(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as Fields);
   } catch {
-    // not JSON: forwarded as is; OpenRouter will say what is wrong with it
+    // Not JSON to JSON.parse; the scanner is more lenient (it does not check the insides of other values),
+    // so a body that OpenRouter's parser might still accept is counted rather than let through.
+    return scanModel(whole);
   }
+}
+
+/** scanModel() on a whole body: what a ModelScanner fed with all of it ends with. */
+export function scanModel(body: Body): string | undefined {
+  const s = new ModelScanner();
+  for (const c of Buffer.isBuffer(body) ? [body] : body) s.push(c);
+  return s.end();
+}
+
+interface Fields {
+  model?: unknown;
+  models?: unknown;
+}
+
+function pick(v: Fields | null | undefined): string | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (typeof v.model === 'string') return v.model;
+  if (Array.isArray(v.models) && typeof v.models[0] === 'string') return v.models[0];
   return undefined;
 }
 
-/** Read access to the body's bytes wherever they lie; out of range reads give undefined, like a Buffer's. */
-interface Bytes {
-  readonly length: number;
-  at(i: number): number | undefined;
-  indexOf(byte: number, from: number): number;
-  text(start: number, end: number): string;
-}
+// Where the scanner is in the top-level object.
+const START = 0; // before `{` (a BOM and whitespace allowed)
+const KEY_OR_CLOSE = 1; // after `{`
+const KEY = 2; // after `,`
+const KEY_STR = 3;
+const COLON = 4;
+const VALUE = 5; // before a member's value
+const VALUE_STR = 6;
+const VALUE_NEST = 7; // inside an object or array value
+const VALUE_PRIM = 8; // number, true, false, null (not checked)
+const AFTER_VALUE = 9;
+const DONE = 10; // after the closing `}`: only whitespace may follow
+const BROKEN = 11;
 
-function bufferBytes(b: Buffer): Bytes {
-  return { length: b.length, at: (i) => b[i], indexOf: (x, from) => b.indexOf(x, from), text: (s, e) => b.toString('utf8', s, e) };
-}
-
-/** The chunks as one sequence of bytes, without copying them. Reads are mostly forward: the last chunk is remembered. */
-class ChunkBytes implements Bytes {
-  readonly length: number;
-  private readonly starts: number[] = [];
-  private last = 0;
-
-  constructor(private readonly chunks: readonly Buffer[]) {
-    let n = 0;
-    for (const c of chunks) {
-      this.starts.push(n);
-      n += c.length;
-    }
-    this.length = n;
-  }
-
-  /** Index of the chunk holding byte i (0 <= i < length). */
-  private chunkOf(i: number): number {
-    const k = this.last;
-    if (i >= this.starts[k] && i < this.starts[k] + this.chunks[k].length) return k;
-    let lo = 0;
-    let hi = this.chunks.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= i) lo = mid;
-      else hi = mid - 1;
-    }
-    // Empty chunks share a start with the next one: move to the one that holds bytes.
-    while (lo < this.chunks.length - 1 && i >= this.starts[lo] + this.chunks[lo].length) lo++;
-    return (this.last = lo);
-  }
-
-  at(i: number): number | undefined {
-    if (!(i >= 0 && i < this.length)) return undefined;
-    const k = this.chunkOf(i);
-    return this.chunks[k][i - this.starts[k]];
-  }
-
-  indexOf(byte: number, from: number): number {
-    if (from >= this.length) return -1;
-    for (let k = this.chunkOf(Math.max(0, from)); k < this.chunks.length; k++) {
-      const j = this.chunks[k].indexOf(byte, Math.max(0, from - this.starts[k]));
-      if (j >= 0) return this.starts[k] + j;
-    }
-    return -1;
-  }
-
-  text(start: number, end: number): string {
-    const parts: Buffer[] = [];
-    for (let k = this.chunkOf(start); k < this.chunks.length && this.starts[k] < end; k++) {
-      const c = this.chunks[k];
-      parts.push(c.subarray(Math.max(0, start - this.starts[k]), Math.min(c.length, end - this.starts[k])));
-    }
-    return Buffer.concat(parts).toString('utf8');
-  }
-}
-
-const isWs = (c: number | undefined) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-const skipWs = (b: Bytes, i: number): number => {
-  while (i < b.length && isWs(b.at(i))) i++;
-  return i;
-};
-/** Index of the quote that closes the string opening at i (found with indexOf), or -1. */
-function stringEnd(b: Bytes, i: number): number {
-  for (let j = b.indexOf(0x22, i + 1); j >= 0; j = b.indexOf(0x22, j + 1)) {
-    let k = j - 1;
-    while (b.at(k) === 0x5c) k--;
-    if ((j - 1 - k) % 2 === 0) return j;
-  }
-  return -1;
-}
-/** End (exclusive) of the JSON value starting at i, skipping strings with indexOf; -1 if unbalanced. */
-function valueEnd(b: Bytes, i: number): number {
-  const c = b.at(i);
-  if (c === 0x22) return stringEnd(b, i) + 1 || -1;
-  if (c !== 0x7b && c !== 0x5b) {
-    for (let x = b.at(i); i < b.length && x !== 0x2c && x !== 0x7d && x !== 0x5d && !isWs(x); x = b.at(++i));
-    return i;
-  }
-  let depth = 0;
-  for (let j = i; j < b.length; j++) {
-    const x = b.at(j);
-    if (x === 0x22) {
-      j = stringEnd(b, j);
-      if (j < 0) return -1;
-    } else if (x === 0x7b || x === 0x5b) depth++;
-    else if ((x === 0x7d || x === 0x5d) && --depth === 0) return j + 1;
-  }
-  return -1;
-}
+const isWs = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
 /**
- * modelOf() for large bodies: walks the top-level object's members only (strings skipped with indexOf, so a
- * 1 MB prompt costs microseconds), decodes just the "model"/"models" values with JSON.parse, and takes the
- * last occurrence of a key as JSON.parse does. It does not validate the insides of other values: a large
- * body that is balanced but otherwise malformed JSON still yields its model (OpenRouter then answers 400).
+ * Finds the model in a body pushed chunk by chunk, keeping no more of it than the "model"/"models" values.
+ * It walks the top-level object's members only: strings are skipped with indexOf (a 1 MB prompt costs
+ * microseconds), nested values by counting brackets; the insides of other values are not validated, so a
+ * body that is balanced but otherwise malformed still yields its model (OpenRouter then answers 400).
+ *
+ * `first` is the first top-level "model" with a string value: what the proxy decides on before the body has
+ * ended. end() gives what JSON.parse of the whole body would (the last "model", else the first of the last
+ * "models"); a body whose end differs from its `first` names its model twice, and is not forwarded.
  */
-export function scanModel(body: Body): string | undefined {
-  const b = Buffer.isBuffer(body) ? bufferBytes(body) : body.length === 1 ? bufferBytes(body[0]) : new ChunkBytes(body);
-  try {
-    let i = skipWs(b, 0);
-    if (b.at(i) !== 0x7b) return undefined;
-    let model: unknown;
-    let models: unknown;
-    i = skipWs(b, i + 1);
-    if (b.at(i) !== 0x7d) {
-      for (;;) {
-        if (b.at(i) !== 0x22) return undefined;
-        const kEnd = stringEnd(b, i);
-        if (kEnd < 0) return undefined;
-        const key = kEnd - i <= 64 ? (JSON.parse(b.text(i, kEnd + 1)) as string) : '';
-        i = skipWs(b, kEnd + 1);
-        if (b.at(i) !== 0x3a) return undefined;
-        const start = skipWs(b, i + 1);
-        const end = valueEnd(b, start);
-        if (end < 0 || end === start) return undefined;
-        if (key === 'model') model = JSON.parse(b.text(start, end));
-        else if (key === 'models') models = JSON.parse(b.text(start, end));
-        i = skipWs(b, end);
-        if (b.at(i) === 0x7d) break;
-        if (b.at(i) !== 0x2c) return undefined;
-        i = skipWs(b, i + 1);
+export class ModelScanner {
+  /** The first top-level "model" with a string value, once that value has arrived whole. */
+  first: string | undefined;
+  /** A "model"/"models" value too long to decode: the body cannot be counted (the caller refuses it). */
+  unreadable = false;
+  private phase = START;
+  private bom = 0; // BOM bytes seen at the start; 3 once past it (or once anything else came)
+  private depth = 0;
+  private inString = false;
+  /** Backslashes at the end of the last chunk, inside the current string (they may escape the next byte). */
+  private slashes = 0;
+  private key = '';
+  private keep: Buffer[] | undefined; // the bytes of the current key or captured value
+  private kept = 0;
+  private model: unknown;
+  private models: unknown;
+
+  /** Nothing after this can give the body a model: it is not one JSON object (or broke off being one). */
+  get broken(): boolean {
+    return this.phase === BROKEN;
+  }
+
+  push(c: Buffer): void {
+    const n = c.length;
+    let i = 0;
+    while (i < n) {
+      switch (this.phase) {
+        case START: {
+          const x = c[i];
+          if (this.bom < 3 && x === BOM[this.bom]) this.bom++;
+          else if (this.bom > 0 && this.bom < 3) return this.break();
+          else if (isWs(x)) this.bom = 3;
+          else if (x === 0x7b) this.phase = KEY_OR_CLOSE;
+          else return this.break();
+          i++;
+          break;
+        }
+        case KEY_OR_CLOSE:
+        case KEY: {
+          const x = c[i++];
+          if (isWs(x)) break;
+          if (x === 0x7d && this.phase === KEY_OR_CLOSE) this.phase = DONE;
+          else if (x === 0x22) this.open(KEY_STR, [Buffer.from('"')]);
+          else return this.break();
+          break;
+        }
+        case KEY_STR:
+        case VALUE_STR: {
+          const e = this.stringEnd(c, i);
+          this.save(c, i, e < 0 ? n : e);
+          if (e < 0) return;
+          i = e;
+          if (this.phase === VALUE_STR) this.valueDone();
+          else this.keyDone();
+          if (this.broken) return;
+          break;
+        }
+        case COLON: {
+          const x = c[i++];
+          if (x === 0x3a) this.phase = VALUE;
+          else if (!isWs(x)) return this.break();
+          break;
+        }
+        case VALUE: {
+          const x = c[i];
+          if (isWs(x)) {
+            i++;
+            break;
+          }
+          if (x === 0x2c || x === 0x7d || x === 0x5d || x === 0x3a) return this.break();
+          const capture = this.key === 'model' || this.key === 'models' ? [] : undefined;
+          if (x === 0x22) {
+            this.open(VALUE_STR, capture && [Buffer.from('"')]);
+            i++;
+          } else if (x === 0x7b || x === 0x5b) {
+            this.open(VALUE_NEST, capture && [Buffer.from([x])]);
+            this.depth = 1;
+            i++;
+          } else this.open(VALUE_PRIM, capture);
+          break;
+        }
+        case VALUE_NEST: {
+          let j = i;
+          while (j < n && this.depth > 0) {
+            if (this.inString) {
+              const e = this.stringEnd(c, j);
+              if (e < 0) j = n;
+              else {
+                this.inString = false;
+                j = e;
+              }
+              continue;
+            }
+            const x = c[j++];
+            if (x === 0x22) {
+              this.inString = true;
+              this.slashes = 0;
+            } else if (x === 0x7b || x === 0x5b) this.depth++;
+            else if (x === 0x7d || x === 0x5d) this.depth--;
+          }
+          this.save(c, i, j);
+          i = j;
+          if (this.depth === 0) this.valueDone();
+          if (this.broken) return;
+          break;
+        }
+        case VALUE_PRIM: {
+          let j = i;
+          for (let x = c[j]; j < n && x !== 0x2c && x !== 0x7d && x !== 0x5d && !isWs(x); x = c[++j]);
+          this.save(c, i, j);
+          i = j;
+          if (j < n) this.valueDone();
+          if (this.broken) return;
+          break;
+        }
+        case AFTER_VALUE: {
+          const x = c[i++];
+          if (x === 0x2c) this.phase = KEY;
+          else if (x === 0x7d) this.phase = DONE;
+          else if (!isWs(x)) return this.break();
+          break;
+        }
+        case DONE:
+          if (!isWs(c[i++])) return this.break();
+          break;
+        default:
+          return; // BROKEN: nothing more to learn
       }
     }
-    if (skipWs(b, i + 1) !== b.length) return undefined;
-    if (typeof model === 'string') return model;
-    if (Array.isArray(models) && typeof models[0] === 'string') return models[0];
-  } catch {
-    // a key or the model value is not valid JSON: as JSON.parse of the whole body would, give up
   }
-  return undefined;
+
+  /** The body has ended: its model as JSON.parse of the whole body would give it, if it was one object. */
+  end(): string | undefined {
+    if (this.phase !== DONE || this.unreadable) return undefined;
+    return pick({ model: this.model, models: this.models });
+  }
+
+  private break(): void {
+    this.phase = BROKEN;
+    this.keep = undefined;
+  }
+
+  private open(phase: number, keep: Buffer[] | undefined): void {
+    this.phase = phase;
+    this.keep = keep;
+    this.kept = 0;
+    this.slashes = 0;
+    this.inString = false;
+  }
+
+  /** Keeps bytes [s, e) of the key or captured value (copied: the chunk may be a decoder's, reused). */
+  private save(c: Buffer, s: number, e: number): void {
+    if (!this.keep || e <= s) return;
+    const limit = this.phase === KEY_STR ? MAX_KEY : MAX_VALUE;
+    this.kept += e - s;
+    if (this.kept > limit) {
+      if (this.phase !== KEY_STR) this.unreadable = true;
+      this.keep = undefined;
+      return;
+    }
+    this.keep.push(Buffer.from(c.subarray(s, e)));
+  }
+
+  private keyDone(): void {
+    const kept = this.keep;
+    this.keep = undefined;
+    this.phase = COLON;
+    try {
+      // Escapes decoded as JSON.parse would: "mod\u0065l" is "model".
+      this.key = kept ? (JSON.parse(Buffer.concat(kept).toString('utf8')) as string) : '';
+    } catch {
+      this.break();
+    }
+  }
+
+  private valueDone(): void {
+    const kept = this.keep;
+    this.keep = undefined;
+    this.phase = AFTER_VALUE;
+    if (!kept) return;
+    try {
+      const v: unknown = JSON.parse(Buffer.concat(kept).toString('utf8'));
+      if (this.key === 'models') this.models = v;
+      else {
+        this.model = v;
+        if (typeof v === 'string' && this.first === undefined) this.first = v;
+      }
+    } catch {
+      // JSON.parse of the whole body would throw on this value too
+      this.break();
+    }
+  }
+
+  /**
+   * Index just past the quote that closes the current string, searching c from i (where this chunk's part of
+   * the string starts), or -1 when it goes on past the chunk. A quote closes it when an even number of
+   * backslashes precede it, counting those carried over from the previous chunk.
+   */
+  private stringEnd(c: Buffer, i: number): number {
+    for (let j = c.indexOf(0x22, i); j >= 0; j = c.indexOf(0x22, j + 1)) {
+      let k = j - 1;
+      while (k >= i && c[k] === 0x5c) k--;
+      const run = j - 1 - k + (k < i ? this.slashes : 0);
+      if (run % 2 === 0) {
+        this.slashes = 0;
+        return j + 1;
+      }
+    }
+    let k = c.length - 1;
+    while (k >= i && c[k] === 0x5c) k--;
+    this.slashes = c.length - 1 - k + (k < i ? this.slashes : 0);
+    return -1;
+  }
 }

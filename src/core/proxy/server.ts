@@ -2,10 +2,12 @@
 // curl, scripts) point at instead of OpenRouter. It counts every attempt to a free model exactly (ledger),
 // holds or refuses requests that would break the minute window (pacer), answers a spent daily quota itself,
 // learns limits from OpenRouter's own 429s, and otherwise passes requests and responses through untouched:
-// response bytes stream as they arrive (SSE events one by one, compressed bodies as they came).
+// response bytes stream as they arrive (SSE events one by one, compressed bodies as they came), and request
+// bodies once their model is known (bodyStream.ts, under one memory cap: bodyBudget.ts).
 //
-// This file is the pipeline: guard (access.ts) → control routes (controlRoutes.ts) → admission
-// (admission.ts) → relay (relay.ts) → learning (learning.ts); the HTTP plumbing is in httpUtil.ts.
+// This file is the pipeline: guard (access.ts) → control routes (controlRoutes.ts) → body to its model
+// (bodyStream.ts) → admission (admission.ts) → relay (relay.ts) → learning (learning.ts); the HTTP plumbing
+// is in httpUtil.ts.
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
@@ -18,14 +20,15 @@ import type { RateLimitInfo } from '../rateLimit';
 import { createDispatcher, type ProxySettings } from '../openRouterClient';
 import { API_PREFIX, credentialsFor, refuseForeign, refuseOutsideApi } from './access';
 import { AdmissionControl } from './admission';
+import { BodyBudget } from './bodyBudget';
+import { RequestBodyStream } from './bodyStream';
 import { ClientNames } from './clientName';
 import { type ControlSource, isControlRoute, type ProxyHistory, quotaHistory, quotaStatus, serveControl } from './controlRoutes';
-import { createProxyServer, HttpError, readBody, type RequestBody, sendError } from './httpUtil';
+import { createProxyServer, HttpError, sendError } from './httpUtil';
 import { learnRateLimit, rateLimitOfAnswer, rateLimitTap } from './learning';
 import type { Ledger, Recorded } from './ledger';
 import type { MinutePacer, PacingMode } from './pacer';
 import { ClientGone, relay } from './relay';
-import { modelOf } from './requestModel';
 import { TokenScope } from './scope';
 import { neverReachedUpstream, UpstreamBase, upstreamHeaders } from './upstream';
 
@@ -58,6 +61,8 @@ export interface ProxyOptions {
   extraPaths?: () => readonly string[] | undefined;
   maxQueue?: number;
   maxBodyBytes?: number;
+  /** The cap on request-body bytes held in memory across all requests (bodyBudget.ts; 64 MiB by default). */
+  bodyBudget?: BodyBudget;
   /** A client must finish sending its request (headers and body) within this many ms (default 120 000). */
   requestTimeoutMs?: number;
   clock: Clock;
@@ -81,6 +86,7 @@ export class PortInUseError extends Error {
 
 export class MeteringProxy {
   readonly pacer: MinutePacer;
+  readonly bodyBudget: BodyBudget;
   private readonly admission: AdmissionControl;
   private readonly server: http.Server;
   private readonly clock: Clock;
@@ -97,6 +103,7 @@ export class MeteringProxy {
     this.clock = opts.clock;
     this.log = opts.log ?? nullLogger;
     this.maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.bodyBudget = opts.bodyBudget ?? new BodyBudget({ clock: opts.clock });
     this.dispatcher = opts.dispatcher ?? createDispatcher(opts.upstreamProxy);
     this.base = new UpstreamBase(opts.upstream);
     this.admission = new AdmissionControl({
@@ -176,37 +183,56 @@ export class MeteringProxy {
     const credentials = credentialsFor(req.headers, this.opts.apiKey, this.opts.token, { method: req.method, target: path, scope: this.scope() });
     if (credentials instanceof HttpError) return sendError(res, credentials);
 
-    const body = await readBody(req, this.maxBody);
-    if (body === 'too-large') return sendError(res, new HttpError(413, `Request body larger than ${this.maxBody} bytes.`), true);
-    if (body === 'aborted') return;
+    const body = new RequestBodyStream(req, { maxBytes: this.maxBody, budget: this.bodyBudget, scan: req.method === 'POST' });
+    try {
+      await this.admitAndForward(req, res, body, credentials);
+    } finally {
+      // Every way a request ends (answered, refused, client gone, upstream failed) gives its body's bytes back.
+      body.close();
+    }
+  }
 
-    const model = req.method === 'POST' ? modelOf(body.chunks, req.headers['content-type']) : undefined;
+  /** Reads the body as far as its model, counts and paces it, then forwards it as the rest arrives. */
+  private async admitAndForward(req: http.IncomingMessage, res: http.ServerResponse, body: RequestBodyStream, credentials: { authorization: string; ours: boolean }): Promise<void> {
+    const decided = await body.decide();
+    if (decided === 'aborted') return;
+    if (decided instanceof HttpError) return sendError(res, decided, true);
+    const model = decided.model;
     void this.opts.catalog.refresh();
     // Another account's free requests pass through uncounted and unpaced: its quota is not the one metered here.
     const free = credentials.ours && model !== undefined && this.opts.catalog.isFree(model);
+    // Fired when the client goes away or its body fails on the way: ends a wait in the pacer, and the relay.
     const gone = new ClientGone();
     res.on('close', () => {
       if (!res.writableFinished) gone.fire();
     });
+    body.onFailure = () => gone.fire();
+    if (body.failure) return this.lost(res, body, undefined, '');
 
     let recorded: Recorded | undefined;
     if (free) {
       const a = await this.admission.admit(model, this.clients.of(req.headers), gone);
-      if (a === 'aborted') return;
+      if (a === 'aborted') return this.lost(res, body, undefined, '');
       if (a instanceof HttpError) return sendError(res, a);
       recorded = a;
     }
-    if (gone.aborted) {
-      if (recorded) this.admission.takeBack(recorded, 'the client left before it was sent');
-      return;
-    }
+    if (gone.aborted) return this.lost(res, body, recorded, 'the client left before it was sent');
     await this.forward(req, res, body, credentials.authorization, gone, model, free, recorded);
+  }
+
+  /**
+   * The client left, or its body failed (too large, unreadable, the budget spent), before OpenRouter had the
+   * whole request: an attempt it never had in full is not counted, and a client still there gets the reason.
+   */
+  private lost(res: http.ServerResponse, body: RequestBodyStream, recorded: Recorded | undefined, why: string): void {
+    if (recorded && !body.sentAll) this.admission.takeBack(recorded, body.failure ? 'its body did not arrive in full' : why);
+    if (body.failure instanceof HttpError && !res.headersSent && !res.destroyed) sendError(res, body.failure, true);
   }
 
   private async forward(
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    body: RequestBody,
+    body: RequestBodyStream,
     authorization: string,
     gone: ClientGone,
     model: string | undefined,
@@ -219,8 +245,8 @@ export class MeteringProxy {
       origin,
       path: basePath + (req.url ?? '').slice(API_PREFIX.length),
       method: req.method ?? 'GET',
-      headers: upstreamHeaders(req.headers, authorization, body.size),
-      body: body.chunks,
+      headers: upstreamHeaders(req.headers, authorization, body.upstreamLength),
+      body: body.upstream(),
       gone,
       res,
       onRateLimited: (raw, h) => this.learn(rateLimitOfAnswer(raw, h, this.clock.now()), model),
@@ -228,8 +254,9 @@ export class MeteringProxy {
     });
     switch (outcome.kind) {
       case 'cancelled':
-        return;
+        return this.lost(res, body, recorded, 'the client left before its request was sent in full');
       case 'failed':
+        if (body.failure) return this.lost(res, body, recorded, '');
         this.log.warn(`proxy: upstream ${req.method} ${req.url} failed: ${redact(errorText(outcome.error), [authorization])}`);
         if (recorded && neverReachedUpstream(outcome.error)) this.admission.takeBack(recorded, 'OpenRouter could not be reached');
         this.finished(model, free, 502);
