@@ -16,8 +16,6 @@ import { ClientGone } from './relay';
 
 /** Once forwarding, reading stops while this much is waiting to go upstream (it is slower than the client). */
 const FORWARD_WINDOW = 256 * 1024;
-/** Budget a request keeps for reading on once its model is known (about one socket read). */
-const READ_AHEAD = 64 * 1024;
 
 export interface BodyStreamOptions {
   maxBytes: number;
@@ -45,12 +43,6 @@ export class RequestBodyStream {
   /** Budget taken for held bytes (including one just handed to the upstream) and for bytes about to be read. */
   private heldBytes = 0;
   private credit = 0;
-  /**
-   * A body of known length takes that much budget (up to a quarter of it) before its first byte, waiting at
-   * the door while the budget is spent, so that a body whose model comes last can be read to it: bodies that
-   * each took a little and then all needed more would only wait each other out.
-   */
-  private door = 0;
   private ended = false;
   /** The scan is over (the body and its decoding ended): `model` is what JSON.parse of it all would give. */
   private scanned = false;
@@ -102,10 +94,7 @@ export class RequestBodyStream {
     if (declared <= PARSE_LIMIT && o.budget.tryTake(declared)) {
       this.credit = declared;
       req.on('data', this.onData);
-    } else {
-      if (Number.isFinite(declared)) this.door = Math.min(declared, Math.floor(o.budget.capacity / 4));
-      req.on('readable', this.pull);
-    }
+    } else req.on('readable', this.pull);
     req.on('end', this.onEnd);
     req.on('error', this.onAbort);
     req.on('close', this.onAbort);
@@ -172,10 +161,7 @@ export class RequestBodyStream {
       const n = this.req.readableLength;
       // read() at 0 lets the stream end ('end' comes only from a read) or ask the socket for more.
       if (n === 0) return void this.req.read();
-      if (this.credit < n) {
-        if (!this.takeCredit(Math.max(n, this.door) - this.credit)) return;
-        this.door = 0;
-      }
+      if (this.credit < n && !this.takeCredit(n - this.credit)) return;
       const c = this.req.read() as Buffer | null;
       if (c === null) return;
       this.credit -= c.length;
@@ -201,7 +187,9 @@ export class RequestBodyStream {
    * Room for `need` more bytes: now, or after a brief wait; false to stop reading for now. Only a request that
    * holds nothing yet, or one being forwarded (its bytes drain to the upstream meanwhile), waits: one still
    * looking for its model with a prefix in hand is refused at once, as requests that all held part of the
-   * budget while waiting for more would only wait each other out (80 bodies with the model last: 90 s).
+   * budget while waiting for more would only wait each other out (80 bodies of 15 MiB with the model last:
+   * 93 s to time out). Budget is taken only for bytes that have arrived, never for a declared length, so a
+   * client that declares a large body and sends nothing holds nothing.
    */
   private takeCredit(need: number): boolean {
     if (this.o.budget.tryTake(need)) {
@@ -283,11 +271,6 @@ export class RequestBodyStream {
   private conclude(model: string | undefined): void {
     this.decided = { model };
     this.mode = 'ahead';
-    // What was taken at the door for the whole body goes back: from here the body streams.
-    if (this.credit > READ_AHEAD) {
-      this.o.budget.release(this.credit - READ_AHEAD);
-      this.credit = READ_AHEAD;
-    }
     this.change();
   }
 
