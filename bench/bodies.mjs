@@ -4,7 +4,7 @@
 //              median (goal <= 1.2x); plus the proxy with the model after the 1 MB prompt (held until found).
 //   bigBodies  80 concurrent 15 MiB bodies (the hostile run's 1.2 GiB case) through each: answers, peak RSS
 //              (VmHWM after clear_refs) and RSS after 5 s idle, against the bare pipe's; the proxy twice, the
-//              model first (streamed) and last (held to find it: the budget makes the rest wait or 503).
+//              model first (streamed) and last (held to find it: beyond the budget, 503).
 //   manyModels 20,000 distinct ':free' ids through the proxy at c=64: req/s, RSS before/after, and the size and
 //              time of GET /quota and /quota/history afterwards.
 import fs from 'node:fs';
@@ -142,7 +142,7 @@ export function bodiesReport({ mb1, big, many }) {
   L.push(`| **median** | | | **${f(mb1.median)}x** (goal ≤ 1.2x) | ${f(mb1.medianLast)}x | |`);
   L.push('');
   L.push('### Memory under large bodies: 80 concurrent 15 MiB bodies');
-  L.push('RSS of the process that passes them on: before, peak (VmHWM, reset with clear_refs), and the lowest of 5 s of samples once idle. The proxy holds at most its body budget (64 MiB by default) across requests; with the model last it must hold a body until the model arrives, so the rest wait (up to 2 s) or get 503.');
+  L.push('RSS of the process that passes them on: before, peak (VmHWM, reset with clear_refs), and the lowest of 5 s of samples once idle. The proxy holds at most its body budget (64 MiB by default) across requests; with the model last it must hold a body until the model arrives, so once the budget is spent the requests still reading toward their model get 503 with Retry-After (a request that holds nothing yet waits up to 2 s for room).');
   L.push('');
   L.push('| path | answers | wall | RSS before | peak RSS | RSS 5 s after |');
   L.push('|---|---|---:|---:|---:|---:|');
