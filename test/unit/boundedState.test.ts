@@ -126,6 +126,25 @@ describe('bounded state: 100,000 distinct model ids', () => {
       assert.ok(q.models[OTHER_MODELS] >= 100 - MAX_MODELS_SHOWN);
     });
 
+    it("the catalog's free models keep their names after more than 64 made-up ids filled the day (the host tells the ledger the catalog)", async () => {
+      const OWL = 'openrouter/owl-alpha'; // free by its $0 price in the catalog, no `:free` suffix
+      const flood = MAX_NAMES_PER_DAY + 6;
+      for (let i = 0; i < flood; i++) assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(`made/up-${i}:free`) })).status, 200);
+      for (const m of [FREE, OWL, FREE]) assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(m) })).status, 200);
+      // A name past the day's bound is counted as the rest, whatever it ends with.
+      assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody('made/up-late:free') })).status, 200);
+      const q = (await call(h.port, '/quota')).json() as unknown as QuotaWire;
+      const history = (await call(h.port, '/quota/history')).json() as unknown as ProxyHistory;
+      for (const [what, models] of [['/quota', q.models], ['/quota/history', history.models]] as const) {
+        assert.equal(models[FREE], 2, `${what}: ${FREE} by name`);
+        assert.equal(models[OWL], 1, `${what}: ${OWL} by name`);
+        assert.equal(models['made/up-late:free'], undefined, `${what}: a made-up id past the bound has no name`);
+        assert.equal(sum(models), flood + 4, `${what}: every attempt counted`);
+        assert.ok(Object.keys(models).length <= MAX_MODELS_SHOWN + 3, `${what}: ${Object.keys(models).length} names`);
+      }
+      assert.equal(q.day.used, flood + 4);
+    });
+
     it('after 100,000 distinct ids, GET /quota is a few KB and cached, /quota/history bounded, totals exact', async () => {
       const started = performance.now();
       const t = clock.now();
@@ -138,8 +157,9 @@ describe('bounded state: 100,000 distinct model ids', () => {
       const q = r.json() as unknown as QuotaWire;
       assert.equal(q.day.used, N + 1);
       assert.equal(sum(q.models), N + 1, 'the models sum to the total');
+      assert.equal(q.models[FREE], 1, 'the catalog model keeps its name');
       assert.equal(sum(q.clients), N + 1, 'the clients sum to the total');
-      assert.ok(Object.keys(q.models).length <= MAX_MODELS_SHOWN + 1, `${Object.keys(q.models).length} model keys`);
+      assert.ok(Object.keys(q.models).length <= MAX_MODELS_SHOWN + 2, `${Object.keys(q.models).length} model keys`); // + the catalog's + the rest
       assert.ok(Object.keys(q.clients).length <= MAX_CLIENTS_SHOWN + 1, `${Object.keys(q.clients).length} client keys`);
       assert.ok(r.body.length < 4096, `GET /quota is ${r.body.length} bytes`);
 

@@ -173,8 +173,9 @@ export class ProxyHost {
 
   private createProxy(): MeteringProxy {
     const o = this.opts;
-    const ledger = Ledger.open(o.stateDir, { now: () => o.clock.now(), log: o.log });
     const catalog = this.catalog;
+    // The catalog's free models keep their names on any day; other ids share a bounded few (ledgerNames.ts).
+    const ledger = Ledger.open(o.stateDir, { now: () => o.clock.now(), log: o.log, knownModel: (id) => catalog.get(id)?.free === true });
     const proxy = new MeteringProxy({
       port: o.port,
       upstream: o.upstream,
