@@ -13,6 +13,7 @@ import { blockEnd, dayLimitOf, levelOf, minuteLimitOf, PLAUSIBLE_PER_DAY, PLAUSI
 import { type ForwardedCounts, OutsideTraffic, type Track } from './outside';
 import { combineRemote, type RemoteAccount } from './remote';
 import type { AccountView, DayView, Known, MinuteView, RateLimitEvent } from './view';
+import type { FallbackStatus } from '../fallback/types';
 
 /** What the model needs of the local meter (the proxy's ledger). */
 export interface LocalMeter extends ForwardedCounts {
@@ -41,6 +42,7 @@ export class AccountModel {
   private latest?: Observation;
   private readonly outsideTraffic = new OutsideTraffic();
   private meter?: LocalMeter;
+  private fallback?: FallbackStatus;
   private waiting: () => number = () => 0;
   private remote?: { view: RemoteAccount; at: number };
   /** Recent 429s seen by the meter, newest first. */
@@ -79,6 +81,12 @@ export class AccountModel {
   attachRemote(view: RemoteAccount | undefined, at: number): void {
     this.changes++;
     this.remote = view ? { view, at } : undefined;
+  }
+
+  /** What the meter's fallbacks did today (the proxy sets it after each change; undefined: none configured). */
+  setFallback(status: FallbackStatus | undefined): void {
+    this.changes++;
+    this.fallback = status;
   }
 
   get metered(): boolean {
@@ -233,7 +241,7 @@ export class AccountModel {
 
   private meterView(now: number): AccountView['meter'] {
     if (!this.meter) return undefined;
-    return { waiting: this.waiting(), lastRateLimit: this.events[0], models: this.meter.dayModels(now), clients: this.meter.dayClients(now) };
+    return { waiting: this.waiting(), lastRateLimit: this.events[0], models: this.meter.dayModels(now), clients: this.meter.dayClients(now), fallback: this.fallback };
   }
 
   /** The latest observation when it belongs to the UTC day of `now` (a count from yesterday says nothing). */

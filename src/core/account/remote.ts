@@ -7,6 +7,8 @@ import type { QuotaSettings } from '../quota';
 import { MINUTE, minuteWindowStart } from '../../shared/time';
 import { type DayLimitSource, levelOf, type MinuteLimitSource } from './limits';
 import type { AccountView, Known, QuotaWire, RateLimitEvent } from './view';
+import type { FallbackStatus } from '../fallback/types';
+import { parseFallbackWire } from '../fallback/wire';
 
 export interface RemoteAccount {
   day: { used: number | null; limit: number | null; limitSource: DayLimitSource; known: Known; proxied: number | null; outside: number | null; serverUsed: number | null; serverAt: number | null; unconfirmed: number | null };
@@ -15,6 +17,7 @@ export interface RemoteAccount {
   lastRateLimit?: RateLimitEvent;
   models: Record<string, number>;
   clients: Record<string, number>;
+  fallback?: FallbackStatus;
 }
 
 const KNOWN: readonly Known[] = ['exact', 'estimate', 'unknown'];
@@ -72,6 +75,7 @@ export function parseQuotaWire(json: unknown): RemoteAccount | undefined {
         : undefined,
     models,
     clients,
+    fallback: parseFallbackWire(json.fallback),
   };
 }
 
@@ -143,7 +147,7 @@ export function combineRemote(r: RemoteAccount, own: AccountView, s: QuotaSettin
       windowStart,
       resetsAt: windowStart + MINUTE,
     },
-    meter: { waiting: r.waiting, lastRateLimit: r.lastRateLimit, models: r.models, clients: r.clients },
+    meter: { waiting: r.waiting, lastRateLimit: r.lastRateLimit, models: r.models, clients: r.clients, fallback: r.fallback },
   };
 }
 

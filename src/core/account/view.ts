@@ -4,6 +4,8 @@
 import type { RateLimitKind } from '../errors';
 import { utcDate } from '../../shared/time';
 import type { DayLimitSource, Level, MinuteLimitSource, Tier } from './limits';
+import type { FallbackStatus } from '../fallback/types';
+import { type FallbackWire, toFallbackWire } from '../fallback/wire';
 
 /**
  * How a figure is known:
@@ -66,7 +68,7 @@ export interface AccountView {
   day: DayView;
   minute: MinuteView;
   /** Present when a meter (this process's proxy, or another process's read over loopback) counts for this account. */
-  meter?: { waiting: number; lastRateLimit?: RateLimitEvent; models: Record<string, number>; clients: Record<string, number> };
+  meter?: { waiting: number; lastRateLimit?: RateLimitEvent; models: Record<string, number>; clients: Record<string, number>; fallback?: FallbackStatus };
 }
 
 /** GET /quota (and `openrouter-quota status --json`): the view with ISO 8601 times. */
@@ -106,6 +108,8 @@ export interface QuotaWire {
   models: Record<string, number>;
   /** Today's requests through the proxy by the client that sent them (its X-Title, Referer or User-Agent). */
   clients: Record<string, number>;
+  /** The meter's fallbacks today (fallback/types.ts); null when the meter has none configured or none is known. */
+  fallback: FallbackWire | null;
 }
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -151,5 +155,6 @@ export function toWire(v: AccountView): QuotaWire {
     queue: { waiting: v.meter?.waiting ?? 0 },
     models: v.meter?.models ?? {},
     clients: v.meter?.clients ?? {},
+    fallback: v.meter?.fallback ? toFallbackWire(v.meter.fallback) : null,
   };
 }

@@ -11,6 +11,7 @@ import { API_PREFIX } from './access';
 import { bearer, tokenMatches } from './guard';
 import { HttpError, sendError, sendJson } from './httpUtil';
 import type { Ledger } from './ledger';
+import type { ModelHealthRow } from '../fallback/types';
 
 /** A reader sends its account fingerprint here; /quota answers counts only to the same account (or the token). */
 export const ACCOUNT_HEADER = 'x-openrouter-quota-account';
@@ -24,6 +25,8 @@ export interface ProxyHistory {
   clients: Record<string, number>;
   /** Recent 429s, newest first (timestamps in ms). */
   events: RateLimitEvent[];
+  /** Free models over the last hour as the meter saw them, healthiest first (fallback/health.ts). */
+  health: ModelHealthRow[];
 }
 
 /** What the control routes answer from, and who may read it. */
@@ -74,13 +77,14 @@ function deepFreeze<T extends object>(o: T): T {
 }
 
 /** GET /quota/history: hourly (24 h) and daily (30 days) totals, today's models, recent 429s. */
-export function quotaHistory(ledger: Ledger, account: AccountModel, now: number): ProxyHistory {
+export function quotaHistory(ledger: Ledger, account: AccountModel, now: number, health: ModelHealthRow[] = []): ProxyHistory {
   return {
     hourly: ledger.hourly(now, 24).map((h) => ({ start: h.hourStart, count: h.count })),
     daily: ledger.daily(now, 30).map((d) => ({ start: d.dayStart, count: d.count })),
     models: ledger.dayModels(Math.floor(now / DAY) * DAY),
     clients: ledger.dayClients(Math.floor(now / DAY) * DAY),
     events: [...account.events],
+    health,
   };
 }
 

@@ -16,6 +16,7 @@ import { TokenFile } from '../state/tokenFile';
 import { probeProxy, ProxyCoordinator, type ProxyRole } from './coordinator';
 import { Ledger } from './ledger';
 import type { PacingMode } from './pacer';
+import type { FallbackSettings } from '../fallback/types';
 import { MeteringProxy, type ProxyHistory } from './server';
 
 export interface ProxyHostOptions {
@@ -33,7 +34,7 @@ export interface ProxyHostOptions {
    * Pacing, max wait and the path prefixes opened beyond the token's scope (scope.ts), read per request:
    * keep it a cheap getter, and keep `extraPaths` the same array until it changes (it is compiled once per array).
    */
-  live: () => { pacing: PacingMode; maxWaitSeconds: number; extraPaths?: readonly string[] };
+  live: () => { pacing: PacingMode; maxWaitSeconds: number; extraPaths?: readonly string[]; fallback?: FallbackSettings };
   /** OpenRouter's model list, shared with the chat models (else one of its own from `loadModels`). */
   catalog?: ModelCatalog;
   /** GET /models (the client's getModels), when no catalog is given. */
