@@ -1,5 +1,7 @@
 // Flat config: typescript-eslint on src and test; src/core must stay free of `vscode` so that it runs
-// (and is unit-tested) in plain Node.
+// (and is unit-tested) in plain Node. Layout is Prettier's (`npm run format`); eslint-config-prettier, last,
+// turns off the rules that would fight it (this includes `curly`: Prettier may wrap a long one-statement `if`).
+import eslintConfigPrettier from 'eslint-config-prettier/flat';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -13,7 +15,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       curly: ['error', 'multi-line'],
       eqeqeq: ['error', 'smart'],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
     },
+  },
+  {
+    // The extension and core log through the Logger (src/core/logger.ts, src/vscode/log.ts), not the console.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli.ts'],
+    rules: { 'no-console': 'error' },
   },
   {
     files: ['src/webview/**/*.ts'],
@@ -45,4 +54,5 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core and the CLI run in plain Node: no vscode import.' }] }],
     },
   },
+  eslintConfigPrettier,
 );

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createExclusive, makeDirs } from './fsDurable';
 import type { AlertClaim } from './alerts';
-import { Logger, nullLogger } from './logger';
+import { type Logger, nullLogger } from './logger';
 import { DAY, nextUtcMidnight, utcDate } from '../shared/time';
 
 export const CLAIM_MAX_AGE_MS = 2 * DAY;

@@ -18,8 +18,8 @@ import {
   TimeoutError,
 } from './errors';
 import { redact } from './logger';
-import { classifyRateLimit, findErrorEnvelope, header, HeaderBag, parseRetryAfter } from './rateLimit';
-import { Credits, KeyInfo, type ModelInfo, parseCredits, parseFreeModelIds, parseKeyInfo, parseModels } from './responses';
+import { classifyRateLimit, findErrorEnvelope, header, type HeaderBag, parseRetryAfter } from './rateLimit';
+import { type Credits, type KeyInfo, type ModelInfo, parseCredits, parseFreeModelIds, parseKeyInfo, parseModels } from './responses';
 
 import { DEFAULT_BASE_URL } from './endpoints';
 

@@ -8,7 +8,7 @@
 import { AccountModel } from './account/model';
 import { describeError, OpenRouterError, retryHint } from './errors';
 import type { Clock, TimerHandle } from './clock';
-import { errorText, Logger, nullLogger } from './logger';
+import { errorText, type Logger, nullLogger } from './logger';
 import { buildSnapshot, type Observation, type QuotaSettings, type QuotaSnapshot, type SnapshotError } from './quota';
 import type { SharedRecord, SharedStore } from './sharedStore';
 

@@ -5,7 +5,7 @@ import { DEFAULT_BASE_URL, DEFAULT_PROXY_PORT } from '../core/endpoints';
 import { DEFAULT_AUTH_URL } from '../core/oauth/urls';
 import type { ProxySettings } from '../core/openRouterClient';
 import { MIN_INTERVAL_SECONDS } from '../core/poller';
-import { DEFAULT_SETTINGS, QuotaSettings } from '../core/quota';
+import { DEFAULT_SETTINGS, type QuotaSettings } from '../core/quota';
 
 export const SECTION = 'openrouterQuota';
 

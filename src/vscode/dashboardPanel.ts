@@ -4,7 +4,7 @@
 // webview is torn down; reloading it is cheaper than keeping it in memory). Clicks in the webview arrive as
 // UserActions and run through runAction, like a notification's buttons; nothing else from it is trusted.
 import * as vscode from 'vscode';
-import { errorText, Logger } from '../core/logger';
+import { errorText, type Logger } from '../core/logger';
 import type { DashboardView } from '../shared/dashboardView';
 import { type HostMessage, isWebviewMessage } from '../shared/protocol';
 import { runAction } from './actions';

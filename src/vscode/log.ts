@@ -1,7 +1,7 @@
 // The "OpenRouter Quota" log (a LogOutputChannel, so the user picks the level), behind core's Logger
 // interface. Every line is redacted: the current key, and anything shaped like an OpenRouter key.
 import * as vscode from 'vscode';
-import { errorText, Logger, redact } from '../core/logger';
+import { errorText, type Logger, redact } from '../core/logger';
 
 export class ExtensionLog implements Logger, vscode.Disposable {
   readonly channel: vscode.LogOutputChannel;

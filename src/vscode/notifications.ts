@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { AlertClaims } from '../core/alertClaims';
 import { type Alert, type AlertMemory, type AlertSettings, decide, normalizeMemory } from '../core/alerts';
-import { errorText, Logger } from '../core/logger';
+import { errorText, type Logger } from '../core/logger';
 import type { QuotaSnapshot } from '../core/quota';
 import { formatClock, HOUR, nextUtcMidnight } from '../shared/time';
 import { offerActions } from './actions';

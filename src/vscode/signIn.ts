@@ -6,7 +6,7 @@
 // A cancelled sign-in, a replayed/foreign/expired callback, an `error` in the callback and a failed exchange
 // each end with a message saying so; none of them stores anything.
 import * as vscode from 'vscode';
-import { errorText } from '../core/logger';
+import { errorText, type Logger } from '../core/logger';
 import { describeExchangeError, describeRefusal } from '../core/oauth/messages';
 import { PendingSignIn, SIGN_IN_TTL_MS } from '../core/oauth/pending';
 import { buildAuthUrl, CALLBACK_PATH, type CallbackParams, DEFAULT_AUTH_URL, parseCallbackQuery } from '../core/oauth/urls';
@@ -88,7 +88,7 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
         case 'timeout':
           this.registry.cancel(attempt.state);
           log.warn('sign-in: no callback in time');
-          void vscode.window.showWarningMessage(`OpenRouter sign-in timed out: no answer from the browser within ${SIGN_IN_TTL_MS / 60_000} minutes. ${NOTHING_STORED}`, 'Try Again').then(retry);
+          void vscode.window.showWarningMessage(`OpenRouter sign-in timed out: no answer from the browser within ${SIGN_IN_TTL_MS / 60_000} minutes. ${NOTHING_STORED}`, 'Try Again').then(retry(log));
           return 'timeout';
         case 'callback':
           break;
@@ -98,13 +98,13 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
       if (params.error) {
         const detail = params.errorDescription ? `: ${clip(params.errorDescription)}` : '';
         log.warn(`sign-in: the callback carried error=${clip(params.error)}`);
-        void vscode.window.showWarningMessage(`OpenRouter did not grant access (${clip(params.error)}${detail}). ${NOTHING_STORED}`, 'Try Again').then(retry);
+        void vscode.window.showWarningMessage(`OpenRouter did not grant access (${clip(params.error)}${detail}). ${NOTHING_STORED}`, 'Try Again').then(retry(log));
         return 'denied';
       }
       const code = params.code;
       if (!code) {
         log.warn('sign-in: the callback carried no code');
-        void vscode.window.showErrorMessage(`OpenRouter sign-in: the link that came back has no code. ${NOTHING_STORED}`, 'Try Again').then(retry);
+        void vscode.window.showErrorMessage(`OpenRouter sign-in: the link that came back has no code. ${NOTHING_STORED}`, 'Try Again').then(retry(log));
         return 'failed';
       }
 
@@ -131,7 +131,7 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
       } catch (e) {
         const text = describeExchangeError(e);
         log.warn(`sign-in: exchange failed: ${text}`);
-        void vscode.window.showErrorMessage(`${text} ${NOTHING_STORED}`, 'Try Again').then(retry);
+        void vscode.window.showErrorMessage(`${text} ${NOTHING_STORED}`, 'Try Again').then(retry(log));
         return 'failed';
       }
 
@@ -163,7 +163,7 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
     if (!match.ok) {
       // Never log the code; the state is useless once refused, but there is no reason to log it either.
       log.warn(`sign-in: refused a callback (${match.reason})`);
-      void vscode.window.showWarningMessage(`OpenRouter sign-in: ${describeRefusal(match.reason)} ${NOTHING_STORED}`, 'Sign In Again').then(retry);
+      void vscode.window.showWarningMessage(`OpenRouter sign-in: ${describeRefusal(match.reason)} ${NOTHING_STORED}`, 'Sign In Again').then(retry(log));
       return;
     }
     if (this.waiting?.state !== match.attempt.state) {
@@ -199,8 +199,11 @@ function authBase(): string {
   return typeof v === 'string' && v.trim() ? v.trim() : DEFAULT_AUTH_URL;
 }
 
-function retry(choice: string | undefined): void {
-  if (choice) void vscode.commands.executeCommand(CommandId.signIn).then(undefined, (e: unknown) => console.error(errorText(e)));
+/** The "Try Again" button's handler: a failure to start the new sign-in goes to the log. */
+function retry(log: Logger): (choice: string | undefined) => void {
+  return (choice) => {
+    if (choice) void vscode.commands.executeCommand(CommandId.signIn).then(undefined, (e: unknown) => log.error(`sign-in: ${errorText(e)}`));
+  };
 }
 
 /** Text from the callback is attacker-controlled: keep it short and on one line. */

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AlertClaims, CLAIM_MAX_AGE_MS, muteFileName } from '../../src/core/alertClaims';
-import { Alert, AlertMemory, AlertSettings, decide, emptyMemory } from '../../src/core/alerts';
+import { type Alert, type AlertMemory, type AlertSettings, decide, emptyMemory } from '../../src/core/alerts';
 import type { RateLimitEvent } from '../../src/core/account/view';
 import { buildSnapshot, DEFAULT_SETTINGS, type QuotaSnapshot } from '../../src/core/quota';
 import { meteredView } from './accountSupport';

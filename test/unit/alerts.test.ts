@@ -2,7 +2,7 @@
 // buildSnapshot at fixed times: daily levels, once per level per UTC day, rollover, the minute cooldown, the
 // once-each alerts (401, negative balance, upstream streak), the level setting and the mute.
 import * as assert from 'node:assert/strict';
-import { Alert, AlertKind, AlertMemory, AlertSettings, decide, emptyMemory, normalizeMemory, notificationLevel, RECENT_429_MS } from '../../src/core/alerts';
+import { type Alert, type AlertKind, type AlertMemory, type AlertSettings, decide, emptyMemory, normalizeMemory, notificationLevel, RECENT_429_MS } from '../../src/core/alerts';
 import type { RateLimitEvent } from '../../src/core/account/view';
 import { buildSnapshot, DEFAULT_SETTINGS, type QuotaSnapshot, type SnapshotError } from '../../src/core/quota';
 import { MemoryMeter, meteredView, modelAt } from './accountSupport';

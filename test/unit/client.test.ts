@@ -11,14 +11,14 @@ import {
   OpenRouterError,
   PaymentRequiredError,
   RateLimitError,
-  RateLimitKind,
+  type RateLimitKind,
   ResponseShapeError,
   ServerError,
   TimeoutError,
   describeError,
 } from '../../src/core/errors';
 import { OpenRouterClient } from '../../src/core/openRouterClient';
-import { Fault, FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
+import { type Fault, FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import * as B from '../fixtures/openRouterBodies';
 import { assertNoKey, closedPort, failure, isolateProxyEnv } from './helpers';
 

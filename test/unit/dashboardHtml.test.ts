@@ -1,6 +1,6 @@
 // The dashboard page template: the strict CSP, the nonce on the one script, no inline code, escaping.
 import * as assert from 'node:assert/strict';
-import { dashboardCsp, dashboardHtml, DashboardHtmlParams } from '../../src/shared/dashboardHtmlTemplate';
+import { dashboardCsp, dashboardHtml, type DashboardHtmlParams } from '../../src/shared/dashboardHtmlTemplate';
 
 const P: DashboardHtmlParams = {
   cspSource: 'https://*.vscode-cdn.net',

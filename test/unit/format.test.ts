@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { escapeMarkdown, renderStatusBar, renderSummary, renderTooltip } from '../../src/core/format';
 import { usd } from '../../src/shared/money';
-import { buildSnapshot, DEFAULT_SETTINGS, noKeySnapshot, Observation, QuotaSnapshot, SnapshotError } from '../../src/core/quota';
+import { buildSnapshot, DEFAULT_SETTINGS, noKeySnapshot, type Observation, type QuotaSnapshot, type SnapshotError } from '../../src/core/quota';
 import { CommandId } from '../../src/shared/commandIds';
 import { MemoryMeter, modelAt } from './accountSupport';
 import { keyInfo, observation } from './helpers';

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import { inspect } from 'node:util';
 import type { Logger } from '../../src/core/logger';
 import type { Observation } from '../../src/core/quota';
-import { KeyInfo, parseKeyInfo } from '../../src/core/responses';
+import { type KeyInfo, parseKeyInfo } from '../../src/core/responses';
 import { TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { KEY_LIVE_2026_10 } from '../fixtures/openRouterBodies';
 

@@ -11,7 +11,7 @@ import { AbortedError, NetworkError, ServerError, TimeoutError } from '../../src
 import { OpenRouterClient } from '../../src/core/openRouterClient';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { isolateProxyEnv } from './helpers';
-import { call, chatBody, FREE, Harness, PAID, startHarness, TOKEN } from './proxyHarness';
+import { call, chatBody, FREE, type Harness, PAID, startHarness, TOKEN } from './proxyHarness';
 
 const KEY_BODY = TEST_KEY.slice('sk-or-v1-'.length);
 const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'] as const;

@@ -13,7 +13,7 @@ import { MinutePacer } from '../../src/core/proxy/pacer';
 import { jsonBodyTap, sseErrorTap } from '../../src/core/proxy/sseTap';
 import { classifyRateLimit, findErrorEnvelope, parseResetValue, parseRetryAfter } from '../../src/core/rateLimit';
 import { DEFAULT_SETTINGS } from '../../src/core/quota';
-import { FreeDaily, parseCredits, parseFreeDaily, parseFreeModelIds, parseKeyInfo } from '../../src/core/responses';
+import { type FreeDaily, parseCredits, parseFreeDaily, parseFreeModelIds, parseKeyInfo } from '../../src/core/responses';
 import { isUserAction } from '../../src/shared/actions';
 import { isWebviewMessage } from '../../src/shared/protocol';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';

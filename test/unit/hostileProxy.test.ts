@@ -5,9 +5,9 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TEST_KEY } from '../fixtures/fakeOpenRouter';
-import { raw, RawExchange } from './hostile/rawHttp';
+import { raw, type RawExchange } from './hostile/rawHttp';
 import { isolateProxyEnv } from './helpers';
-import { call, CallOptions, chatBody, FREE, Harness, PAID, RawResponse, startHarness, TOKEN } from './proxyHarness';
+import { call, type CallOptions, chatBody, FREE, type Harness, PAID, type RawResponse, startHarness, TOKEN } from './proxyHarness';
 
 const MAX_BODY = 1024;
 const KEY_BODY = TEST_KEY.slice('sk-or-v1-'.length);

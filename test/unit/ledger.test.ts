@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import nodeFs from 'node:fs'; // the module object itself, to make fdatasync fail for a moment
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LEDGER_COMPACT, LEDGER_LOG, Ledger, LedgerOptions } from '../../src/core/proxy/ledger';
+import { LEDGER_COMPACT, LEDGER_LOG, Ledger, type LedgerOptions } from '../../src/core/proxy/ledger';
 import { DAY, HOUR, MINUTE } from '../../src/shared/time';
 import { MemoryLogger } from './helpers';
 

@@ -11,7 +11,7 @@ import { PendingSignIn, SIGN_IN_TTL_MS } from '../../src/core/oauth/pending';
 import { base64url, challengeFor, createPkce, createState } from '../../src/core/oauth/pkce';
 import { buildAuthUrl, parseCallbackQuery } from '../../src/core/oauth/urls';
 import { OpenRouterClient } from '../../src/core/openRouterClient';
-import { fakeAuthUrl, FakeOAuth, installFakeOAuth, newTestKey } from '../fixtures/fakeOAuth';
+import { fakeAuthUrl, type FakeOAuth, installFakeOAuth, newTestKey } from '../fixtures/fakeOAuth';
 import { FakeOpenRouter } from '../fixtures/fakeOpenRouter';
 import { assertNoKey, closedPort, failure, isolateProxyEnv } from './helpers';
 

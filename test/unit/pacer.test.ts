@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Ledger } from '../../src/core/proxy/ledger';
-import { Admission, MinutePacer, PacerOptions, PacingMode } from '../../src/core/proxy/pacer';
+import { type Admission, MinutePacer, type PacerOptions, type PacingMode } from '../../src/core/proxy/pacer';
 import { MINUTE } from '../../src/shared/time';
 import { FakeClock, settle } from '../fixtures/fakeClock';
 import { MemoryLogger } from './helpers';

@@ -7,7 +7,7 @@ import { renderStatusBar } from '../../src/core/format';
 import { fetchObservation } from '../../src/core/observe';
 import { OpenRouterClient } from '../../src/core/openRouterClient';
 import { QuotaPoller } from '../../src/core/poller';
-import { DEFAULT_SETTINGS, Observation } from '../../src/core/quota';
+import { DEFAULT_SETTINGS, type Observation } from '../../src/core/quota';
 import { MemorySharedStore } from '../../src/core/sharedStore';
 import { DAY, MINUTE } from '../../src/shared/time';
 import { FakeClock, settle } from '../fixtures/fakeClock';

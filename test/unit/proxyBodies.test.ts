@@ -9,7 +9,7 @@ import * as zlib from 'node:zlib';
 import { BodyBudget } from '../../src/core/proxy/bodyBudget';
 import { isolateProxyEnv } from './helpers';
 import { CHAT, post } from './bodyClient';
-import { chatBody, FREE, Harness, PAID, startHarness, TOKEN } from './proxyHarness';
+import { chatBody, FREE, type Harness, PAID, startHarness, TOKEN } from './proxyHarness';
 
 const sized = (b: Buffer, headers: http.OutgoingHttpHeaders = {}) => ({ 'content-length': b.length, ...headers });
 /** A chat body of about `size` bytes, its model before or after the long prompt. */

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { FakeClock } from '../fixtures/fakeClock';
 import { isolateProxyEnv } from './helpers';
-import { call, chatBody, FREE, Harness, PAID, RawResponse, startHarness, TOKEN } from './proxyHarness';
+import { call, chatBody, FREE, type Harness, PAID, type RawResponse, startHarness, TOKEN } from './proxyHarness';
 
 /** Let real sockets make progress until `cond` holds (a bounded wait on a condition, not a sleep). */
 async function until(cond: () => boolean, what: string, detail?: () => string, turns = 20_000): Promise<void> {

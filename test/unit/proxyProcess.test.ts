@@ -2,7 +2,7 @@
 // SIGKILL mid-burst, a second instance on the same port reads the first and takes over when it stops,
 // a port held by another program is a clear error, and SIGTERM exits cleanly.
 import * as assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -11,7 +11,7 @@ import { describeScope, TOKEN_SCOPE, TokenScope } from '../../src/core/proxy/sco
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { raw } from './hostile/rawHttp';
 import { isolateProxyEnv } from './helpers';
-import { call, chatBody, FREE, Harness, startHarness, TOKEN } from './proxyHarness';
+import { call, chatBody, FREE, type Harness, startHarness, TOKEN } from './proxyHarness';
 
 const REASON = 'not-allowed-through-proxy';
 

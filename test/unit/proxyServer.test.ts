@@ -8,7 +8,7 @@ import { FakeClock } from '../fixtures/fakeClock';
 import { TEST_KEY } from '../fixtures/fakeOpenRouter';
 import * as bodies from '../fixtures/openRouterBodies';
 import { isolateProxyEnv } from './helpers';
-import { call, chatBody, FREE, Harness, PAID, startHarness, TOKEN } from './proxyHarness';
+import { call, chatBody, FREE, type Harness, PAID, startHarness, TOKEN } from './proxyHarness';
 
 describe('MeteringProxy: pass-through', () => {
   isolateProxyEnv();

@@ -4,8 +4,8 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { Agent, Dispatcher } from 'undici';
-import { ClientGone, relay, RelayOutcome } from '../../src/core/proxy/relay';
+import { Agent, type Dispatcher } from 'undici';
+import { ClientGone, relay, type RelayOutcome } from '../../src/core/proxy/relay';
 
 interface Observed {
   pauses: number;

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FileSharedStore, MemorySharedStore, SharedRecord, SharedStore } from '../../src/core/sharedStore';
+import { FileSharedStore, MemorySharedStore, type SharedRecord, type SharedStore } from '../../src/core/sharedStore';
 import { TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { MemoryLogger, observation } from './helpers';
 

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { request } from '../http/undici';
 import { checkKeyInput } from '../apiKey';
 import { OpenRouterError, ResponseShapeError } from '../errors';
-import { createDispatcher, DEFAULT_USER_AGENT, errorForStatus, normalizeBaseUrl, parseJson, ProxySettings, readCapped, transportError } from '../openRouterClient';
+import { createDispatcher, DEFAULT_USER_AGENT, errorForStatus, normalizeBaseUrl, parseJson, type ProxySettings, readCapped, transportError } from '../openRouterClient';
 import type { HeaderBag } from '../rateLimit';
 
 const EXCHANGE_PATH = '/auth/keys';

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import * as zlib from 'node:zlib';
 import { BodyBudget } from '../../../src/core/proxy/bodyBudget';
 import { isolateProxyEnv } from '../helpers';
-import { FREE, Harness, PAID, startHarness } from '../proxyHarness';
+import { FREE, type Harness, PAID, startHarness } from '../proxyHarness';
 import { post } from '../bodyClient';
 
 const READABLE: Record<string, (b: Buffer) => Buffer> = {

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TEST_KEY } from '../../fixtures/fakeOpenRouter';
 import { isolateProxyEnv } from '../helpers';
-import { Harness, startHarness, TOKEN } from '../proxyHarness';
+import { type Harness, startHarness, TOKEN } from '../proxyHarness';
 import { raw } from './rawHttp';
 
 /**
