@@ -58,7 +58,8 @@ const noPlainLlhttp = {
   setup(build) {
     build.onResolve({ filter: /llhttp-wasm\.js$/ }, (args) => ({ path: args.path, namespace: 'no-plain-llhttp' }));
     build.onLoad({ filter: /.*/, namespace: 'no-plain-llhttp' }, () => ({
-      contents: "throw new Error('undici: WebAssembly SIMD is not available, and the plain llhttp parser is not shipped');",
+      contents:
+        "throw new Error('undici: WebAssembly SIMD is not available, and the plain llhttp parser is not shipped');",
       loader: 'js',
     }));
   },
@@ -111,7 +112,9 @@ async function main() {
   }
   await Promise.all(contexts.map((c) => c.rebuild()));
   // A production build has no maps: drop stale ones from an earlier development build.
-  if (production) for (const f of ['dist/extension.mjs.map', 'dist/cli.mjs.map', 'dist/webview.js.map']) require('fs').rmSync(f, { force: true });
+  if (production)
+    for (const f of ['dist/extension.mjs.map', 'dist/cli.mjs.map', 'dist/webview.js.map'])
+      require('fs').rmSync(f, { force: true });
   await Promise.all(contexts.map((c) => c.dispose()));
 }
 

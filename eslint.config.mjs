@@ -5,7 +5,18 @@ import eslintConfigPrettier from 'eslint-config-prettier/flat';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', '.vscode-e2e/**', 'e2e/**', 'scripts/**', 'esbuild.js', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'out/**',
+      'dist/**',
+      'node_modules/**',
+      '.vscode-e2e/**',
+      'e2e/**',
+      'scripts/**',
+      'esbuild.js',
+      'eslint.config.mjs',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['src/**/*.ts', 'test/**/*.ts'],
@@ -15,7 +26,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       curly: ['error', 'multi-line'],
       eqeqeq: ['error', 'smart'],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
     },
   },
   {
@@ -31,7 +45,9 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'vscode', message: 'The webview runs in a browser.' }],
-          patterns: [{ group: ['../core/*', '../vscode/*', 'node:*'], message: 'The webview imports only src/shared.' }],
+          patterns: [
+            { group: ['../core/*', '../vscode/*', 'node:*'], message: 'The webview imports only src/shared.' },
+          ],
         },
       ],
     },
@@ -42,8 +58,15 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'vscode', message: 'src/shared is the bottom layer: it runs in the host and in the webview.' }],
-          patterns: [{ group: ['../core/*', '../core/**', '../vscode/*', '../webview/*', 'node:*'], message: 'src/shared imports nothing above it (and no Node or DOM modules).' }],
+          paths: [
+            { name: 'vscode', message: 'src/shared is the bottom layer: it runs in the host and in the webview.' },
+          ],
+          patterns: [
+            {
+              group: ['../core/*', '../core/**', '../vscode/*', '../webview/*', 'node:*'],
+              message: 'src/shared imports nothing above it (and no Node or DOM modules).',
+            },
+          ],
         },
       ],
     },
@@ -51,7 +74,10 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts', 'src/cli.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core and the CLI run in plain Node: no vscode import.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'src/core and the CLI run in plain Node: no vscode import.' }] },
+      ],
     },
   },
   eslintConfigPrettier,

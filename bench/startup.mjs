@@ -24,12 +24,15 @@ function staticClosure(file, seen = new Set()) {
   if (seen.has(file)) return seen;
   seen.add(file);
   const text = fs.readFileSync(file, 'utf8');
-  for (const m of text.matchAll(/(?:from|import)\s*"(\.\/[^"]+)"/g)) staticClosure(path.resolve(path.dirname(file), m[1]), seen);
+  for (const m of text.matchAll(/(?:from|import)\s*"(\.\/[^"]+)"/g))
+    staticClosure(path.resolve(path.dirname(file), m[1]), seen);
   return seen;
 }
 
 function dynamicImports(file) {
-  return [...fs.readFileSync(file, 'utf8').matchAll(/import\("(\.\/[^"]+)"\)/g)].map((m) => path.resolve(path.dirname(file), m[1]));
+  return [...fs.readFileSync(file, 'utf8').matchAll(/import\("(\.\/[^"]+)"\)/g)].map((m) =>
+    path.resolve(path.dirname(file), m[1]),
+  );
 }
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
@@ -55,17 +58,32 @@ const later = new Set();
 for (const f of activation) for (const d of dynamicImports(f)) staticClosure(d, later);
 for (const f of activation) later.delete(f);
 const shipped = [
-  ...new Set([...fs.readdirSync(DIST).filter((f) => /\.(mjs|js)$/.test(f)).map((f) => path.join(DIST, f)), ...fs.readdirSync(path.join(DIST, 'chunks')).map((f) => path.join(DIST, 'chunks', f))]),
+  ...new Set([
+    ...fs
+      .readdirSync(DIST)
+      .filter((f) => /\.(mjs|js)$/.test(f))
+      .map((f) => path.join(DIST, f)),
+    ...fs.readdirSync(path.join(DIST, 'chunks')).map((f) => path.join(DIST, 'chunks', f)),
+  ]),
 ];
 
 const stub = path.join(ROOT, 'node_modules', 'vscode');
 if (fs.existsSync(stub)) throw new Error(`${stub} exists: not ours to replace`);
 fs.mkdirSync(stub);
-fs.writeFileSync(path.join(stub, 'package.json'), JSON.stringify({ name: 'vscode', version: '0.0.0', type: 'module', main: 'index.mjs' }));
+fs.writeFileSync(
+  path.join(stub, 'package.json'),
+  JSON.stringify({ name: 'vscode', version: '0.0.0', type: 'module', main: 'index.mjs' }),
+);
 fs.copyFileSync(path.join(ROOT, 'bench/startup/vscodeStub.mjs'), path.join(stub, 'index.mjs'));
 process.on('exit', () => fs.rmSync(stub, { recursive: true, force: true }));
 const empty = path.join(fs.mkdtempSync(path.join(ROOT, 'node_modules', '.startup-')), 'empty.mjs');
-const builtins = [...new Set([...activation].flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/from\s*["'](node:[a-z_/]+)["']/g)].map((m) => m[1])))];
+const builtins = [
+  ...new Set(
+    [...activation].flatMap((f) =>
+      [...fs.readFileSync(f, 'utf8').matchAll(/from\s*["'](node:[a-z_/]+)["']/g)].map((m) => m[1]),
+    ),
+  ),
+];
 fs.writeFileSync(empty, 'export {};\n');
 const bare = [];
 const ours = [];
@@ -79,10 +97,14 @@ const m = median(ours);
 const b = median(bare);
 
 const rel = (f) => path.relative(ROOT, f);
-console.log(`### Start-up (${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${RUNS} fresh processes each)\n`);
+console.log(
+  `### Start-up (${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${RUNS} fresh processes each)\n`,
+);
 console.log(`| what | size |`);
 console.log(`| --- | --- |`);
 console.log(`| activation bundle (${[...activation].map(rel).join(', ')}) | ${kb(size(activation))} |`);
 console.log(`| loaded when first needed (${[...later].map(rel).join(', ')}) | ${kb(size(later))} |`);
 console.log(`| everything shipped as code (${shipped.length} files in dist/) | ${kb(size(shipped))} |`);
-console.log(`\nCold import of dist/extension.mjs: median **${m.toFixed(2)} ms** (runs ${ours.map((x) => x.toFixed(1)).join(', ')}); an empty module the same way: ${b.toFixed(2)} ms (built-ins loaded first in both: ${builtins.join(', ')}); ratio ${(m / b).toFixed(2)}x, added ${(m - b).toFixed(2)} ms.`);
+console.log(
+  `\nCold import of dist/extension.mjs: median **${m.toFixed(2)} ms** (runs ${ours.map((x) => x.toFixed(1)).join(', ')}); an empty module the same way: ${b.toFixed(2)} ms (built-ins loaded first in both: ${builtins.join(', ')}); ratio ${(m / b).toFixed(2)}x, added ${(m - b).toFixed(2)} ms.`,
+);

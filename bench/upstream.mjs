@@ -11,13 +11,22 @@ import http from 'node:http';
 
 const counts = {};
 const CHAT = JSON.stringify({
-  id: 'gen-bench', object: 'chat.completion', created: 1, model: 'meta-llama/llama-3.3-70b-instruct:free',
-  choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'Hello! How can I help you today?' } }],
+  id: 'gen-bench',
+  object: 'chat.completion',
+  created: 1,
+  model: 'meta-llama/llama-3.3-70b-instruct:free',
+  choices: [
+    { index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'Hello! How can I help you today?' } },
+  ],
   usage: { prompt_tokens: 8, completion_tokens: 9, total_tokens: 17 },
 });
-const KEY = JSON.stringify({ data: { label: 'bench', usage: 0, limit: null, is_free_tier: true, limit_remaining: null, usage_daily: 0 } });
+const KEY = JSON.stringify({
+  data: { label: 'bench', usage: 0, limit: null, is_free_tier: true, limit_remaining: null, usage_daily: 0 },
+});
 const CREDITS = JSON.stringify({ data: { total_credits: 0, total_usage: 0 } });
-const MODELS = JSON.stringify({ data: [{ id: 'meta-llama/llama-3.3-70b-instruct:free', pricing: { prompt: '0', completion: '0' } }] });
+const MODELS = JSON.stringify({
+  data: [{ id: 'meta-llama/llama-3.3-70b-instruct:free', pricing: { prompt: '0', completion: '0' } }],
+});
 
 function json(res, status, text) {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -29,7 +38,9 @@ function sse(res, n, gap) {
   let i = 0;
   const one = () => {
     const t = process.hrtime.bigint();
-    res.write(`data: {"id":"gen-bench","i":${i},"t":"${t}","d":${Date.now()},"choices":[{"index":0,"delta":{"content":"tok "}}]}\n\n`);
+    res.write(
+      `data: {"id":"gen-bench","i":${i},"t":"${t}","d":${Date.now()},"choices":[{"index":0,"delta":{"content":"tok "}}]}\n\n`,
+    );
     i++;
   };
   if (!gap) {

@@ -36,11 +36,18 @@ export function createCleanup(log = console.log) {
   const steps = [];
   let running = null;
   return {
-    add(fn) { steps.push(fn); },
+    add(fn) {
+      steps.push(fn);
+    },
     run() {
       running ??= (async () => {
-        while (steps.length) await steps.pop()().catch((e) => log(`cleanup: ${e.message}`));
-      })().finally(() => { running = null; });
+        while (steps.length)
+          await steps
+            .pop()()
+            .catch((e) => log(`cleanup: ${e.message}`));
+      })().finally(() => {
+        running = null;
+      });
       return running;
     },
   };
@@ -56,7 +63,9 @@ function httpOk(url) {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { timeout: 2000 }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode} from ${url}`))));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode} from ${url}`)),
+      );
     });
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
@@ -77,7 +86,17 @@ function httpOk(url) {
  * the exit code; stop() ends the process tree and keeps the files (e.g. to scan them), dispose() also
  * deletes them unless E2E_KEEP=1.
  */
-export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, machineSettings, vsix, extensions = [], env = {}, extraArgs = [], port = 0, log = console.log } = {}) {
+export async function startCodeServer({
+  name = 'cs',
+  settings = QUIET_SETTINGS,
+  machineSettings,
+  vsix,
+  extensions = [],
+  env = {},
+  extraArgs = [],
+  port = 0,
+  log = console.log,
+} = {}) {
   // Short base path: VS Code creates unix sockets under TMPDIR and their paths are limited to 107 chars.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vse2e-${name}-`));
   const p = (...s) => path.join(dir, ...s);
@@ -101,17 +120,28 @@ export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, 
   // Without these redirects code-server writes ~/.config/code-server/config.yaml and ~/.local/share/code-server,
   // and VS Code puts its vscode-*.sock files in /tmp.
   const csEnv = {
-    ...inherited, ...env,
-    HOME: p('home'), XDG_CONFIG_HOME: p('home/.config'), XDG_DATA_HOME: p('home/.local/share'),
-    XDG_CACHE_HOME: p('home/.cache'), XDG_STATE_HOME: p('home/.local/state'), TMPDIR: p('tmp'),
+    ...inherited,
+    ...env,
+    HOME: p('home'),
+    XDG_CONFIG_HOME: p('home/.config'),
+    XDG_DATA_HOME: p('home/.local/share'),
+    XDG_CACHE_HOME: p('home/.cache'),
+    XDG_STATE_HOME: p('home/.local/state'),
+    TMPDIR: p('tmp'),
   };
   const common = ['--config', p('config.yaml'), '--user-data-dir', p('ud'), '--extensions-dir', p('ext')];
   const logFile = p('code-server.log');
 
-  const rmDir = () => { if (keep()) log(`[${name}] kept ${dir}`); else fs.rmSync(dir, { recursive: true, force: true }); };
+  const rmDir = () => {
+    if (keep()) log(`[${name}] kept ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  };
   if (vsix) {
     const t = Date.now();
-    const r = spawnSync(NODE24, [CODE_SERVER, ...common, '--install-extension', vsix, '--force'], { env: csEnv, encoding: 'utf8' });
+    const r = spawnSync(NODE24, [CODE_SERVER, ...common, '--install-extension', vsix, '--force'], {
+      env: csEnv,
+      encoding: 'utf8',
+    });
     fs.appendFileSync(logFile, `${r.stdout ?? ''}${r.stderr ?? ''}`);
     if (r.status !== 0 || !/successfully installed/i.test(r.stdout)) {
       rmDir();
@@ -122,25 +152,47 @@ export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, 
 
   const errFd = fs.openSync(logFile, 'a');
   // detached = own process group, so stop() can signal the whole tree (extension host, pty host, ...).
-  const child = spawn(NODE24, [CODE_SERVER, ...common,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
-    '--ignore-last-opened', ...extraArgs, p('ws')],
-  { env: csEnv, detached: true, stdio: ['ignore', 'pipe', errFd] });
+  const child = spawn(
+    NODE24,
+    [
+      CODE_SERVER,
+      ...common,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+      ...extraArgs,
+      p('ws'),
+    ],
+    { env: csEnv, detached: true, stdio: ['ignore', 'pipe', errFd] },
+  );
   fs.closeSync(errFd);
   const exited = new Promise((resolve) => child.once('exit', resolve));
 
   const stop = once(async () => {
-    const killGroup = (sig) => { try { process.kill(-child.pid, sig); } catch { /* already gone */ } };
+    const killGroup = (sig) => {
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    };
     // leader already dead: still sweep its group (an orphaned extension host would keep running)
     if (child.exitCode !== null || child.signalCode !== null) return killGroup('SIGKILL');
     killGroup('SIGTERM');
     let timer;
-    const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), 10000); });
-    if (await Promise.race([exited, timeout]) === 'timeout') killGroup('SIGKILL');
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), 10000);
+    });
+    if ((await Promise.race([exited, timeout])) === 'timeout') killGroup('SIGKILL');
     clearTimeout(timer);
     killGroup('SIGKILL'); // stragglers that left the leader behind
   });
-  const dispose = once(async () => { await stop(); rmDir(); });
+  const dispose = once(async () => {
+    await stop();
+    rmDir();
+  });
 
   const t = Date.now();
   try {
@@ -152,23 +204,42 @@ export async function startCodeServer({ name = 'cs', settings = QUIET_SETTINGS, 
         if (buf === null) return;
         buf += d;
         const m = buf.match(/HTTP server listening on http:\/\/127\.0\.0\.1:(\d+)\//);
-        if (m) { buf = null; clearTimeout(to); resolve(Number(m[1])); }
+        if (m) {
+          buf = null;
+          clearTimeout(to);
+          resolve(Number(m[1]));
+        }
       });
-      child.once('exit', (c) => { clearTimeout(to); reject(new Error(`code-server exited (${c}) before listening; log: ${fs.readFileSync(logFile, 'utf8').slice(-800)}`)); });
+      child.once('exit', (c) => {
+        clearTimeout(to);
+        reject(
+          new Error(`code-server exited (${c}) before listening; log: ${fs.readFileSync(logFile, 'utf8').slice(-800)}`),
+        );
+      });
     });
     const deadline = Date.now() + 15000;
     for (;;) {
-      try { await httpOk(`http://127.0.0.1:${actualPort}/healthz`); break; } catch (e) {
+      try {
+        await httpOk(`http://127.0.0.1:${actualPort}/healthz`);
+        break;
+      } catch (e) {
         if (Date.now() > deadline) throw e;
         await new Promise((r) => setTimeout(r, 100));
       }
     }
     log(`[${name}] code-server pid ${child.pid} ready on 127.0.0.1:${actualPort} in ${Date.now() - t} ms`);
     return {
-      dir, port: actualPort, pid: child.pid, ws: p('ws'), userDataDir: p('ud'), logFile,
+      dir,
+      port: actualPort,
+      pid: child.pid,
+      ws: p('ws'),
+      userDataDir: p('ud'),
+      logFile,
       // '/' may stay unescaped in a query: keeps the printed demo URL readable
       url: `http://127.0.0.1:${actualPort}/?folder=${encodeURIComponent(p('ws')).replace(/%2F/g, '/')}`,
-      exited, stop, dispose,
+      exited,
+      stop,
+      dispose,
     };
   } catch (e) {
     await dispose();
@@ -187,18 +258,36 @@ export async function openBrowser({ name = 'browser', scale = 1, log = console.l
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vse2e-chrome-${name}-`));
   for (const d of ['profile', 'home', 'tmp']) fs.mkdirSync(path.join(dir, d));
   const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 }, deviceScaleFactor: scale,
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    deviceScaleFactor: scale,
     // chromium creates $HOME/.config/chromium (crash reports) even with its own profile: keep it all in dir.
-    env: { ...process.env, HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: path.join(dir, 'home/.config'), XDG_CACHE_HOME: path.join(dir, 'home/.cache'), TMPDIR: path.join(dir, 'tmp') },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    env: {
+      ...process.env,
+      HOME: path.join(dir, 'home'),
+      XDG_CONFIG_HOME: path.join(dir, 'home/.config'),
+      XDG_CACHE_HOME: path.join(dir, 'home/.cache'),
+      TMPDIR: path.join(dir, 'tmp'),
+    },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(60000);
   const close = once(() => context.close());
   const dispose = once(async () => {
     await close();
-    if (keep()) log(`[${name}] kept browser profile ${dir}`); else fs.rmSync(dir, { recursive: true, force: true });
+    if (keep()) log(`[${name}] kept browser profile ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   });
   return { context, page, dir, close, dispose };
 }
@@ -211,11 +300,17 @@ export function memoryMB(pid) {
       const ppid = Number(fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
       if (!kids.has(ppid)) kids.set(ppid, []);
       kids.get(ppid).push(Number(p));
-    } catch { /* process ended meanwhile */ }
+    } catch {
+      /* process ended meanwhile */
+    }
   }
   let kb = 0;
   const walk = (q) => {
-    try { kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${q}/status`, 'utf8'))?.[1] ?? 0); } catch { /* gone */ }
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${q}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      /* gone */
+    }
     for (const c of kids.get(q) ?? []) walk(c);
   };
   walk(pid);

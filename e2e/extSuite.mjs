@@ -18,7 +18,10 @@ export async function extSuite({ root, artifacts, reporter, cleanup, log, timeou
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const testsEntry = path.join(root, 'out', 'test', 'integration', 'index');
   const main = path.resolve(root, pkg.main);
-  for (const [f, how] of [[`${testsEntry}.js`, 'npm run compile-tests'], [main, 'npm run build (or npm run package)']]) {
+  for (const [f, how] of [
+    [`${testsEntry}.js`, 'npm run compile-tests'],
+    [main, 'npm run build (or npm run package)'],
+  ]) {
     if (!fs.existsSync(f)) throw new Error(`${f} missing: run "${how}" first`);
   }
   // The test runner writes {failures, stats, summary, tests?} here; the server's env reaches the extension host.
@@ -28,7 +31,13 @@ export async function extSuite({ root, artifacts, reporter, cleanup, log, timeou
 
   // enable-smoke-test-driver: the built web workbench ignores the extensionDevelopmentPath/extensionTestsPath
   // "payload" URL parameter without it (it also hides notification toasts, hence a separate server for ui).
-  const cs = await startCodeServer({ name: 'ext', log, extensions: [path.join(root, 'e2e', 'lmClient')], env: { VSCODE_E2E_RESULTS: resultsFile }, extraArgs: ['--vscode-option', 'enable-smoke-test-driver'] });
+  const cs = await startCodeServer({
+    name: 'ext',
+    log,
+    extensions: [path.join(root, 'e2e', 'lmClient')],
+    env: { VSCODE_E2E_RESULTS: resultsFile },
+    extraArgs: ['--vscode-option', 'enable-smoke-test-driver'],
+  });
   cleanup.add(cs.dispose);
   const browser = await openBrowser({ name: 'ext', log });
   cleanup.add(browser.dispose);
@@ -40,7 +49,10 @@ export async function extSuite({ root, artifacts, reporter, cleanup, log, timeou
     // The workbench re-logs extension-host console output as ('%c INFO', 'color: #33f', fmt, ...args).
     let vals = await Promise.all(m.args().map((a) => a.jsonValue().catch(() => '?')));
     let level = m.type();
-    if (typeof vals[0] === 'string' && vals[0].startsWith('%c')) { level = vals[0].slice(2).trim(); vals = vals.slice(2); }
+    if (typeof vals[0] === 'string' && vals[0].startsWith('%c')) {
+      level = vals[0].slice(2).trim();
+      vals = vals.slice(2);
+    }
     const text = util.format(...vals);
     if (!consoleLog.writableEnded) consoleLog.write(`[${level}] ${text}\n`); // (abort: ended before the browser)
     if (level === 'ERR' && !NOISE.test(text)) log(`  [exthost ${level}] ${text.slice(0, 500)}`);
@@ -52,16 +64,22 @@ export async function extSuite({ root, artifacts, reporter, cleanup, log, timeou
     ['extensionTestsPath', `vscode-remote://${authority}${testsEntry}`],
   ];
   let resolveExit;
-  const exitCode = new Promise((resolve) => { resolveExit = resolve; });
+  const exitCode = new Promise((resolve) => {
+    resolveExit = resolve;
+  });
   const timer = setTimeout(() => resolveExit('timeout'), timeoutMs);
   // The workbench calls window.codeAutomationExit(0|1) when run() settles.
   await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));
   const t = Date.now();
-  await page.goto(`${cs.url}&payload=${encodeURIComponent(JSON.stringify(payload))}`, { waitUntil: 'domcontentloaded' });
+  await page.goto(`${cs.url}&payload=${encodeURIComponent(JSON.stringify(payload))}`, {
+    waitUntil: 'domcontentloaded',
+  });
   log('[ext] workbench loaded; waiting for the test run to finish');
   const code = await exitCode;
   clearTimeout(timer);
-  log(`[ext] codeAutomationExit(${code}) after ${((Date.now() - t) / 1000).toFixed(1)}s; memory: code-server tree ${memoryMB(cs.pid)} MB`);
+  log(
+    `[ext] codeAutomationExit(${code}) after ${((Date.now() - t) / 1000).toFixed(1)}s; memory: code-server tree ${memoryMB(cs.pid)} MB`,
+  );
   await browser.close();
   await cs.stop();
   fs.copyFileSync(cs.logFile, path.join(artifacts, 'ext-code-server.log'));
@@ -83,8 +101,13 @@ export async function extSuite({ root, artifacts, reporter, cleanup, log, timeou
   });
 
   let res;
-  try { res = JSON.parse(fs.readFileSync(resultsFile, 'utf8')); } catch (e) {
-    reporter.fail('extension-host mocha suite wrote its results', new Error(`${resultsFile}: ${e.message} (exit code ${code}; see e2e-artifacts/ext-console.log)`));
+  try {
+    res = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
+  } catch (e) {
+    reporter.fail(
+      'extension-host mocha suite wrote its results',
+      new Error(`${resultsFile}: ${e.message} (exit code ${code}; see e2e-artifacts/ext-console.log)`),
+    );
     return;
   }
   reportResults(res, code, reporter);
@@ -97,19 +120,26 @@ function reportResults(res, code, reporter) {
     for (const t of res.tests) {
       const title = `[exthost] ${t.title}`;
       if (t.state === 'passed') reporter.pass(title);
-      else if (t.state === 'failed') reporter.fail(title, new Error(String(t.error?.message ?? t.err?.message ?? t.error ?? t.err ?? 'failed')));
+      else if (t.state === 'failed')
+        reporter.fail(title, new Error(String(t.error?.message ?? t.err?.message ?? t.error ?? t.err ?? 'failed')));
       else reporter.skip(title, t.state ?? 'no state');
     }
   } else {
     const stats = res.stats ?? {};
     for (let i = 1; i <= (stats.passes ?? 0); i++) reporter.pass(`[exthost] test ${i} passed`);
-    for (let i = 1; i <= (stats.failures ?? res.failures ?? 0); i++) reporter.fail(`[exthost] test failure ${i}`, new Error('see the mocha output in e2e-artifacts/ext-console.log'));
+    for (let i = 1; i <= (stats.failures ?? res.failures ?? 0); i++)
+      reporter.fail(`[exthost] test failure ${i}`, new Error('see the mocha output in e2e-artifacts/ext-console.log'));
   }
   const added = reporter.results.slice(before);
   if (res.summary) reporter.note(`[exthost] runner summary: ${res.summary}`);
   const failures = added.filter((r) => !r.ok).length;
   if (added.length === 0) reporter.fail('[exthost] suite ran at least one test', new Error('no tests reported'));
-  if (typeof res.failures === 'number' && res.failures !== failures) reporter.fail('[exthost] results consistent', new Error(`runner says ${res.failures} failures, tests list says ${failures}`));
+  if (typeof res.failures === 'number' && res.failures !== failures)
+    reporter.fail(
+      '[exthost] results consistent',
+      new Error(`runner says ${res.failures} failures, tests list says ${failures}`),
+    );
   // codeAutomationExit(0) means run() resolved; anything else with no failing test is a runner problem.
-  if (code !== 0 && failures === 0) reporter.fail('[exthost] runner exited cleanly', new Error(`codeAutomationExit(${code})`));
+  if (code !== 0 && failures === 0)
+    reporter.fail('[exthost] runner exited cleanly', new Error(`codeAutomationExit(${code})`));
 }

@@ -36,8 +36,14 @@ function createReporter() {
   const results = [];
   const firstLine = (e) => String(e?.message ?? e).split('\n')[0];
   // assertion messages put the interesting part (actual vs expected) on later lines: show a few of them
-  const moreLines = (e) => String(e?.message ?? e).split('\n').slice(1).filter((l) => l.trim()).slice(0, 6)
-    .map((l) => `\n         ${l.trim().slice(0, 300)}`).join('');
+  const moreLines = (e) =>
+    String(e?.message ?? e)
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim())
+      .slice(0, 6)
+      .map((l) => `\n         ${l.trim().slice(0, 300)}`)
+      .join('');
   const r = {
     results,
     // After an abort, teardown makes the still-running steps fail or scan half-deleted dirs: don't count them.
@@ -51,8 +57,12 @@ function createReporter() {
       results.push({ title, ok: false });
       log(`  FAIL ${title}: ${firstLine(err)}${moreLines(err)}`);
     },
-    skip(title, why) { log(`  skip ${title} (${why})`); },
-    note(text) { log(`       ${text}`); },
+    skip(title, why) {
+      log(`  skip ${title} (${why})`);
+    },
+    note(text) {
+      log(`       ${text}`);
+    },
     /** Runs fn as one check; a string it returns is appended to the title. Returns true if it passed. */
     async step(title, fn) {
       const t = Date.now();
@@ -99,7 +109,9 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => abort(`interrupte
 
 try {
   // Synchronous (blocks the event loop), so it runs before the watchdog starts; npm bounds it.
-  await reporter.step('toolchain ready (Node 24 + code-server)', () => { ensureToolchain(); });
+  await reporter.step('toolchain ready (Node 24 + code-server)', () => {
+    ensureToolchain();
+  });
   if (!reporter.results.every((x) => x.ok)) finish();
 
   const deadline = Date.now() + TIMEOUT_S * 1000;
@@ -115,7 +127,11 @@ try {
     for (const f of files) fs.rmSync(path.join(ARTIFACTS, f), { force: true });
     const t = Date.now();
     log(`--- ${name} mode ---`);
-    try { await fn(); } catch (e) { reporter.fail(`${name} mode ran to completion`, e); }
+    try {
+      await fn();
+    } catch (e) {
+      reporter.fail(`${name} mode ran to completion`, e);
+    }
     await cleanup.run();
     log(`--- ${name} mode took ${((Date.now() - t) / 1000).toFixed(1)}s ---`);
   }

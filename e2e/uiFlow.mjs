@@ -7,7 +7,16 @@ import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { startCodeServer, openBrowser, memoryMB, once, QUIET_SETTINGS } from './codeServer.mjs';
-import { SEL, statusItem, statusItemsNow, runCommand, waitFor, styleOf, themeColor, screenshotRegion } from './workbench.mjs';
+import {
+  SEL,
+  statusItem,
+  statusItemsNow,
+  runCommand,
+  waitFor,
+  styleOf,
+  themeColor,
+  screenshotRegion,
+} from './workbench.mjs';
 import { scanForSecret, selfTest, findFiles, MAX_FILE_BYTES } from './leakScan.mjs';
 
 const NO_KEY_LABEL = 'OpenRouter Quota: no API key set';
@@ -15,7 +24,17 @@ const LOG_CHANNEL = 'OpenRouter Quota';
 const mb = (n) => (n / 1024 / 1024).toFixed(1);
 
 /** Artifacts this mode writes (removed first, so a stale file can't pass for a fresh one). */
-export const UI_ARTIFACTS = ['ui.png', 'ui-chat-models.png', 'statusbar-tooltip.png', 'ui-notification.png', 'ui-limit-notification.png', 'ui-dashboard.png', 'ui-failure.png', 'ui-code-server.log', 'ui-extension.log'];
+export const UI_ARTIFACTS = [
+  'ui.png',
+  'ui-chat-models.png',
+  'statusbar-tooltip.png',
+  'ui-notification.png',
+  'ui-limit-notification.png',
+  'ui-dashboard.png',
+  'ui-failure.png',
+  'ui-code-server.log',
+  'ui-extension.log',
+];
 
 const FREE_MODEL = 'meta-llama/llama-3.3-70b-instruct:free';
 
@@ -34,10 +53,27 @@ function freePort() {
 function chat(port, pathPrefix, key) {
   const body = JSON.stringify({ model: FREE_MODEL, messages: [{ role: 'user', content: 'hi' }] });
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: `${pathPrefix}/chat/completions`, method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${pathPrefix} on :${port} answered HTTP ${res.statusCode}`))));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: `${pathPrefix}/chat/completions`,
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve()
+            : reject(new Error(`${pathPrefix} on :${port} answered HTTP ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -61,23 +97,31 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
   const extId = `${pkg.publisher}.${pkg.name}`;
   const vsix = path.join(root, 'dist', `${pkg.name}.vsix`);
   const fixture = path.join(root, 'out', 'test', 'fixtures', 'fakeOpenRouter.js');
-  for (const [f, how] of [[vsix, 'npm run package'], [fixture, 'npm run compile-tests']]) {
+  for (const [f, how] of [
+    [vsix, 'npm run package'],
+    [fixture, 'npm run compile-tests'],
+  ]) {
     if (!fs.existsSync(f)) throw new Error(`${f} missing: run "${how}" first`);
   }
   const { FakeOpenRouter, TEST_KEY } = createRequire(import.meta.url)(fixture);
   const art = (f) => path.join(artifacts, f);
 
   let fake, cs, browser, page, broken, proxyPort;
-  const shot = (file, opts) => page?.screenshot({ path: art(file), ...opts }).catch((e) => log(`screenshot ${file}: ${e.message}`));
+  const shot = (file, opts) =>
+    page?.screenshot({ path: art(file), ...opts }).catch((e) => log(`screenshot ${file}: ${e.message}`));
   // Steps depend on each other: after the first failure the rest are reported as skipped, not failed.
   const step = async (title, fn) => {
     if (broken) return reporter.skip(title, `after "${broken}" failed`);
-    if (!await reporter.step(title, fn)) { broken = title; await diagnose(); }
+    if (!(await reporter.step(title, fn))) {
+      broken = title;
+      await diagnose();
+    }
   };
   // What the user would have seen at the failure: screenshot, our status bar item, the extension's log.
   const diagnose = async () => {
     await shot('ui-failure.png');
-    if (page) log(`  status bar item(s) now: ${(await statusItemsNow(page, extId).catch(() => [])).join('; ') || 'none'}`);
+    if (page)
+      log(`  status bar item(s) now: ${(await statusItemsNow(page, extId).catch(() => [])).join('; ') || 'none'}`);
     for (const f of cs ? findFiles(path.join(cs.userDataDir, 'logs'), LOG_CHANNEL) : []) {
       const tail = fs.readFileSync(f, 'utf8').split(TEST_KEY).join('<TEST_KEY>').trimEnd().split('\n').slice(-8);
       log(`  extension log tail (${path.basename(f)}):\n    ${tail.join('\n    ')}`);
@@ -95,7 +139,13 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       proxyPort = await freePort();
       // apiBaseUrl is machine-scoped: in code-server it only takes effect from the Machine settings file
       // chat.disableAIFeatures false: the Chat view and its model picker exist (no Copilot is installed).
-      cs = await startCodeServer({ name: 'ui', vsix, log, settings: { ...QUIET_SETTINGS, 'chat.disableAIFeatures': false, 'openrouterQuota.proxy.port': proxyPort }, machineSettings: { 'openrouterQuota.apiBaseUrl': fake.baseUrl } });
+      cs = await startCodeServer({
+        name: 'ui',
+        vsix,
+        log,
+        settings: { ...QUIET_SETTINGS, 'chat.disableAIFeatures': false, 'openrouterQuota.proxy.port': proxyPort },
+        machineSettings: { 'openrouterQuota.apiBaseUrl': fake.baseUrl },
+      });
       cleanup.add(cs.dispose);
       browser = await openBrowser({ name: 'ui', scale: 2, log }); // 2x: the tooltip shot goes into the README
       cleanup.add(browser.dispose);
@@ -124,7 +174,8 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       await page.keyboard.press('Enter');
       await waitFor(item('37/50'), 'status bar item with "37/50"');
       const auths = fake.requests.map((r) => r.authorization).filter(Boolean);
-      if (!auths.includes(`Bearer ${TEST_KEY}`)) throw new Error(`fake server never saw "Bearer <TEST_KEY>" (saw ${auths.length} authorization headers)`);
+      if (!auths.includes(`Bearer ${TEST_KEY}`))
+        throw new Error(`fake server never saw "Bearer <TEST_KEY>" (saw ${auths.length} authorization headers)`);
       const bad = auths.filter((a) => a.includes(TEST_KEY) && a !== `Bearer ${TEST_KEY}`);
       if (bad.length) throw new Error(`untrimmed key sent: ${JSON.stringify(bad[0].replace(TEST_KEY, '<TEST_KEY>'))}`);
       calmStyle = await styleOf(item('37/50'));
@@ -132,57 +183,68 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       return `${fake.requests.length} requests so far, background ${calmStyle.background}`;
     });
 
-    await step('c. the Chat view\'s model picker lists OpenRouter\'s free models with the quota beside them', async () => {
-      await runCommand(page, 'Chat: Open Chat');
-      const picker = page.locator('.model-picker-name').first();
-      await waitFor(picker, 'the model picker in the Chat view', { timeout: 30000 });
-      await picker.click();
-      const widget = page.locator('.action-widget').filter({ hasText: 'Free Models Router' }).first();
-      await waitFor(widget, 'the model list');
-      const other = widget.getByText('Other Models');
-      if (await other.count()) await other.first().click();
-      const row = widget.locator('.monaco-list-row').filter({ hasText: 'Meta: Llama 3.3 70B Instruct (free)' }).first();
-      await waitFor(row, 'the row of meta-llama/llama-3.3-70b-instruct:free');
-      const text = (await row.innerText()).replace(/\s+/g, ' ');
-      if (!/free · 37\/50 today · ~?\d+\/20 this minute/.test(text)) throw new Error(`row says "${text}"`);
-      await shot('ui-chat-models.png', { animations: 'disabled' });
-      await page.keyboard.press('Escape');
-      await runCommand(page, 'View: Hide Secondary Side Bar');
-      return text;
-    });
+    await step(
+      "c. the Chat view's model picker lists OpenRouter's free models with the quota beside them",
+      async () => {
+        await runCommand(page, 'Chat: Open Chat');
+        const picker = page.locator('.model-picker-name').first();
+        await waitFor(picker, 'the model picker in the Chat view', { timeout: 30000 });
+        await picker.click();
+        const widget = page.locator('.action-widget').filter({ hasText: 'Free Models Router' }).first();
+        await waitFor(widget, 'the model list');
+        const other = widget.getByText('Other Models');
+        if (await other.count()) await other.first().click();
+        const row = widget
+          .locator('.monaco-list-row')
+          .filter({ hasText: 'Meta: Llama 3.3 70B Instruct (free)' })
+          .first();
+        await waitFor(row, 'the row of meta-llama/llama-3.3-70b-instruct:free');
+        const text = (await row.innerText()).replace(/\s+/g, ' ');
+        if (!/free · 37\/50 today · ~?\d+\/20 this minute/.test(text)) throw new Error(`row says "${text}"`);
+        await shot('ui-chat-models.png', { animations: 'disabled' });
+        await page.keyboard.press('Escape');
+        await runCommand(page, 'View: Hide Secondary Side Bar');
+        return text;
+      },
+    );
 
     await step('d. "Refresh Quota" -> 38/50, below the warning level, no limit notification', async () => {
       fake.setFreeDaily({ used: 38, limit: 50 });
       await runCommand(page, 'OpenRouter: Refresh Quota');
       await waitFor(item('38/50'), 'status bar item with "38/50"');
-      if ((await styleOf(item('38/50'))).classes.includes('warning-kind')) throw new Error('38/50 (0.76) shown as a warning');
+      if ((await styleOf(item('38/50'))).classes.includes('warning-kind'))
+        throw new Error('38/50 (0.76) shown as a warning');
       const early = await page.locator(SEL.toast).filter({ hasText: 'free requests used today' }).count();
       if (early) throw new Error(`${early} limit notification(s) below the warning level`);
     });
 
-    await step('d. requests through the local proxy -> 41/50 with the warning background and exactly one notification', async () => {
-      // Counted by the proxy the moment they pass (and by the fake's own daily counter, like OpenRouter's).
-      await chatViaProxy(proxyPort, TEST_KEY);
-      await chatViaProxy(proxyPort, TEST_KEY);
-      await waitFor(item('40/50'), 'status bar item with "40/50" after two requests through the proxy');
-      const limitToast = page.locator(SEL.toast).filter({ hasText: '40 of 50 free requests used today' });
-      await waitFor(limitToast, 'notification "40 of 50 free requests used today"');
-      await shot('ui-limit-notification.png', { animations: 'disabled' });
-      await chatViaProxy(proxyPort, TEST_KEY);
-      await waitFor(item('41/50'), 'status bar item with "41/50"');
-      const warn = page.locator(`${SEL.statusItem(extId)}.warning-kind`).filter({ hasText: '41/50' });
-      await waitFor(warn, 'status bar item "41/50" with class warning-kind');
-      const { background } = await styleOf(warn);
-      const expected = await themeColor(page, '--vscode-statusBarItem-warningBackground');
-      if (background !== expected) throw new Error(`background ${background}, expected the theme's warning background ${expected}`);
-      if (background === calmStyle.background) throw new Error(`background unchanged from 37/50 (${background})`);
-      // Still the warning level: the one notification stays the only one.
-      await runCommand(page, 'OpenRouter: Refresh Quota');
-      await waitFor(item('41/50'), 'status bar item with "41/50" after a refresh');
-      const n = await page.locator(SEL.toast).filter({ hasText: 'free requests used today' }).count();
-      if (n !== 1) throw new Error(`${n} limit notifications, expected exactly 1`);
-      return `background ${calmStyle.background} -> ${background}; 1 notification`;
-    });
+    await step(
+      'd. requests through the local proxy -> 41/50 with the warning background and exactly one notification',
+      async () => {
+        // Counted by the proxy the moment they pass (and by the fake's own daily counter, like OpenRouter's).
+        await chatViaProxy(proxyPort, TEST_KEY);
+        await chatViaProxy(proxyPort, TEST_KEY);
+        await waitFor(item('40/50'), 'status bar item with "40/50" after two requests through the proxy');
+        const limitToast = page.locator(SEL.toast).filter({ hasText: '40 of 50 free requests used today' });
+        await waitFor(limitToast, 'notification "40 of 50 free requests used today"');
+        await shot('ui-limit-notification.png', { animations: 'disabled' });
+        await chatViaProxy(proxyPort, TEST_KEY);
+        await waitFor(item('41/50'), 'status bar item with "41/50"');
+        const warn = page.locator(`${SEL.statusItem(extId)}.warning-kind`).filter({ hasText: '41/50' });
+        await waitFor(warn, 'status bar item "41/50" with class warning-kind');
+        const { background } = await styleOf(warn);
+        const expected = await themeColor(page, '--vscode-statusBarItem-warningBackground');
+        if (background !== expected)
+          throw new Error(`background ${background}, expected the theme's warning background ${expected}`);
+        if (background === calmStyle.background) throw new Error(`background unchanged from 37/50 (${background})`);
+        // Still the warning level: the one notification stays the only one.
+        await runCommand(page, 'OpenRouter: Refresh Quota');
+        await waitFor(item('41/50'), 'status bar item with "41/50" after a refresh');
+        const n = await page.locator(SEL.toast).filter({ hasText: 'free requests used today' }).count();
+        if (n !== 1) throw new Error(`${n} limit notifications, expected exactly 1`);
+        return `background ${calmStyle.background} -> ${background}; 1 notification`;
+      },
+    );
 
     await step('e. hover tooltip mentions "free requests"; screenshots', async () => {
       const it = item('41/50');
@@ -234,8 +296,10 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       const html = await frame.evaluate(() => document.documentElement.outerHTML);
       const afterCalls = fake.requests.filter((r) => r.path.endsWith('/key')).length;
       const leaks = [...seen, html].filter((t) => t.includes(TEST_KEY) || t.includes(TEST_KEY.slice(9, 41)));
-      if (leaks.length) throw new Error(`the key (or its middle) is in ${leaks.length} of ${seen.length} message(s)/page`);
-      if (!seen.some((m) => /"used":41\b/.test(m))) throw new Error(`no state message with today's count among ${seen.length}: ${seen[0]?.slice(0, 200)}`);
+      if (leaks.length)
+        throw new Error(`the key (or its middle) is in ${leaks.length} of ${seen.length} message(s)/page`);
+      if (!seen.some((m) => /"used":41\b/.test(m)))
+        throw new Error(`no state message with today's count among ${seen.length}: ${seen[0]?.slice(0, 200)}`);
       return `${seen.length} message(s), ${Math.round(seen.join('').length / 1024)} KiB, and the page (${Math.round(html.length / 1024)} KiB) scanned; GET /key calls ${keyCalls} -> ${afterCalls}`;
     });
 
@@ -256,35 +320,43 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
       if (now !== '41') throw new Error(`restored gauge says ${now}, expected 41`);
       await waitFor(item('41/50'), 'status bar item with "41/50" after reload', { timeout: 60000 });
       // Focus out of the restored webview (it keeps keyboard focus after the reload), onto the Explorer.
-      await page.locator('.part.sidebar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+      await page
+        .locator('.part.sidebar')
+        .click({ position: { x: 5, y: 5 } })
+        .catch(() => undefined);
       return `page loaded ${tLoaded} ms after the command, gauge shown at ${tGauge} ms`;
     });
 
-    await step('g. requests that bypass the proxy -> the minute is marked "~", not below the proxy\'s count; proxied only for two polls -> exact again', async () => {
-      // A tool talking to OpenRouter directly (as Cline or Copilot's OpenRouter models do by default):
-      // OpenRouter (the fake) counts those requests, the proxy never sees them.
-      const fakePort = new URL(fake.baseUrl).port;
-      const before = fake.chats.length;
-      await chatViaProxy(proxyPort, TEST_KEY);
-      for (let i = 0; i < 4; i++) await chat(Number(fakePort), '/api/v1', TEST_KEY);
-      if (fake.chats.length !== before + 5) throw new Error(`the fake saw ${fake.chats.length - before} requests, expected 5`);
-      await runCommand(page, 'OpenRouter: Refresh Quota');
-      const estimate = page.locator(SEL.statusItem(extId)).filter({ hasText: /46\/50 · ~\d+\/20/ });
-      await waitFor(estimate, 'status bar item "46/50 · ~N/20"');
-      const text = (await estimate.innerText()).trim();
-      const minute = Number(/~(\d+)\/20/.exec(text)[1]);
-      if (minute < 1) throw new Error(`the minute figure ${minute} is below the proxy's exact count (at least 1 this minute)`);
-      await it46hover(page, extId);
-      // Only through the proxy now, for two polls.
-      await chatViaProxy(proxyPort, TEST_KEY);
-      await runCommand(page, 'OpenRouter: Refresh Quota');
-      await waitFor(page.locator(SEL.statusItem(extId)).filter({ hasText: /47\/50 · / }), 'status bar item "47/50"');
-      await chatViaProxy(proxyPort, TEST_KEY);
-      await runCommand(page, 'OpenRouter: Refresh Quota');
-      const exact = page.locator(SEL.statusItem(extId)).filter({ hasText: /48\/50 · \d+\/20/ });
-      await waitFor(exact, 'status bar item "48/50 · N/20" without "~"');
-      return `"${text}" -> "${(await exact.innerText()).trim()}"`;
-    });
+    await step(
+      'g. requests that bypass the proxy -> the minute is marked "~", not below the proxy\'s count; proxied only for two polls -> exact again',
+      async () => {
+        // A tool talking to OpenRouter directly (as Cline or Copilot's OpenRouter models do by default):
+        // OpenRouter (the fake) counts those requests, the proxy never sees them.
+        const fakePort = new URL(fake.baseUrl).port;
+        const before = fake.chats.length;
+        await chatViaProxy(proxyPort, TEST_KEY);
+        for (let i = 0; i < 4; i++) await chat(Number(fakePort), '/api/v1', TEST_KEY);
+        if (fake.chats.length !== before + 5)
+          throw new Error(`the fake saw ${fake.chats.length - before} requests, expected 5`);
+        await runCommand(page, 'OpenRouter: Refresh Quota');
+        const estimate = page.locator(SEL.statusItem(extId)).filter({ hasText: /46\/50 · ~\d+\/20/ });
+        await waitFor(estimate, 'status bar item "46/50 · ~N/20"');
+        const text = (await estimate.innerText()).trim();
+        const minute = Number(/~(\d+)\/20/.exec(text)[1]);
+        if (minute < 1)
+          throw new Error(`the minute figure ${minute} is below the proxy's exact count (at least 1 this minute)`);
+        await it46hover(page, extId);
+        // Only through the proxy now, for two polls.
+        await chatViaProxy(proxyPort, TEST_KEY);
+        await runCommand(page, 'OpenRouter: Refresh Quota');
+        await waitFor(page.locator(SEL.statusItem(extId)).filter({ hasText: /47\/50 · / }), 'status bar item "47/50"');
+        await chatViaProxy(proxyPort, TEST_KEY);
+        await runCommand(page, 'OpenRouter: Refresh Quota');
+        const exact = page.locator(SEL.statusItem(extId)).filter({ hasText: /48\/50 · \d+\/20/ });
+        await waitFor(exact, 'status bar item "48/50 · N/20" without "~"');
+        return `"${text}" -> "${(await exact.innerText()).trim()}"`;
+      },
+    );
 
     await step('g. "Clear API Key" -> status bar back to "OpenRouter"', async () => {
       await runCommand(page, 'OpenRouter: Clear API Key');
@@ -321,5 +393,7 @@ export async function uiFlow({ root, artifacts, reporter, cleanup, log }) {
     return extLogs.map((f) => `${path.relative(cs.dir, f)} (${fs.statSync(f).size} bytes)`).join(', ');
   });
   fs.copyFileSync(cs.logFile, art('ui-code-server.log'));
-  log(`[ui] fake server saw ${fake.requests.length} requests: ${[...new Set(fake.requests.map((r) => `${r.method} ${r.path}`))].join(', ')}`);
+  log(
+    `[ui] fake server saw ${fake.requests.length} requests: ${[...new Set(fake.requests.map((r) => `${r.method} ${r.path}`))].join(', ')}`,
+  );
 }

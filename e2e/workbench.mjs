@@ -47,14 +47,19 @@ export async function runCommand(page, title, { timeout = 15000 } = {}) {
     }
   }
   // Enter runs the focused row: make sure it is ours and not a fuzzy match ranked above it.
-  await waitFor(page.locator(`${SEL.quickInputRow}.focused`).filter({ hasText: title }), `palette row "${title}"`, { timeout });
+  await waitFor(page.locator(`${SEL.quickInputRow}.focused`).filter({ hasText: title }), `palette row "${title}"`, {
+    timeout,
+  });
   await page.keyboard.press('Enter');
 }
 
 /** Text and aria-label of every status bar item of the extension (for failure messages). */
 export function statusItemsNow(page, extensionId) {
-  return page.locator(SEL.statusItem(extensionId)).evaluateAll((els) =>
-    els.map((e) => `"${e.innerText.trim()}" (aria-label "${e.getAttribute('aria-label')}", class "${e.className}")`));
+  return page
+    .locator(SEL.statusItem(extensionId))
+    .evaluateAll((els) =>
+      els.map((e) => `"${e.innerText.trim()}" (aria-label "${e.getAttribute('aria-label')}", class "${e.className}")`),
+    );
 }
 
 /** Computed style facts of an element: background colour and class list. */
@@ -83,5 +88,9 @@ export async function screenshotRegion(page, locators, file, { pad = 24 } = {}) 
   const y0 = Math.max(0, Math.min(...boxes.map((b) => b.y)) - pad);
   const x1 = Math.min(vp.width, Math.max(...boxes.map((b) => b.x + b.width)) + pad);
   // the status bar sits at the bottom: include everything down to the window edge
-  await page.screenshot({ path: file, animations: 'disabled', clip: { x: x0, y: y0, width: x1 - x0, height: vp.height - y0 } });
+  await page.screenshot({
+    path: file,
+    animations: 'disabled',
+    clip: { x: x0, y: y0, width: x1 - x0, height: vp.height - y0 },
+  });
 }

@@ -18,7 +18,7 @@ import { startCodeServer, createCleanup, once, QUIET_SETTINGS } from '../e2e/cod
 
 const log = (m) => console.log(`[demo] ${m}`);
 const argv = process.argv.slice(2);
-const portArg = argv.includes('--port') ? argv[argv.indexOf('--port') + 1] : process.env.DEMO_PORT ?? '8080';
+const portArg = argv.includes('--port') ? argv[argv.indexOf('--port') + 1] : (process.env.DEMO_PORT ?? '8080');
 const wanted = Number(portArg);
 if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) {
   console.error(`usage: node scripts/demo.mjs [--port N]   (bad port "${portArg}")`);
@@ -60,7 +60,9 @@ try {
   ensureToolchain({ browser: false }); // the demo is opened in your own browser: chromium not needed
   let port = wanted;
   if (port !== 0 && !(await portFree(port))) {
-    log(`port ${port} is already in use on 127.0.0.1; using a free port instead (choose one with --port N or DEMO_PORT=N)`);
+    log(
+      `port ${port} is already in use on 127.0.0.1; using a free port instead (choose one with --port N or DEMO_PORT=N)`,
+    );
     port = 0;
   }
   const { FakeOpenRouter, TEST_KEY } = createRequire(import.meta.url)(fixture);
@@ -68,7 +70,10 @@ try {
   cleanup.add(once(() => fake.close()));
   log(`fake OpenRouter (demo mode) at ${fake.baseUrl}`);
   const cs = await startCodeServer({
-    name: 'demo', vsix, port, log: console.log, // its lines carry their own [demo] prefix
+    name: 'demo',
+    vsix,
+    port,
+    log: console.log, // its lines carry their own [demo] prefix
     settings: QUIET_SETTINGS,
     // machine-scoped setting: in code-server's remote extension host only the Machine settings file counts
     machineSettings: { 'openrouterQuota.apiBaseUrl': fake.baseUrl },

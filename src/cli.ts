@@ -20,7 +20,13 @@ import { DEFAULT_PROXY_PORT } from './core/proxy/server';
 import { parseQuotaWire } from './core/account/remote';
 import { buildSnapshot, DEFAULT_SETTINGS } from './core/quota';
 import { FileSharedStore, type SharedStore } from './core/sharedStore';
-import { accountDir, accountFingerprint, defaultStateRoot, ensurePrivateDir, StateDirError } from './core/state/stateDir';
+import {
+  accountDir,
+  accountFingerprint,
+  defaultStateRoot,
+  ensurePrivateDir,
+  StateDirError,
+} from './core/state/stateDir';
 import { TOKEN_FILE, validToken } from './core/state/tokenFile';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -92,15 +98,28 @@ class UsageError extends Error {
   }
 }
 
-const COMMON = { 'base-url': { type: 'string' }, upstream: { type: 'string' }, port: { type: 'string' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+const COMMON = {
+  'base-url': { type: 'string' },
+  upstream: { type: 'string' },
+  port: { type: 'string' },
+  'state-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 export const OPTIONS = {
-  proxy: { ...COMMON, pacing: { type: 'string' }, 'max-wait': { type: 'string' }, 'allow-path': { type: 'string', multiple: true } },
+  proxy: {
+    ...COMMON,
+    pacing: { type: 'string' },
+    'max-wait': { type: 'string' },
+    'allow-path': { type: 'string', multiple: true },
+  },
   status: { ...COMMON, json: { type: 'boolean' } },
 } as const;
 
 function parse<C extends keyof typeof OPTIONS>(command: C, args: string[]) {
   try {
-    return parseArgs({ args, options: OPTIONS[command], strict: true, allowPositionals: false }).values as Partial<Record<string, string | boolean>>;
+    return parseArgs({ args, options: OPTIONS[command], strict: true, allowPositionals: false }).values as Partial<
+      Record<string, string | boolean>
+    >;
   } catch (e) {
     throw new UsageError(`${command}: ${(e as Error).message}`, command);
   }
@@ -110,14 +129,16 @@ function portOf(raw: string | boolean | undefined): number {
   if (raw === undefined) return DEFAULT_PROXY_PORT;
   const n = Number(raw);
   // 0 asks the system for a free port (tests, or several proxies side by side)
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n > 65535) throw new UsageError(`--port must be a port number (0-65535), not "${String(raw)}"`);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n > 65535)
+    throw new UsageError(`--port must be a port number (0-65535), not "${String(raw)}"`);
   return n;
 }
 
 /** OpenRouter's API base: --base-url or --upstream (two names for one option), else OPENROUTER_BASE_URL, else openrouter.ai. */
 function baseUrlOf(o: Partial<Record<string, string | boolean>>, env: NodeJS.ProcessEnv): string {
   const given = (['base-url', 'upstream'] as const).filter((n) => typeof o[n] === 'string');
-  if (given.length === 2 && o['base-url'] !== o.upstream) throw new UsageError('--base-url and --upstream are two names for one option: give one');
+  if (given.length === 2 && o['base-url'] !== o.upstream)
+    throw new UsageError('--base-url and --upstream are two names for one option: give one');
   const name = given.length ? `--${given[0]}` : 'OPENROUTER_BASE_URL';
   const v = given.length ? (o[given[0]] as string) : (env.OPENROUTER_BASE_URL ?? DEFAULT_BASE_URL);
   if (!/^https?:\/\/[^\s/]+/.test(v)) throw new UsageError(`${name} must be an http(s) URL, not "${v}"`);
@@ -135,7 +156,8 @@ function allowedPathsOf(o: Partial<Record<string, unknown>>): readonly string[] 
   });
 }
 
-const NO_KEY = 'OPENROUTER_API_KEY is not set: export your OpenRouter key (sk-or-…) in this shell first, e.g. export OPENROUTER_API_KEY=sk-or-v1-… (keys: openrouter.ai/settings/keys).';
+const NO_KEY =
+  'OPENROUTER_API_KEY is not set: export your OpenRouter key (sk-or-…) in this shell first, e.g. export OPENROUTER_API_KEY=sk-or-v1-… (keys: openrouter.ai/settings/keys).';
 
 function keyOf(env: NodeJS.ProcessEnv): string {
   if (!env.OPENROUTER_API_KEY?.trim()) throw new UsageError(NO_KEY);
@@ -153,7 +175,10 @@ function keyOf(env: NodeJS.ProcessEnv): string {
 function cliVersion(): string {
   for (const dir of [path.join(__dirname, '..'), path.join(__dirname, '..', '..')]) {
     try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (pkg.name === 'openrouter-quota' && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // not there (or not ours): look one level up
@@ -179,7 +204,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
       (command === undefined ? io.err : io.out)(USAGE);
       return command === undefined ? 1 : 0;
     }
-    if (command !== 'status' && command !== 'proxy') throw new UsageError(`unknown command "${command}" (the commands are proxy and status)`);
+    if (command !== 'status' && command !== 'proxy')
+      throw new UsageError(`unknown command "${command}" (the commands are proxy and status)`);
     const o = parse(command, args);
     if (o.help) {
       io.out(COMMAND_USAGE[command]);
@@ -210,23 +236,36 @@ async function status(o: Partial<Record<string, string | boolean>>, env: NodeJS.
   const port = portOf(o.port);
   const baseUrl = baseUrlOf(o, env);
   const fingerprint = accountFingerprint(key);
-  const dir = accountDir(path.resolve(typeof o['state-dir'] === 'string' ? o['state-dir'] : defaultStateRoot(env)), fingerprint);
+  const dir = accountDir(
+    path.resolve(typeof o['state-dir'] === 'string' ? o['state-dir'] : defaultStateRoot(env)),
+    fingerprint,
+  );
   // The last poll of this account (a window's or a proxy's), for the estimates; written back afterwards.
-  const store: SharedStore | undefined = fs.existsSync(dir) ? new FileSharedStore(path.join(dir, 'poll'), stderrLogger(io, true)) : undefined;
+  const store: SharedStore | undefined = fs.existsSync(dir)
+    ? new FileSharedStore(path.join(dir, 'poll'), stderrLogger(io, true))
+    : undefined;
   const previous = store?.read();
   const clients = new ClientFactory({ baseUrl, userAgent: cliUserAgent(cliVersion()) });
   const client = clients.client(key);
   try {
     const prevObs = previous?.keyId === keyId(key) ? previous.obs : undefined;
-    const [obs, probe] = await Promise.all([fetchObservation(client, prevObs, Date.now), probeProxy(port, fingerprint)]);
+    const [obs, probe] = await Promise.all([
+      fetchObservation(client, prevObs, Date.now),
+      probeProxy(port, fingerprint),
+    ]);
     const now = Date.now();
     const account = new AccountModel({ clock: systemClock, settings: () => DEFAULT_SETTINGS });
     account.observe(obs);
     if (probe.kind === 'ours') account.attachRemote(parseQuotaWire(probe.json), now);
-    if (probe.kind === 'other-account') io.err(`note: the proxy on port ${port} meters another key; its counts are not shown.`);
+    if (probe.kind === 'other-account')
+      io.err(`note: the proxy on port ${port} meters another key; its counts are not shown.`);
     store?.write({ keyId: keyId(key), obs, writtenBy: `cli-${process.pid}`, writtenAt: now });
     const view = account.view(now);
-    io.out(o.json ? JSON.stringify(toWire(view), null, 2) : renderSummary(buildSnapshot(obs, undefined, DEFAULT_SETTINGS, now, view)));
+    io.out(
+      o.json
+        ? JSON.stringify(toWire(view), null, 2)
+        : renderSummary(buildSnapshot(obs, undefined, DEFAULT_SETTINGS, now, view)),
+    );
     return 0;
   } finally {
     await clients.close();
@@ -236,18 +275,26 @@ async function status(o: Partial<Record<string, string | boolean>>, env: NodeJS.
 async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const port = portOf(o.port);
   const pacing = (typeof o.pacing === 'string' ? o.pacing : 'queue') as PacingMode;
-  if (!['queue', 'reject', 'off'].includes(pacing)) throw new UsageError(`--pacing must be queue, reject or off, not "${pacing}"`);
+  if (!['queue', 'reject', 'off'].includes(pacing))
+    throw new UsageError(`--pacing must be queue, reject or off, not "${pacing}"`);
   const rawWait = o['max-wait'];
-  if (rawWait !== undefined && (typeof rawWait !== 'string' || !/^\d+(\.\d+)?$/.test(rawWait.trim()))) throw new UsageError(`--max-wait must be a number of seconds (0 or more), not "${String(rawWait)}"`);
+  if (rawWait !== undefined && (typeof rawWait !== 'string' || !/^\d+(\.\d+)?$/.test(rawWait.trim())))
+    throw new UsageError(`--max-wait must be a number of seconds (0 or more), not "${String(rawWait)}"`);
   const maxWait = rawWait === undefined ? 30 : Number(rawWait);
   const extraPaths = allowedPathsOf(o);
   const upstream = baseUrlOf(o, env);
   const key = keyOf(env);
-  const dir = accountDir(path.resolve(typeof o['state-dir'] === 'string' ? o['state-dir'] : defaultStateRoot(env)), accountFingerprint(key));
+  const dir = accountDir(
+    path.resolve(typeof o['state-dir'] === 'string' ? o['state-dir'] : defaultStateRoot(env)),
+    accountFingerprint(key),
+  );
   ensurePrivateDir(dir);
   const log = stderrLogger(io);
   const envToken = env.OPENROUTER_QUOTA_TOKEN?.trim();
-  if (envToken && !validToken(envToken)) throw new UsageError('OPENROUTER_QUOTA_TOKEN must be 16 to 256 printable characters without spaces (and not an sk-or- key).');
+  if (envToken && !validToken(envToken))
+    throw new UsageError(
+      'OPENROUTER_QUOTA_TOKEN must be 16 to 256 printable characters without spaces (and not an sk-or- key).',
+    );
 
   const clients = new ClientFactory({ baseUrl: upstream, userAgent: cliUserAgent(cliVersion()) });
   const client = clients.client(key);
@@ -265,7 +312,8 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
   });
   const onRole = (r: ProxyRole) => {
     if (r.role === 'host') io.out(`listening http://127.0.0.1:${r.port}/api/v1`);
-    else if (r.role === 'reader') io.out(`another OpenRouter Quota proxy serves port ${r.port} for this key; this one takes over when it stops`);
+    else if (r.role === 'reader')
+      io.out(`another OpenRouter Quota proxy serves port ${r.port} for this key; this one takes over when it stops`);
     else if (r.role === 'blocked' || r.role === 'failed') io.err(r.message);
   };
   const host = await ProxyHost.start({
@@ -293,7 +341,11 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
   if (!envToken) {
     const token = host.token();
     // Not on stdout, where service logs keep it; once, when it is new.
-    io.err(host.tokenCreated ? `token ${token}\n(a new local token, kept in ${path.join(dir, TOKEN_FILE)}: clients send it as their API key)` : `token: kept in ${path.join(dir, TOKEN_FILE)}`);
+    io.err(
+      host.tokenCreated
+        ? `token ${token}\n(a new local token, kept in ${path.join(dir, TOKEN_FILE)}: clients send it as their API key)`
+        : `token: kept in ${path.join(dir, TOKEN_FILE)}`,
+    );
   }
   poller.start();
   // Core timers are unref'd (they must not hold a VS Code window open); a reader waiting to take over has

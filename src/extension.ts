@@ -24,9 +24,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<OpenRo
   const services = new Services(context);
   // The URI handler must exist before the first await, for a sign-in callback that activated us (onUri).
   const signIn = new SignInController(services);
-  context.subscriptions.push(services, signIn, vscode.window.registerUriHandler(signIn), ...registerCommands(services, signIn), new ChatModelsProvider(services), new TerminalEnvironment(context.environmentVariableCollection, services));
+  context.subscriptions.push(
+    services,
+    signIn,
+    vscode.window.registerUriHandler(signIn),
+    ...registerCommands(services, signIn),
+    new ChatModelsProvider(services),
+    new TerminalEnvironment(context.environmentVariableCollection, services),
+  );
   await services.start();
-  services.log.info(`activated in ${(performance.now() - t0).toFixed(1)} ms (version ${String(context.extension.packageJSON.version)})`);
+  services.log.info(
+    `activated in ${(performance.now() - t0).toFixed(1)} ms (version ${String(context.extension.packageJSON.version)})`,
+  );
   void offerEnvironmentKey(services, context);
   return {
     snapshot: () => services.snapshot,

@@ -12,7 +12,8 @@ async function collect(response) {
   const parts = [];
   for await (const part of response.stream) {
     if (part instanceof vscode.LanguageModelTextPart) parts.push({ kind: 'text', text: part.value });
-    else if (part instanceof vscode.LanguageModelToolCallPart) parts.push({ kind: 'toolCall', callId: part.callId, name: part.name, input: part.input });
+    else if (part instanceof vscode.LanguageModelToolCallPart)
+      parts.push({ kind: 'toolCall', callId: part.callId, name: part.name, input: part.input });
   }
   return parts;
 }
@@ -22,7 +23,13 @@ async function run(args = {}) {
   const out = { script };
   try {
     const models = await vscode.lm.selectChatModels({ vendor: VENDOR });
-    out.models = models.map((m) => ({ id: m.id, name: m.name, family: m.family, vendor: m.vendor, maxInputTokens: m.maxInputTokens }));
+    out.models = models.map((m) => ({
+      id: m.id,
+      name: m.name,
+      family: m.family,
+      vendor: m.vendor,
+      maxInputTokens: m.maxInputTokens,
+    }));
     if (script === 'list') return out;
     const model = models.find((m) => m.id === (args.model ?? 'meta-llama/llama-3.3-70b-instruct:free'));
     if (!model) throw new Error(`model ${args.model} not listed`);
@@ -32,7 +39,13 @@ async function run(args = {}) {
       const r = await model.sendRequest([vscode.LanguageModelChatMessage.User(args.prompt ?? 'hi')], {}, token.token);
       out.parts = await collect(r);
     } else if (script === 'tools') {
-      const tools = [{ name: 'search', description: 'Searches the workspace', inputSchema: { type: 'object', properties: { query: { type: 'string' } } } }];
+      const tools = [
+        {
+          name: 'search',
+          description: 'Searches the workspace',
+          inputSchema: { type: 'object', properties: { query: { type: 'string' } } },
+        },
+      ];
       const ask = vscode.LanguageModelChatMessage.User('find cats');
       const first = await collect(await model.sendRequest([ask], { tools }, token.token));
       const call = first.find((p) => p.kind === 'toolCall');
@@ -41,8 +54,12 @@ async function run(args = {}) {
         await model.sendRequest(
           [
             ask,
-            vscode.LanguageModelChatMessage.Assistant([new vscode.LanguageModelToolCallPart(call.callId, call.name, call.input)]),
-            vscode.LanguageModelChatMessage.User([new vscode.LanguageModelToolResultPart(call.callId, [new vscode.LanguageModelTextPart('3 cats')])]),
+            vscode.LanguageModelChatMessage.Assistant([
+              new vscode.LanguageModelToolCallPart(call.callId, call.name, call.input),
+            ]),
+            vscode.LanguageModelChatMessage.User([
+              new vscode.LanguageModelToolResultPart(call.callId, [new vscode.LanguageModelTextPart('3 cats')]),
+            ]),
           ],
           { tools },
           token.token,
@@ -59,7 +76,11 @@ async function run(args = {}) {
       }
     }
   } catch (e) {
-    out.error = { message: e instanceof Error ? e.message : String(e), code: e && e.code, name: e && e.constructor && e.constructor.name };
+    out.error = {
+      message: e instanceof Error ? e.message : String(e),
+      code: e && e.code,
+      name: e && e.constructor && e.constructor.name,
+    };
   } finally {
     if (process.env.LM_CLIENT_OUT) fs.writeFileSync(process.env.LM_CLIENT_OUT, JSON.stringify(out, null, 2));
   }

@@ -50,7 +50,10 @@ export class AlertClaims {
           makeDirs(this.dir);
           continue;
         }
-        if (!this.warned) this.log.warn(`cannot record notification claims in ${this.dir} (${(e as Error).message}); this window shows its notifications without checking the others`);
+        if (!this.warned)
+          this.log.warn(
+            `cannot record notification claims in ${this.dir} (${(e as Error).message}); this window shows its notifications without checking the others`,
+          );
         this.warned = true;
         return true;
       }

@@ -50,8 +50,14 @@ const STREAK_WINDOW_MS = 10 * MINUTE;
 const STREAK_COUNT = 3;
 const MAX_HISTORY = 20;
 
-export type AlertKind = 'daily-warning' | 'daily-critical' | 'daily-reached' | 'minute' | 'key-rejected' | 'negative-balance' | 'upstream-streak';
-
+export type AlertKind =
+  | 'daily-warning'
+  | 'daily-critical'
+  | 'daily-reached'
+  | 'minute'
+  | 'key-rejected'
+  | 'negative-balance'
+  | 'upstream-streak';
 
 /** How windows agree on who shows an alert (see AlertClaims.tryClaim). */
 export interface AlertClaim {
@@ -144,7 +150,8 @@ export function dailyRank(s: QuotaSnapshot, now: number): number {
 function allowed(kind: AlertKind, settings: AlertSettings, now: number): boolean {
   if (settings.level === 'off') return false;
   // A rejected key is the one thing that stops everything: 'limits' keeps it, only 'off' silences it.
-  if (settings.level === 'limits' && !(kind.startsWith('daily-') || kind === 'minute' || kind === 'key-rejected')) return false;
+  if (settings.level === 'limits' && !(kind.startsWith('daily-') || kind === 'minute' || kind === 'key-rejected'))
+    return false;
   const muted = settings.mutedUntil !== undefined && now < settings.mutedUntil;
   return !muted || kind === 'key-rejected';
 }
@@ -184,7 +191,8 @@ function minuteAlert(s: QuotaSnapshot, trigger: 'queue' | '429' | 'estimate', no
   const m = s.minute;
   const r = s.proxy?.lastRateLimit;
   const resetsAt = trigger === '429' && r?.resetsAt && r.resetsAt > now ? r.resetsAt : m?.resetsAt;
-  const inText = resetsAt !== undefined && resetsAt > now ? ` The window resets in ${formatDuration(resetsAt - now)}.` : '';
+  const inText =
+    resetsAt !== undefined && resetsAt > now ? ` The window resets in ${formatDuration(resetsAt - now)}.` : '';
   const figure = m && m.used !== null ? ` (${m.used} of ${m.limit} this minute)` : m ? ` (${m.limit} a minute)` : '';
   const waiting = s.proxy?.waiting ?? 0;
   const message =
@@ -197,7 +205,8 @@ function minuteAlert(s: QuotaSnapshot, trigger: 'queue' | '429' | 'estimate', no
     kind: 'minute',
     severity: 'info',
     message,
-    actions: trigger === 'estimate' ? ['copyProxySettings', 'openDashboard', 'muteToday'] : ['openDashboard', 'muteToday'],
+    actions:
+      trigger === 'estimate' ? ['copyProxySettings', 'openDashboard', 'muteToday'] : ['openDashboard', 'muteToday'],
     claim: { key: 'minute', everyMs: MINUTE_ALERT_COOLDOWN_MS },
   };
 }
@@ -255,9 +264,11 @@ export function decide(s: QuotaSnapshot, memory: AlertMemory, settings: AlertSet
     if (now - r.at <= RECENT_429_MS) trigger ??= '429';
   }
   // Requests bypassing the proxy bring this minute near its limit: the proxy cannot hold those.
-  if (s.minute && minuteIsSplit(s.minute) && (s.minute.outside ?? 0) > 0 && s.minute.level !== 'none') trigger ??= 'estimate';
+  if (s.minute && minuteIsSplit(s.minute) && (s.minute.outside ?? 0) > 0 && s.minute.level !== 'none')
+    trigger ??= 'estimate';
   m.waiting = waiting;
-  const cooled = m.minuteAlertAt === undefined || now - m.minuteAlertAt >= MINUTE_ALERT_COOLDOWN_MS || now < m.minuteAlertAt;
+  const cooled =
+    m.minuteAlertAt === undefined || now - m.minuteAlertAt >= MINUTE_ALERT_COOLDOWN_MS || now < m.minuteAlertAt;
   if (trigger && cooled && allowed('minute', settings, now)) {
     show.push(minuteAlert(s, trigger, now));
     m.minuteAlertAt = now;

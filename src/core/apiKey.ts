@@ -10,9 +10,15 @@ export function checkKeyInput(raw: string | undefined): KeyCheck {
   if (/^bearer\s+/i.test(key)) key = key.replace(/^bearer\s+/i, '');
   if (key === '') return { ok: false, message: 'Enter your OpenRouter API key (it starts with sk-or-).' };
   if (/\s/.test(key)) return { ok: false, message: 'An OpenRouter key has no spaces or line breaks inside it.' };
-  if (!key.startsWith('sk-or-')) return { ok: false, message: 'That is not an OpenRouter key: OpenRouter keys start with "sk-or-" (create one at openrouter.ai/settings/keys).' };
+  if (!key.startsWith('sk-or-'))
+    return {
+      ok: false,
+      message:
+        'That is not an OpenRouter key: OpenRouter keys start with "sk-or-" (create one at openrouter.ai/settings/keys).',
+    };
   if (key.length < 20) return { ok: false, message: 'That key is too short to be an OpenRouter key.' };
-  if (!/^[\x21-\x7e]+$/.test(key)) return { ok: false, message: 'An OpenRouter key contains only plain ASCII letters, digits and dashes.' };
+  if (!/^[\x21-\x7e]+$/.test(key))
+    return { ok: false, message: 'An OpenRouter key contains only plain ASCII letters, digits and dashes.' };
   return { ok: true, key };
 }
 

@@ -33,7 +33,14 @@ export class ClientFactory {
   /** A client for this key over the shared agent. Its close() is a no-op for the agent. */
   client(apiKey: string): OpenRouterClient {
     const o = this.opts;
-    return new OpenRouterClient({ baseUrl: this.baseUrl, apiKey, dispatcher: this.dispatcher, userAgent: this.userAgent, timeoutMs: o.timeoutMs, now: o.now });
+    return new OpenRouterClient({
+      baseUrl: this.baseUrl,
+      apiKey,
+      dispatcher: this.dispatcher,
+      userAgent: this.userAgent,
+      timeoutMs: o.timeoutMs,
+      now: o.now,
+    });
   }
 
   /** Closes the agent once the requests under way have finished; later requests fail (ClientClosedError). */

@@ -25,7 +25,13 @@ export abstract class OpenRouterError extends Error {
   }
 
   static is(e: unknown): e is OpenRouterError {
-    return e instanceof OpenRouterError || (typeof e === 'object' && e !== null && typeof (e as { reason?: unknown }).reason === 'string' && e instanceof Error);
+    return (
+      e instanceof OpenRouterError ||
+      (typeof e === 'object' &&
+        e !== null &&
+        typeof (e as { reason?: unknown }).reason === 'string' &&
+        e instanceof Error)
+    );
   }
 }
 

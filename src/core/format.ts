@@ -106,7 +106,8 @@ function balanceText(s: QuotaSnapshot): string {
 export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): string {
   const lines: string[] = ['**OpenRouter free models**'];
   if (s.error) {
-    const retry = s.error.retryAt && s.error.retryAt > s.at ? ` Next try in ${formatDuration(s.error.retryAt - s.at)}.` : '';
+    const retry =
+      s.error.retryAt && s.error.retryAt > s.at ? ` Next try in ${formatDuration(s.error.retryAt - s.at)}.` : '';
     const fix = s.error.reason === 'auth' ? ` ${actionLink('setApiKey')}` : '';
     lines.push(`$(warning) ${escapeMarkdown(s.error.message)}${retry}${fix}`);
   }
@@ -124,19 +125,30 @@ export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): strin
     }
     lines.push(`Daily quota ${resetLine(d.resetsAt, s.at, opts)}`);
     const limitNote = minuteLimitNote(m);
-    lines.push(`This minute: ${approx(m.known, m.used)}${n(m.used)} / ${m.limit} (${minuteHowText(m)}${limitNote ? `, ${limitNote}` : ''}); window resets in ${formatDuration(m.resetsAt - s.at)}`);
-    if (minuteIsSplit(m)) lines.push(OUTSIDE_REMEDY.replace('(Copy Proxy Settings)', `(${actionLink('copyProxySettings')})`));
-    if (s.proxy?.waiting) lines.push(`Proxy: ${s.proxy.waiting} request${s.proxy.waiting === 1 ? '' : 's'} held until the next minute window`);
+    lines.push(
+      `This minute: ${approx(m.known, m.used)}${n(m.used)} / ${m.limit} (${minuteHowText(m)}${limitNote ? `, ${limitNote}` : ''}); window resets in ${formatDuration(m.resetsAt - s.at)}`,
+    );
+    if (minuteIsSplit(m))
+      lines.push(OUTSIDE_REMEDY.replace('(Copy Proxy Settings)', `(${actionLink('copyProxySettings')})`));
+    if (s.proxy?.waiting)
+      lines.push(
+        `Proxy: ${s.proxy.waiting} request${s.proxy.waiting === 1 ? '' : 's'} held until the next minute window`,
+      );
     const r = s.proxy?.lastRateLimit;
     if (r && s.at - r.at < 3_600_000) {
-      lines.push(`Last 429: ${RATE_LIMIT_LABEL[r.kind]}, ${formatAge(s.at - r.at)}${r.resetsAt && r.resetsAt > s.at ? `, resets in ${formatDuration(r.resetsAt - s.at)}` : ''}: ${escapeMarkdown(r.message)}`);
+      lines.push(
+        `Last 429: ${RATE_LIMIT_LABEL[r.kind]}, ${formatAge(s.at - r.at)}${r.resetsAt && r.resetsAt > s.at ? `, resets in ${formatDuration(r.resetsAt - s.at)}` : ''}: ${escapeMarkdown(r.message)}`,
+      );
     }
     lines.push(`Tier: ${escapeMarkdown(d.tierReason)}` + (d.tier !== 'funded' ? ` ${actionLink('addCredits')}` : ''));
     lines.push(`Key: ${keyCapText(s.keyCap)}${s.keyLabel ? ` · ${escapeMarkdown(s.keyLabel)}` : ''}`);
     lines.push(`Balance: ${balanceText(s)}`);
   }
-  if (s.fetchedAt !== undefined) lines.push(`Updated ${formatAge(s.at - s.fetchedAt)}${s.stale ? ' (out of date)' : ''}`);
-  lines.push(`${actionLink('openDashboard', 'Dashboard')} · ${actionLink('refresh')} · [Show Quota](command:${CommandId.showQuota}) · ${actionLink('showLog', 'Log')}`);
+  if (s.fetchedAt !== undefined)
+    lines.push(`Updated ${formatAge(s.at - s.fetchedAt)}${s.stale ? ' (out of date)' : ''}`);
+  lines.push(
+    `${actionLink('openDashboard', 'Dashboard')} · ${actionLink('refresh')} · [Show Quota](command:${CommandId.showQuota}) · ${actionLink('showLog', 'Log')}`,
+  );
   return lines.join('\n\n');
 }
 
@@ -150,11 +162,25 @@ export function renderSummary(s: QuotaSnapshot): string {
     const m = s.minute;
     const limit = d.limit ?? d.candidates.join(' or ');
     const reset = `resets in ${formatDuration(d.resetsAt - s.at)}`;
-    parts.push(d.used === null ? `Free today ?/${limit} (count not reported, ${reset})` : `Free today ${approx(d.known, d.used)}${d.used}/${limit} (${d.remaining ?? '?'} left, ${reset})`);
-    const split = minuteIsSplit(m) ? ` (${m.proxied} through the proxy, ~${m.outside} elsewhere: estimate)` : m.known === 'estimate' ? ' (estimate)' : '';
-    parts.push(m.used === null ? `this minute ?/${m.limit} (unknown)` : `this minute ${approx(m.known, m.used)}${m.used}/${m.limit}${split}`);
+    parts.push(
+      d.used === null
+        ? `Free today ?/${limit} (count not reported, ${reset})`
+        : `Free today ${approx(d.known, d.used)}${d.used}/${limit} (${d.remaining ?? '?'} left, ${reset})`,
+    );
+    const split = minuteIsSplit(m)
+      ? ` (${m.proxied} through the proxy, ~${m.outside} elsewhere: estimate)`
+      : m.known === 'estimate'
+        ? ' (estimate)'
+        : '';
+    parts.push(
+      m.used === null
+        ? `this minute ?/${m.limit} (unknown)`
+        : `this minute ${approx(m.known, m.used)}${m.used}/${m.limit}${split}`,
+    );
     const c = s.keyCap;
-    parts.push(c ? (c.remaining !== null ? `key cap ${usd(c.remaining)} left` : `key cap ${usd(c.limit)}`) : 'no key cap');
+    parts.push(
+      c ? (c.remaining !== null ? `key cap ${usd(c.remaining)} left` : `key cap ${usd(c.limit)}`) : 'no key cap',
+    );
     const b = balanceOf(s.balance);
     parts.push(b !== undefined ? `balance ${usd(b)}` : 'balance unavailable');
     if (minuteIsSplit(m) && (m.outside ?? 0) > 0) parts.push(BYPASS_SUMMARY);

@@ -12,7 +12,7 @@ import * as path from 'node:path';
  */
 export function makeDirs(dir: string, mode = 0o700): void {
   const missing: string[] = [];
-  for (let d = path.resolve(dir); ; ) {
+  for (let d = path.resolve(dir); ;) {
     try {
       if (!fs.statSync(d).isDirectory()) throw Object.assign(new Error(`${d} is not a directory`), { code: 'ENOTDIR' });
       break;

@@ -9,22 +9,32 @@ import { HOUR } from '../shared/time';
 
 export type QuotaSource = Pick<OpenRouterClient, 'getKey' | 'getCredits'>;
 
-export async function fetchObservation(client: QuotaSource, previous: Observation | undefined, now: () => number, signal?: AbortSignal, log?: Logger): Promise<Observation> {
+export async function fetchObservation(
+  client: QuotaSource,
+  previous: Observation | undefined,
+  now: () => number,
+  signal?: AbortSignal,
+  log?: Logger,
+): Promise<Observation> {
   // The count OpenRouter answers is from some moment between asking and hearing back (or up to its cache age
   // before): the account model needs both ends to tell outside traffic from the proxy's own.
   const startedAt = now();
   const skipCredits =
-    previous?.balance.kind === 'unavailable' && previous.balance.reason === 'needs-management-key' && now() - (previous.creditsCheckedAt ?? 0) < HOUR;
+    previous?.balance.kind === 'unavailable' &&
+    previous.balance.reason === 'needs-management-key' &&
+    now() - (previous.creditsCheckedAt ?? 0) < HOUR;
   const [key, credits] = await Promise.all([
     client.getKey(signal),
-    skipCredits ? Promise.resolve(undefined) : client.getCredits(signal).then(
-      (c): BalanceReading => ({ kind: 'known', credits: c }),
-      (e: unknown): BalanceReading => {
-        if (ForbiddenError.is(e)) return { kind: 'unavailable', reason: 'needs-management-key' };
-        log?.warn(`GET /credits failed: ${describeError(e)}`);
-        return { kind: 'unavailable', reason: 'error', message: describeError(e) };
-      },
-    ),
+    skipCredits
+      ? Promise.resolve(undefined)
+      : client.getCredits(signal).then(
+          (c): BalanceReading => ({ kind: 'known', credits: c }),
+          (e: unknown): BalanceReading => {
+            if (ForbiddenError.is(e)) return { kind: 'unavailable', reason: 'needs-management-key' };
+            log?.warn(`GET /credits failed: ${describeError(e)}`);
+            return { kind: 'unavailable', reason: 'error', message: describeError(e) };
+          },
+        ),
   ]);
   const fetchedAt = now();
   const prevUsed = previous?.key.freeDaily?.used;
@@ -34,7 +44,10 @@ export async function fetchObservation(client: QuotaSource, previous: Observatio
     key,
     balance: credits ?? previous!.balance,
     creditsCheckedAt: credits ? fetchedAt : previous?.creditsCheckedAt,
-    previous: prevUsed !== undefined && previous ? { used: prevUsed, at: previous.fetchedAt, startedAt: previous.startedAt } : undefined,
+    previous:
+      prevUsed !== undefined && previous
+        ? { used: prevUsed, at: previous.fetchedAt, startedAt: previous.startedAt }
+        : undefined,
     learnedPerMinute: previous?.learnedPerMinute,
   };
 }

@@ -19,7 +19,15 @@ import {
 } from './errors';
 import { redact } from './logger';
 import { classifyRateLimit, findErrorEnvelope, header, type HeaderBag, parseRetryAfter } from './rateLimit';
-import { type Credits, type KeyInfo, type ModelInfo, parseCredits, parseFreeModelIds, parseKeyInfo, parseModels } from './responses';
+import {
+  type Credits,
+  type KeyInfo,
+  type ModelInfo,
+  parseCredits,
+  parseFreeModelIds,
+  parseKeyInfo,
+  parseModels,
+} from './responses';
 
 import { DEFAULT_BASE_URL } from './endpoints';
 
@@ -127,16 +135,21 @@ export class OpenRouterClient {
     try {
       text = await readCapped(res.body, MAX_BODY_BYTES);
     } catch (e) {
-      throw OpenRouterError.is(e) ? e : transportError(e, `GET ${path}`, { signal, deadline, timeoutMs: this.timeoutMs, secrets: [this.apiKey] });
+      throw OpenRouterError.is(e)
+        ? e
+        : transportError(e, `GET ${path}`, { signal, deadline, timeoutMs: this.timeoutMs, secrets: [this.apiKey] });
     }
     const body = parseJson(text);
     if (res.statusCode >= 200 && res.statusCode < 300) {
-      if (body === undefined) throw new ResponseShapeError(`GET ${path}: the body is not JSON (${redact(snippet(text), [this.apiKey])})`, res.statusCode);
+      if (body === undefined)
+        throw new ResponseShapeError(
+          `GET ${path}: the body is not JSON (${redact(snippet(text), [this.apiKey])})`,
+          res.statusCode,
+        );
       return body;
     }
     throw errorForStatus(res.statusCode, res.headers as HeaderBag, body, text, path, this.now(), [this.apiKey]);
   }
-
 }
 
 /** The API base as given (or the default), without trailing slashes. */
@@ -148,11 +161,17 @@ export function normalizeBaseUrl(base: string | undefined): string {
  * A request that got no answer, as a typed error: cancelled by the caller, timed out (the deadline or
  * undici's own timeouts), or a network failure whose text has the secrets taken out. `what` is e.g. "GET /key".
  */
-export function transportError(e: unknown, what: string, o: { signal?: AbortSignal; deadline: AbortSignal; timeoutMs: number; secrets: readonly string[] }): OpenRouterError {
+export function transportError(
+  e: unknown,
+  what: string,
+  o: { signal?: AbortSignal; deadline: AbortSignal; timeoutMs: number; secrets: readonly string[] },
+): OpenRouterError {
   if (o.signal?.aborted) return new AbortedError(`${what} cancelled`);
   const code = (e as { code?: string }).code ?? '';
-  if (o.deadline.aborted || /TIMEOUT/.test(code)) return new TimeoutError(`${what}: no answer within ${o.timeoutMs} ms`, undefined, { cause: e });
-  const detail = e instanceof Error ? (code && !e.message.includes(code) ? `${e.message} (${code})` : e.message) : String(e);
+  if (o.deadline.aborted || /TIMEOUT/.test(code))
+    return new TimeoutError(`${what}: no answer within ${o.timeoutMs} ms`, undefined, { cause: e });
+  const detail =
+    e instanceof Error ? (code && !e.message.includes(code) ? `${e.message} (${code})` : e.message) : String(e);
   return new NetworkError(`${what}: ${redact(detail, o.secrets)}`, undefined, { cause: e });
 }
 
@@ -160,7 +179,15 @@ export function transportError(e: unknown, what: string, o: { signal?: AbortSign
  * Maps a non-2xx answer to a typed error, keeping OpenRouter's own message where it sent one, minus the
  * key: a gateway may echo it, and error messages end up in tooltips and the shared state file.
  */
-export function errorForStatus(status: number, headers: HeaderBag, body: unknown, text: string, path: string, now: number, secrets: readonly string[] = []): OpenRouterError {
+export function errorForStatus(
+  status: number,
+  headers: HeaderBag,
+  body: unknown,
+  text: string,
+  path: string,
+  now: number,
+  secrets: readonly string[] = [],
+): OpenRouterError {
   const message = redact(findErrorEnvelope(body)?.message?.trim() || snippet(text) || `HTTP ${status}`, secrets);
   switch (status) {
     case 401:
@@ -209,4 +236,3 @@ function snippet(text: string): string {
   const t = text.replace(/\s+/g, ' ').trim();
   return t.length > 120 ? `${t.slice(0, 120)}…` : t;
 }
-

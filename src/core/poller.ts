@@ -62,7 +62,13 @@ export class QuotaPoller {
   /** The current snapshot, built for this instant. */
   snapshot(): QuotaSnapshot {
     const now = this.deps.clock.now();
-    return buildSnapshot(this.obs, this.error, this.deps.settings(), now, this.obs ? this.account.view(now) : undefined);
+    return buildSnapshot(
+      this.obs,
+      this.error,
+      this.deps.settings(),
+      now,
+      this.obs ? this.account.view(now) : undefined,
+    );
   }
 
   /** The last good observation (this window's or another's). */
@@ -118,7 +124,8 @@ export class QuotaPoller {
       this.inFlight = undefined;
       if (!polled || this.disposed) return;
       this.emit();
-      if (this.error?.reason !== 'auth' && this.focused) this.schedule(Math.max(0, this.nextDueAt() - this.deps.clock.now()));
+      if (this.error?.reason !== 'auth' && this.focused)
+        this.schedule(Math.max(0, this.nextDueAt() - this.deps.clock.now()));
     });
     return this.inFlight;
   }
@@ -153,13 +160,17 @@ export class QuotaPoller {
       this.error = undefined;
       this.failures = 0;
       this.publish();
-      this.log.debug(`polled: free today ${obs.key.freeDaily ? `${obs.key.freeDaily.used}/${obs.key.freeDaily.limit}` : 'not reported'}`);
+      this.log.debug(
+        `polled: free today ${obs.key.freeDaily ? `${obs.key.freeDaily.used}/${obs.key.freeDaily.limit}` : 'not reported'}`,
+      );
     } catch (e) {
       if (this.disposed) return false;
       this.failures++;
       this.error = this.toSnapshotError(e);
       this.publish();
-      this.log.warn(`poll failed (${this.failures} in a row): ${describeError(e)}${this.error.retryAt ? `; next try in ${Math.round((this.error.retryAt - this.deps.clock.now()) / 1000)} s` : ''}`);
+      this.log.warn(
+        `poll failed (${this.failures} in a row): ${describeError(e)}${this.error.retryAt ? `; next try in ${Math.round((this.error.retryAt - this.deps.clock.now()) / 1000)} s` : ''}`,
+      );
       if (!OpenRouterError.is(e)) this.log.error(errorText(e));
     } finally {
       this.deps.store.releaseLease(this.deps.owner);
@@ -186,7 +197,13 @@ export class QuotaPoller {
   }
 
   private publish(): void {
-    this.deps.store.write({ keyId: this.deps.keyId, obs: this.obs, error: this.error, writtenBy: this.deps.owner, writtenAt: this.deps.clock.now() });
+    this.deps.store.write({
+      keyId: this.deps.keyId,
+      obs: this.obs,
+      error: this.error,
+      writtenBy: this.deps.owner,
+      writtenAt: this.deps.clock.now(),
+    });
   }
 
   /** Take another window's newer record for the same key. Returns whether anything changed. */

@@ -2,7 +2,14 @@
 // (account/model.ts), with the poll's status, errors, the key's spending cap and the balance around it.
 // Pure: the same observation, view and time give the same snapshot.
 import { AccountModel } from './account/model';
-import { BASE_DAILY, dayLimitOf, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY, type Level, LEVEL_RANK } from './account/limits';
+import {
+  BASE_DAILY,
+  dayLimitOf,
+  FUNDED_CREDITS_THRESHOLD,
+  FUNDED_DAILY,
+  type Level,
+  LEVEL_RANK,
+} from './account/limits';
 import { type AccountView, daySource, type DayView, type MinuteView, type RateLimitEvent } from './account/view';
 import type { ErrorReason } from './errors';
 import { UNLOCK_SENTENCE } from './quotaText';
@@ -46,7 +53,14 @@ export interface QuotaSettings {
   serverLagSeconds: number;
 }
 
-export const DEFAULT_SETTINGS: QuotaSettings = { perMinute: 0, perDay: 0, warning: 0.8, critical: 0.95, pollIntervalSeconds: 60, serverLagSeconds: 60 };
+export const DEFAULT_SETTINGS: QuotaSettings = {
+  perMinute: 0,
+  perDay: 0,
+  warning: 0.8,
+  critical: 0.95,
+  pollIntervalSeconds: 60,
+  serverLagSeconds: 60,
+};
 
 export type Severity = 'normal' | 'warning' | 'critical';
 
@@ -103,7 +117,12 @@ export function loadingSnapshot(now: number): QuotaSnapshot {
   return { status: 'loading', at: now, stale: false, severity: 'normal' };
 }
 
-const SEVERITY_OF: Record<Level, Severity> = { none: 'normal', warning: 'warning', critical: 'critical', limit: 'critical' };
+const SEVERITY_OF: Record<Level, Severity> = {
+  none: 'normal',
+  warning: 'warning',
+  critical: 'critical',
+  limit: 'critical',
+};
 const RANK: Record<Severity, number> = { normal: 0, warning: 1, critical: 2 };
 const worst = (...all: Severity[]): Severity => all.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'normal');
 
@@ -117,15 +136,26 @@ export function balanceOf(b: BalanceReading | undefined): number | undefined {
 
 /** The view of an observation alone (no meter): for callers without an account model of their own. */
 export function viewOfObservation(obs: Observation, settings: QuotaSettings, now: number): AccountView {
-  const model = new AccountModel({ clock: { now: () => now, setTimer: () => ({ cancel() {} }) }, settings: () => settings });
+  const model = new AccountModel({
+    clock: { now: () => now, setTimer: () => ({ cancel() {} }) },
+    settings: () => settings,
+  });
   model.observe(obs);
   return model.view(now);
 }
 
 /** Build the snapshot from the last good observation (if any), the last error (if any) and the account view. */
-export function buildSnapshot(obs: Observation | undefined, error: SnapshotError | undefined, settings: QuotaSettings, now: number, view?: AccountView): QuotaSnapshot {
+export function buildSnapshot(
+  obs: Observation | undefined,
+  error: SnapshotError | undefined,
+  settings: QuotaSettings,
+  now: number,
+  view?: AccountView,
+): QuotaSnapshot {
   if (!obs) {
-    return error ? { status: 'error', at: now, stale: false, error, severity: error.reason === 'auth' ? 'critical' : 'normal' } : loadingSnapshot(now);
+    return error
+      ? { status: 'error', at: now, stale: false, error, severity: error.reason === 'auth' ? 'critical' : 'normal' }
+      : loadingSnapshot(now);
   }
   const v = view ?? viewOfObservation(obs, settings, now);
   const d = v.day;
@@ -170,7 +200,10 @@ export function worstWindowLevel(s: QuotaSnapshot): Level {
 
 /** Why the daily limit is what it is, in words (the tooltip's and the dashboard's "Tier" line). */
 function tierReason(d: DayView, obs: Observation, settings: QuotaSettings): string {
-  const base = d.limitSource === 'setting' ? dayLimitOf(obs, 0) : { ...dayLimitOf(obs, 0), limit: d.limit, source: d.limitSource, tier: d.tier };
+  const base =
+    d.limitSource === 'setting'
+      ? dayLimitOf(obs, 0)
+      : { ...dayLimitOf(obs, 0), limit: d.limit, source: d.limitSource, tier: d.tier };
   let text: string;
   if (base.source === 'server' || base.source === 'learned') {
     const limit = base.limit ?? BASE_DAILY;
@@ -188,5 +221,7 @@ function tierReason(d: DayView, obs: Observation, settings: QuotaSettings): stri
   } else {
     text = `OpenRouter did not report the daily limit: it is ${BASE_DAILY} (under ${FUNDED_CREDITS_THRESHOLD} credits bought) or ${FUNDED_DAILY}. Set openrouterQuota.limits.perDay to pin it.`;
   }
-  return d.limitSource === 'setting' ? `Daily limit set to ${settings.perDay} in settings (openrouterQuota.limits.perDay). ${text}` : text;
+  return d.limitSource === 'setting'
+    ? `Daily limit set to ${settings.perDay} in settings (openrouterQuota.limits.perDay). ${text}`
+    : text;
 }

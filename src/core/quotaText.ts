@@ -36,16 +36,20 @@ export function minuteSplitText(m: MinuteQuota): string {
 /** How this minute's figure is known, for the tooltip's parenthesis. */
 export function minuteHowText(m: MinuteQuota): string {
   if (m.known === 'unknown' || m.used === null) {
-    return m.proxied === null ? 'unknown until two polls a minute apart; the local proxy counts it exactly' : 'the local proxy has not reported this minute yet';
+    return m.proxied === null
+      ? 'unknown until two polls a minute apart; the local proxy counts it exactly'
+      : 'the local proxy has not reported this minute yet';
   }
   if (m.known === 'exact') return 'counted by the local proxy';
   if (minuteIsSplit(m)) return minuteSplitText(m);
-  if (m.proxied !== null) return 'counted by the local proxy; requests that bypass it cannot be seen, as OpenRouter does not report today\'s count';
-  return 'estimate from the growth of today\'s count';
+  if (m.proxied !== null)
+    return "counted by the local proxy; requests that bypass it cannot be seen, as OpenRouter does not report today's count";
+  return "estimate from the growth of today's count";
 }
 
 /** The one-line remedy when requests bypass the proxy (the tooltip links the command). */
-export const OUTSIDE_REMEDY = 'Requests elsewhere are not counted exactly or held at the limit: route that tool through the proxy (Copy Proxy Settings).';
+export const OUTSIDE_REMEDY =
+  'Requests elsewhere are not counted exactly or held at the limit: route that tool through the proxy (Copy Proxy Settings).';
 
 /** The quota check's remedy when requests bypass the proxy (terminal or palette: no command named). */
 export const BYPASS_SUMMARY = 'requests elsewhere are not held at the limit: route that tool through the proxy';
@@ -54,8 +58,9 @@ export const BYPASS_SUMMARY = 'requests elsewhere are not held at the limit: rou
 export function daySourceText(d: DayQuota, proxyRuns: boolean): string {
   if (d.source === 'local') return 'counted by the local proxy; OpenRouter did not report it';
   if (!proxyRuns || d.proxied === null) return 'official, from OpenRouter';
-  if (d.outside !== null && d.outside > 0) return `OpenRouter's count: ${d.proxied} through the local proxy, ${d.outside} elsewhere`;
-  return 'OpenRouter\'s count, plus requests through the local proxy since';
+  if (d.outside !== null && d.outside > 0)
+    return `OpenRouter's count: ${d.proxied} through the local proxy, ${d.outside} elsewhere`;
+  return "OpenRouter's count, plus requests through the local proxy since";
 }
 
 /** "12 through the proxy, 30 elsewhere" (the dashboard's split, the CLI), or undefined when there is no split to tell. */
@@ -90,7 +95,9 @@ export const NEGATIVE_BALANCE_TEXT = 'OpenRouter refuses requests (402), even to
 
 /** Why the balance is not shown: "OpenRouter shows the balance only to a management key". */
 export function balanceUnavailableText(b: Extract<BalanceReading, { kind: 'unavailable' }>): string {
-  return b.reason === 'needs-management-key' ? 'OpenRouter shows the balance only to a management key' : `the /credits call failed${b.message ? `: ${b.message}` : ''}`;
+  return b.reason === 'needs-management-key'
+    ? 'OpenRouter shows the balance only to a management key'
+    : `the /credits call failed${b.message ? `: ${b.message}` : ''}`;
 }
 
 export const MANAGEMENT_KEY_REMEDY =
@@ -100,7 +107,9 @@ export const MANAGEMENT_KEY_REMEDY =
 export function keyCapText(c: KeyCap | undefined): string {
   if (!c) return 'this key has no spending cap of its own';
   const per = c.reset ? ` (resets ${c.reset})` : '';
-  return c.remaining === null ? `cap of ${usd(c.limit)}${per}` : `${usd(c.remaining)} left of a ${usd(c.limit)} cap${per}`;
+  return c.remaining === null
+    ? `cap of ${usd(c.limit)}${per}`
+    : `${usd(c.remaining)} left of a ${usd(c.limit)} cap${per}`;
 }
 
 /** What each kind of 429 is, in a few words. */
@@ -113,7 +122,11 @@ export const RATE_LIMIT_LABEL: Record<RateLimitEvent['kind'], string> = {
 
 /** Where the minute's limit came from, when it is not the default: "limit learned from a 429". */
 export function minuteLimitNote(m: MinuteQuota): string | undefined {
-  return m.limitSource === 'learned' ? 'limit learned from a 429' : m.limitSource === 'setting' ? 'limit from settings' : undefined;
+  return m.limitSource === 'learned'
+    ? 'limit learned from a 429'
+    : m.limitSource === 'setting'
+      ? 'limit from settings'
+      : undefined;
 }
 
 /** "12 requests" */

@@ -31,7 +31,8 @@ export function findErrorEnvelope(body: unknown): ErrorEnvelope | undefined {
   if (Array.isArray(body.choices) && isObject(body.choices[0])) candidates.push(body.choices[0].error);
   for (const c of candidates) {
     if (!isObject(c)) continue;
-    const message = typeof c.message === 'string' ? c.message : typeof c.message === 'undefined' ? '' : safeString(c.message);
+    const message =
+      typeof c.message === 'string' ? c.message : typeof c.message === 'undefined' ? '' : safeString(c.message);
     const code = typeof c.code === 'number' || typeof c.code === 'string' ? c.code : undefined;
     return { code, message, metadata: isObject(c.metadata) ? c.metadata : undefined };
   }
@@ -103,10 +104,13 @@ export function classifyRateLimit(body: unknown, headers: HeaderBag | undefined,
 
   const limit = toNumber(pick('X-RateLimit-Limit'));
   const remaining = toNumber(pick('X-RateLimit-Remaining'));
-  const availability = isObject(body) && isObject(body.error) && isObject(body.error.availability) ? body.error.availability : undefined;
+  const availability =
+    isObject(body) && isObject(body.error) && isObject(body.error.availability) ? body.error.availability : undefined;
   // The capacity_exhausted body says when to retry in availability.retry_after (seconds), not in a header.
-  const bodyRetry = typeof availability?.retry_after === 'number' ? parseRetryAfter(String(availability.retry_after), now) : undefined;
-  const resetsAt = parseResetValue(pick('X-RateLimit-Reset'), now) ?? parseRetryAfter(pick('Retry-After'), now) ?? bodyRetry;
+  const bodyRetry =
+    typeof availability?.retry_after === 'number' ? parseRetryAfter(String(availability.retry_after), now) : undefined;
+  const resetsAt =
+    parseResetValue(pick('X-RateLimit-Reset'), now) ?? parseRetryAfter(pick('Retry-After'), now) ?? bodyRetry;
   const message = (env?.message ?? '').trim() || 'Rate limit exceeded';
   const source = typeof meta.limit_source === 'string' ? meta.limit_source : '';
 

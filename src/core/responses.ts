@@ -78,7 +78,8 @@ export function parseCredits(body: unknown): Credits {
   const d = dataOf(body, 'GET /credits');
   const totalCredits = num(d.total_credits);
   const totalUsage = num(d.total_usage);
-  if (totalCredits === null || totalUsage === null) throw new ResponseShapeError('GET /credits: total_credits and total_usage must be numbers');
+  if (totalCredits === null || totalUsage === null)
+    throw new ResponseShapeError('GET /credits: total_credits and total_usage must be numbers');
   return { totalCredits, totalUsage };
 }
 
@@ -104,11 +105,15 @@ export interface ModelInfo {
 
 const MAX_NAME = 200;
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-const price = (v: unknown): number | null => ((typeof v === 'string' || typeof v === 'number') && String(v).trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+const price = (v: unknown): number | null =>
+  (typeof v === 'string' || typeof v === 'number') && String(v).trim() !== '' && Number.isFinite(Number(v))
+    ? Number(v)
+    : null;
 
 /** GET /models, every entry with an id; the fields OpenRouter may leave out become null or false. */
 export function parseModels(body: unknown): ModelInfo[] {
-  if (!isObject(body) || !Array.isArray(body.data)) throw new ResponseShapeError('GET /models: expected "data" to be a list');
+  if (!isObject(body) || !Array.isArray(body.data))
+    throw new ResponseShapeError('GET /models: expected "data" to be a list');
   const out: ModelInfo[] = [];
   for (const m of body.data) {
     if (!isObject(m) || typeof m.id !== 'string' || m.id === '') continue;

@@ -53,12 +53,15 @@ export class FileSharedStore implements SharedStore {
     }
     try {
       const rec = JSON.parse(text) as SharedRecord;
-      if (typeof rec?.keyId !== 'string' || typeof rec.writtenAt !== 'number') throw new Error('missing keyId/writtenAt');
-      if (rec.obs && (typeof rec.obs.fetchedAt !== 'number' || typeof rec.obs.key !== 'object' || rec.obs.key === null)) throw new Error('bad observation');
+      if (typeof rec?.keyId !== 'string' || typeof rec.writtenAt !== 'number')
+        throw new Error('missing keyId/writtenAt');
+      if (rec.obs && (typeof rec.obs.fetchedAt !== 'number' || typeof rec.obs.key !== 'object' || rec.obs.key === null))
+        throw new Error('bad observation');
       return rec;
     } catch (e) {
       // Only a cache: a corrupt file is ignored (and replaced by the next write), never fatal.
-      if (!this.warnedCorrupt) this.log?.warn(`ignoring unreadable shared quota state ${this.stateFile}: ${(e as Error).message}`);
+      if (!this.warnedCorrupt)
+        this.log?.warn(`ignoring unreadable shared quota state ${this.stateFile}: ${(e as Error).message}`);
       this.warnedCorrupt = true;
       return undefined;
     }
@@ -129,7 +132,9 @@ export class FileSharedStore implements SharedStore {
   private readLease(): { owner: string; expiresAt: number } | undefined {
     try {
       const l = JSON.parse(fs.readFileSync(this.leaseFile, 'utf8')) as { owner?: unknown; expiresAt?: unknown };
-      return typeof l.owner === 'string' && typeof l.expiresAt === 'number' ? { owner: l.owner, expiresAt: l.expiresAt } : undefined;
+      return typeof l.owner === 'string' && typeof l.expiresAt === 'number'
+        ? { owner: l.owner, expiresAt: l.expiresAt }
+        : undefined;
     } catch {
       return undefined;
     }

@@ -21,7 +21,8 @@ const attr = (s: string) => s.replace(/[&"'<>]/g, (c) => ATTR_ESCAPES[c]);
  * extension's own files (plus data: images); no network at all (the data arrives by postMessage).
  */
 export function dashboardCsp(p: Pick<DashboardHtmlParams, 'cspSource' | 'nonce'>): string {
-  if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(p.nonce)) throw new Error('dashboard: the nonce must be at least 16 base64 or hex characters');
+  if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(p.nonce))
+    throw new Error('dashboard: the nonce must be at least 16 base64 or hex characters');
   return [
     "default-src 'none'",
     `script-src 'nonce-${p.nonce}'`,

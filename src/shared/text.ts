@@ -36,7 +36,8 @@ export function pieceText(p: Piece, ctx: TextContext): string {
   if (typeof p === 'string') return p;
   if ('clock' in p) return formatClock(p.clock, ctx.timeZone);
   if ('countdown' in p) return p.countdown > ctx.now ? formatCountdown(p.countdown - ctx.now) : COUNTDOWN_DONE;
-  if ('secondsTo' in p) return p.secondsTo > ctx.now ? `${Math.ceil((p.secondsTo - ctx.now) / 1000)} s` : COUNTDOWN_DONE;
+  if ('secondsTo' in p)
+    return p.secondsTo > ctx.now ? `${Math.ceil((p.secondsTo - ctx.now) / 1000)} s` : COUNTDOWN_DONE;
   if ('ageFrom' in p) return formatAge(ctx.now - p.ageFrom);
   if ('strong' in p) return p.strong;
   return p.code;

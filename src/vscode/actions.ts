@@ -15,7 +15,9 @@ export async function runAction(action: UserAction, log: Logger, context: { summ
     await vscode.commands.executeCommand(c.command, ...(c.args ?? []));
   } catch (e) {
     log.error(`${ACTION_LABEL[action]} (${action}) failed: ${errorText(e)}`);
-    void vscode.window.showErrorMessage(`OpenRouter Quota: ${ACTION_LABEL[action]} failed. See the log (OpenRouter: Show Log).`);
+    void vscode.window.showErrorMessage(
+      `OpenRouter Quota: ${ACTION_LABEL[action]} failed. See the log (OpenRouter: Show Log).`,
+    );
   }
 }
 

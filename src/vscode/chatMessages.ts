@@ -9,20 +9,31 @@ const SYSTEM_ROLE = 3;
 
 export function toChatMessages(messages: readonly vscode.LanguageModelChatRequestMessage[]): ChatMessage[] {
   return messages.map((m) => ({
-    role: (m.role as number) === SYSTEM_ROLE ? 'system' : m.role === vscode.LanguageModelChatMessageRole.Assistant ? 'assistant' : 'user',
+    role:
+      (m.role as number) === SYSTEM_ROLE
+        ? 'system'
+        : m.role === vscode.LanguageModelChatMessageRole.Assistant
+          ? 'assistant'
+          : 'user',
     parts: m.content.map(toPart).filter((p): p is ChatPart => p !== undefined),
     ...(m.name ? { name: m.name } : {}),
   }));
 }
 
 export function toChatTools(tools: readonly vscode.LanguageModelChatTool[] | undefined): ChatTool[] {
-  return (tools ?? []).map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as object | undefined }));
+  return (tools ?? []).map((t) => ({
+    name: t.name,
+    description: t.description,
+    inputSchema: t.inputSchema as object | undefined,
+  }));
 }
 
 function toPart(p: unknown): ChatPart | undefined {
   if (p instanceof vscode.LanguageModelTextPart) return { kind: 'text', text: p.value };
-  if (p instanceof vscode.LanguageModelToolCallPart) return { kind: 'toolCall', callId: p.callId, name: p.name, input: p.input };
-  if (p instanceof vscode.LanguageModelToolResultPart) return { kind: 'toolResult', callId: p.callId, content: resultText(p.content) };
+  if (p instanceof vscode.LanguageModelToolCallPart)
+    return { kind: 'toolCall', callId: p.callId, name: p.name, input: p.input };
+  if (p instanceof vscode.LanguageModelToolResultPart)
+    return { kind: 'toolResult', callId: p.callId, content: resultText(p.content) };
   const data = dataPart(p);
   if (data) {
     if (data.mimeType.startsWith('image/')) return { kind: 'image', mime: data.mimeType, data: data.data };
@@ -49,5 +60,7 @@ function resultText(content: readonly unknown[]): string {
 
 function dataPart(p: unknown): { mimeType: string; data: Uint8Array } | undefined {
   const d = p as { mimeType?: unknown; data?: unknown } | null;
-  return d && typeof d === 'object' && typeof d.mimeType === 'string' && d.data instanceof Uint8Array ? { mimeType: d.mimeType, data: d.data } : undefined;
+  return d && typeof d === 'object' && typeof d.mimeType === 'string' && d.data instanceof Uint8Array
+    ? { mimeType: d.mimeType, data: d.data }
+    : undefined;
 }

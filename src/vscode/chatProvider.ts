@@ -45,7 +45,10 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
     );
   }
 
-  async provideLanguageModelChatInformation(_options: vscode.PrepareLanguageModelChatModelOptions, token: vscode.CancellationToken): Promise<Info[]> {
+  async provideLanguageModelChatInformation(
+    _options: vscode.PrepareLanguageModelChatModelOptions,
+    token: vscode.CancellationToken,
+  ): Promise<Info[]> {
     const session = this.services.session;
     if (!session) return []; // no key: nothing to offer (Set API Key shows them)
     const abort = new AbortController();
@@ -55,7 +58,12 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
     } finally {
       sub.dispose();
     }
-    const models = chatModelsOf(session.catalog.freeModels(), config.get('chat.paidModels'), (id) => session.catalog.get(id), this.services.snapshot);
+    const models = chatModelsOf(
+      session.catalog.freeModels(),
+      config.get('chat.paidModels'),
+      (id) => session.catalog.get(id),
+      this.services.snapshot,
+    );
     this.lastKey = quotaDetailKey(this.services.snapshot);
     return models.map((m) => ({
       id: m.id,
@@ -93,9 +101,15 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
       const clients = (await this.services.clients()).current;
       this.loopback ??= new Agent({ keepAliveTimeout: 10_000 });
       const dispatcher = target.via === 'proxy' ? this.loopback : clients.dispatcher;
-      for await (const ev of streamChat(target, body, { dispatcher, userAgent: clients.userAgent, signal: abort.signal, now: Date.now })) {
+      for await (const ev of streamChat(target, body, {
+        dispatcher,
+        userAgent: clients.userAgent,
+        signal: abort.signal,
+        now: Date.now,
+      })) {
         if (ev.kind === 'text') progress.report(new vscode.LanguageModelTextPart(ev.text));
-        else if (ev.kind === 'toolCall') progress.report(new vscode.LanguageModelToolCallPart(ev.callId, ev.name, toolInput(ev.input)));
+        else if (ev.kind === 'toolCall')
+          progress.report(new vscode.LanguageModelToolCallPart(ev.callId, ev.name, toolInput(ev.input)));
       }
     } catch (e) {
       if (token.isCancellationRequested || AbortedError.is(e)) return;
@@ -110,7 +124,18 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
   provideTokenCount(_info: Info, text: string | vscode.LanguageModelChatRequestMessage): Promise<number> {
     if (typeof text === 'string') return Promise.resolve(estimateTokens(text));
     const parts = toChatMessages([text])[0].parts;
-    const chars = parts.reduce((n, p) => n + (p.kind === 'text' ? p.text.length : p.kind === 'toolResult' ? p.content.length : p.kind === 'toolCall' ? JSON.stringify(p.input ?? {}).length : 1000), 0);
+    const chars = parts.reduce(
+      (n, p) =>
+        n +
+        (p.kind === 'text'
+          ? p.text.length
+          : p.kind === 'toolResult'
+            ? p.content.length
+            : p.kind === 'toolCall'
+              ? JSON.stringify(p.input ?? {}).length
+              : 1000),
+      0,
+    );
     return Promise.resolve(Math.ceil(chars / 4));
   }
 
@@ -123,7 +148,10 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
   /** Through the proxy when one runs for this key (hosted here or read from another process), else direct. */
   private target(): ChatTarget {
     const key = this.services.apiKey;
-    if (!key) throw vscode.LanguageModelError.NoPermissions('No OpenRouter key is set: run "OpenRouter: Set API Key" or "OpenRouter: Sign In".');
+    if (!key)
+      throw vscode.LanguageModelError.NoPermissions(
+        'No OpenRouter key is set: run "OpenRouter: Set API Key" or "OpenRouter: Sign In".',
+      );
     const proxy = this.services.proxy;
     const role = proxy?.role?.role;
     if (proxy && (role === 'host' || role === 'reader')) {

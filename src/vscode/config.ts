@@ -105,8 +105,19 @@ function readQuotaSettings(): QuotaSettings {
     critical: Math.max(warning, fraction(get('thresholds.critical'), DEFAULT_SETTINGS.critical)),
     perMinute: wholeOrZero(get('limits.perMinute')),
     perDay: wholeOrZero(get('limits.perDay')),
-    pollIntervalSeconds: Math.max(MIN_INTERVAL_SECONDS, Number(get('pollIntervalSeconds')) || DEFAULT_SETTINGS.pollIntervalSeconds),
-    serverLagSeconds: Math.min(300, Math.max(0, Number.isFinite(Number(get('serverLagSeconds'))) ? Number(get('serverLagSeconds')) : DEFAULT_SETTINGS.serverLagSeconds)),
+    pollIntervalSeconds: Math.max(
+      MIN_INTERVAL_SECONDS,
+      Number(get('pollIntervalSeconds')) || DEFAULT_SETTINGS.pollIntervalSeconds,
+    ),
+    serverLagSeconds: Math.min(
+      300,
+      Math.max(
+        0,
+        Number.isFinite(Number(get('serverLagSeconds')))
+          ? Number(get('serverLagSeconds'))
+          : DEFAULT_SETTINGS.serverLagSeconds,
+      ),
+    ),
   };
 }
 

@@ -113,7 +113,9 @@ export class DashboardPanel implements vscode.Disposable {
 
   private post(state: DashboardView): void {
     const message: HostMessage = { type: 'state', view: state };
-    this.panel?.webview.postMessage(message).then(undefined, (e: unknown) => this.opts.log.debug(`dashboard: post failed: ${errorText(e)}`));
+    this.panel?.webview
+      .postMessage(message)
+      .then(undefined, (e: unknown) => this.opts.log.debug(`dashboard: post failed: ${errorText(e)}`));
   }
 
   private onMessage(m: unknown): void {

@@ -17,11 +17,13 @@ export async function setApiKey(services: Services, provided?: string): Promise<
       ? provided
       : await vscode.window.showInputBox({
           title: 'OpenRouter API Key',
-          prompt: 'Paste an OpenRouter API key (openrouter.ai/settings/keys). It is kept in VS Code\'s SecretStorage only.',
+          prompt:
+            "Paste an OpenRouter API key (openrouter.ai/settings/keys). It is kept in VS Code's SecretStorage only.",
           placeHolder: 'sk-or-v1-…',
           password: true,
           ignoreFocusOut: true,
-          validateInput: (v) => (v.trim() === '' ? undefined : (c => (c.ok ? undefined : c.message))(checkKeyInput(v))),
+          validateInput: (v) =>
+            v.trim() === '' ? undefined : ((c) => (c.ok ? undefined : c.message))(checkKeyInput(v)),
         });
   if (input === undefined) return 'cancelled';
   const check = checkKeyInput(input);
@@ -41,7 +43,9 @@ export async function setApiKey(services: Services, provided?: string): Promise<
   } catch (e) {
     services.log.warn(`key check failed: ${describeError(e)}`);
     if (AuthError.is(e)) {
-      void vscode.window.showErrorMessage('OpenRouter did not accept this key (401: key not accepted). Nothing was stored.');
+      void vscode.window.showErrorMessage(
+        'OpenRouter did not accept this key (401: key not accepted). Nothing was stored.',
+      );
       return 'rejected';
     }
     const choice = await vscode.window.showWarningMessage(
@@ -58,7 +62,9 @@ export async function setApiKey(services: Services, provided?: string): Promise<
   // The user is here and just acted: read the quota now, even if the window lost focus meanwhile.
   void services.refresh().catch((e: unknown) => services.log.error(errorText(e)));
   services.log.info(`API key ${label ?? '(unchecked)'} stored in SecretStorage`);
-  void vscode.window.showInformationMessage(label ? `OpenRouter key ${label} stored in SecretStorage.` : 'OpenRouter key stored in SecretStorage.');
+  void vscode.window.showInformationMessage(
+    label ? `OpenRouter key ${label} stored in SecretStorage.` : 'OpenRouter key stored in SecretStorage.',
+  );
   return 'stored';
 }
 
@@ -74,7 +80,7 @@ export async function offerEnvironmentKey(services: Services, context: vscode.Ex
   if (!env || services.apiKey || context.globalState.get<boolean>(ENV_OFFERED)) return;
   await context.globalState.update(ENV_OFFERED, true);
   const choice = await vscode.window.showInformationMessage(
-    'OPENROUTER_API_KEY is set in this environment. Store it in VS Code\'s SecretStorage so OpenRouter Quota can show your free-model quota?',
+    "OPENROUTER_API_KEY is set in this environment. Store it in VS Code's SecretStorage so OpenRouter Quota can show your free-model quota?",
     'Import Key',
     'Not Now',
   );

@@ -85,7 +85,10 @@ export class QuotaNotifications implements vscode.Disposable {
       this.log.warn(`cannot record the mute for other windows: ${(e as Error).message}`);
     }
     this.log.info(`notifications muted until ${new Date(until).toISOString()}`);
-    vscode.window.setStatusBarMessage(`$(bell-slash) OpenRouter notifications muted until 00:00 UTC (${formatClock(until)} local)`, 5000);
+    vscode.window.setStatusBarMessage(
+      `$(bell-slash) OpenRouter notifications muted until 00:00 UTC (${formatClock(until)} local)`,
+      5000,
+    );
   }
 
   dispose(): void {
@@ -102,7 +105,9 @@ export class QuotaNotifications implements vscode.Disposable {
     const text = JSON.stringify(this.memory);
     if (text === this.saved || !this.options.state) return;
     this.saved = text;
-    Promise.resolve(this.options.state.update(MEMORY_KEY, this.memory)).catch((e: unknown) => this.log.debug(`cannot save notification memory: ${errorText(e)}`));
+    Promise.resolve(this.options.state.update(MEMORY_KEY, this.memory)).catch((e: unknown) =>
+      this.log.debug(`cannot save notification memory: ${errorText(e)}`),
+    );
   }
 
   private mutedUntil(now: number): number | undefined {

@@ -9,16 +9,31 @@ import type { Services } from './services';
 export async function copyProxySettings(services: Services): Promise<string> {
   const proxy = services.proxy;
   if (!proxy) {
-    offerActions(vscode.window.showWarningMessage, 'The local proxy meters the account of your key: set a key first.', ['setApiKey'], services.log);
+    offerActions(
+      vscode.window.showWarningMessage,
+      'The local proxy meters the account of your key: set a key first.',
+      ['setApiKey'],
+      services.log,
+    );
     return '';
   }
   const role = proxy.role;
   if (!role) {
-    offerActions(vscode.window.showWarningMessage, 'The local proxy is off (setting openrouterQuota.proxy.enabled).', ['openProxySettings'], services.log);
+    offerActions(
+      vscode.window.showWarningMessage,
+      'The local proxy is off (setting openrouterQuota.proxy.enabled).',
+      ['openProxySettings'],
+      services.log,
+    );
     return '';
   }
   if (role.role === 'blocked' || role.role === 'failed') {
-    offerActions(vscode.window.showErrorMessage, role.message, [role.role === 'failed' ? 'openProxySettings' : 'openPortSetting'], services.log);
+    offerActions(
+      vscode.window.showErrorMessage,
+      role.message,
+      [role.role === 'failed' ? 'openProxySettings' : 'openPortSetting'],
+      services.log,
+    );
     return '';
   }
   let token: string;
@@ -36,9 +51,14 @@ export async function copyProxySettings(services: Services): Promise<string> {
     // Some hosts (a browser without focus) refuse clipboard writes; the snippets below still show both.
     services.log.warn(`clipboard: ${(e as Error).message}`);
   }
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: proxySnippets(proxy.baseUrl, token) });
+  const doc = await vscode.workspace.openTextDocument({
+    language: 'markdown',
+    content: proxySnippets(proxy.baseUrl, token),
+  });
   await vscode.window.showTextDocument(doc, { preview: true });
-  void vscode.window.showInformationMessage(`Copied the proxy's base URL (${proxy.baseUrl}) and token. Snippets for Cline, Continue, aider, curl and the OpenAI SDK are in the editor.`);
+  void vscode.window.showInformationMessage(
+    `Copied the proxy's base URL (${proxy.baseUrl}) and token. Snippets for Cline, Continue, aider, curl and the OpenAI SDK are in the editor.`,
+  );
   return text;
 }
 
@@ -49,5 +69,7 @@ export function rotateProxyToken(services: Services): void {
     return;
   }
   proxy.rotateToken();
-  void vscode.window.showInformationMessage('New proxy token created: tools using the old one now get 401. Run "OpenRouter: Copy Proxy Settings" to copy it.');
+  void vscode.window.showInformationMessage(
+    'New proxy token created: tools using the old one now get 401. Run "OpenRouter: Copy Proxy Settings" to copy it.',
+  );
 }

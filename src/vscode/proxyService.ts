@@ -163,5 +163,9 @@ function describeRole(r: ProxyRole): string {
 function readLiveSettings(): { pacing: PacingMode; maxWaitSeconds: number; extraPaths: readonly string[] } {
   const extra = config.get('proxy.extraPaths');
   // The proxy ignores (and logs) entries that are not path prefixes; anything but a list opens nothing.
-  return { pacing: config.get('proxy.pacing') as PacingMode, maxWaitSeconds: config.get('proxy.maxWaitSeconds'), extraPaths: Array.isArray(extra) ? extra : [] };
+  return {
+    pacing: config.get('proxy.pacing') as PacingMode,
+    maxWaitSeconds: config.get('proxy.maxWaitSeconds'),
+    extraPaths: Array.isArray(extra) ? extra : [],
+  };
 }

@@ -13,13 +13,24 @@ export function showQuota(services: Services): string {
   const s = services.snapshot;
   const summary = renderSummary(s);
   if (s.status === 'no-key') {
-    offerActions(vscode.window.showInformationMessage, 'OpenRouter Quota: no API key set.', ['setApiKey'], services.log);
+    offerActions(
+      vscode.window.showInformationMessage,
+      'OpenRouter Quota: no API key set.',
+      ['setApiKey'],
+      services.log,
+    );
     return summary;
   }
   const show = s.status === 'error' && !s.day ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   // Requests bypassing the proxy: the way out first.
   const bypassed = s.minute !== undefined && minuteIsSplit(s.minute) && (s.minute.outside ?? 0) > 0;
-  const actions: UserAction[] = [...(bypassed ? (['copyProxySettings'] as const) : []), 'openDashboard', 'refresh', 'addCredits', 'copySummary'];
+  const actions: UserAction[] = [
+    ...(bypassed ? (['copyProxySettings'] as const) : []),
+    'openDashboard',
+    'refresh',
+    'addCredits',
+    'copySummary',
+  ];
   offerActions(show, summary, actions, services.log, { summary });
   return summary;
 }
@@ -29,5 +40,8 @@ export async function refresh(services: Services): Promise<QuotaSnapshot> {
     await vscode.commands.executeCommand(CommandId.setApiKey);
     return services.snapshot;
   }
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'OpenRouter: refreshing quota' }, () => services.refresh());
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: 'OpenRouter: refreshing quota' },
+    () => services.refresh(),
+  );
 }

@@ -70,7 +70,11 @@ export class Services implements vscode.Disposable {
     this.version = String(context.extension.packageJSON.version);
     this.current = noKeySnapshot(Date.now());
     // Created during activation: it registers the serializer that restores the panel after a reload.
-    this.dashboard = new DashboardPanel({ extensionUri: context.extensionUri, log: this.log, getState: () => this.dashboardState() });
+    this.dashboard = new DashboardPanel({
+      extensionUri: context.extensionUri,
+      log: this.log,
+      getState: () => this.dashboardState(),
+    });
     // Disposed in reverse: listeners first, the log last (the others may still write to it).
     this.disposables.push(
       this.log,
@@ -125,7 +129,11 @@ export class Services implements vscode.Disposable {
   }
 
   get snapshot(): QuotaSnapshot {
-    return this.currentSession ? this.currentSession.poller.snapshot() : this.current.status === 'no-key' ? noKeySnapshot(Date.now()) : this.current;
+    return this.currentSession
+      ? this.currentSession.poller.snapshot()
+      : this.current.status === 'no-key'
+        ? noKeySnapshot(Date.now())
+        : this.current;
   }
 
   /** Poll now. Without a key, resolves with the no-key snapshot. */
@@ -228,7 +236,12 @@ export class Services implements vscode.Disposable {
     const { buildDashboardView } = await this.network();
     return buildDashboardView({
       snapshot: this.snapshot,
-      history: history && { hourly: history.hourly, daily: history.daily, models: history.models, clients: history.clients },
+      history: history && {
+        hourly: history.hourly,
+        daily: history.daily,
+        models: history.models,
+        clients: history.clients,
+      },
       proxy: this.proxyView(),
       events: history?.events ?? [],
       now: Date.now(),
@@ -239,7 +252,12 @@ export class Services implements vscode.Disposable {
     const p = this.proxy;
     const r = p?.role;
     if (!p || !r) return undefined; // no key, or proxy.enabled is off: the page says so and offers the settings
-    return { url: p.baseUrl, role: r.role, pacing: config.get('proxy.pacing'), message: r.role === 'blocked' || r.role === 'failed' ? r.message : undefined };
+    return {
+      url: p.baseUrl,
+      role: r.role,
+      pacing: config.get('proxy.pacing'),
+      message: r.role === 'blocked' || r.role === 'failed' ? r.message : undefined,
+    };
   }
 
   dispose(): void {

@@ -9,7 +9,13 @@ import * as vscode from 'vscode';
 import { errorText, type Logger } from '../core/logger';
 import { describeExchangeError, describeRefusal } from '../core/oauth/messages';
 import { PendingSignIn, SIGN_IN_TTL_MS } from '../core/oauth/pending';
-import { buildAuthUrl, CALLBACK_PATH, type CallbackParams, DEFAULT_AUTH_URL, parseCallbackQuery } from '../core/oauth/urls';
+import {
+  buildAuthUrl,
+  CALLBACK_PATH,
+  type CallbackParams,
+  DEFAULT_AUTH_URL,
+  parseCallbackQuery,
+} from '../core/oauth/urls';
 import { CommandId } from '../shared/commandIds';
 import * as config from './config';
 import { setApiKey } from './keyCommands';
@@ -20,7 +26,12 @@ export const EXTENSION_ID = 'openrouter-quota.openrouter-quota';
 
 export type SignInResult = 'stored' | 'cancelled' | 'denied' | 'failed' | 'timeout' | 'not-stored';
 
-type Outcome = { kind: 'callback'; params: CallbackParams } | { kind: 'cancelled' } | { kind: 'no-browser' } | { kind: 'timeout' } | { kind: 'superseded' };
+type Outcome =
+  | { kind: 'callback'; params: CallbackParams }
+  | { kind: 'cancelled' }
+  | { kind: 'no-browser' }
+  | { kind: 'timeout' }
+  | { kind: 'superseded' };
 
 const NOTHING_STORED = 'Nothing was stored.';
 
@@ -49,10 +60,14 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
       // Web hosts (code-server, Codespaces): it becomes an https callback page whose query nests ours; whether
       // the `code` OpenRouter appends to that page's URL is passed on is NOT verified (Set API Key is the
       // fallback there). The state is base64url, so it needs no escaping in either form.
-      const callback = await vscode.env.asExternalUri(vscode.Uri.parse(`${vscode.env.uriScheme}://${this.extensionId}${CALLBACK_PATH}?state=${attempt.state}`));
+      const callback = await vscode.env.asExternalUri(
+        vscode.Uri.parse(`${vscode.env.uriScheme}://${this.extensionId}${CALLBACK_PATH}?state=${attempt.state}`),
+      );
       // toString(true): the plain URL; buildAuthUrl() percent-encodes it once, as the callback_url parameter.
       const authUrl = buildAuthUrl(authBase(), callback.toString(true), attempt.pkce.challenge);
-      log.info(`sign-in: opening ${authUrl.split('?')[0]} (callback ${callback.scheme}://${callback.authority}${callback.path}${vscode.env.uiKind === vscode.UIKind.Web ? ', web host' : ''})`);
+      log.info(
+        `sign-in: opening ${authUrl.split('?')[0]} (callback ${callback.scheme}://${callback.authority}${callback.path}${vscode.env.uiKind === vscode.UIKind.Web ? ', web host' : ''})`,
+      );
 
       const outcome = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Signing in with OpenRouter', cancellable: true },
@@ -77,9 +92,12 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
         case 'no-browser':
           this.registry.cancel(attempt.state);
           log.warn('sign-in: the browser was not opened');
-          void vscode.window.showWarningMessage(`OpenRouter sign-in needs the browser, which was not opened. ${NOTHING_STORED} You can paste a key with Set API Key instead.`, 'Set API Key').then((a) =>
-            a ? vscode.commands.executeCommand(CommandId.setApiKey) : undefined,
-          );
+          void vscode.window
+            .showWarningMessage(
+              `OpenRouter sign-in needs the browser, which was not opened. ${NOTHING_STORED} You can paste a key with Set API Key instead.`,
+              'Set API Key',
+            )
+            .then((a) => (a ? vscode.commands.executeCommand(CommandId.setApiKey) : undefined));
           return 'cancelled';
         case 'superseded':
           this.registry.cancel(attempt.state);
@@ -88,7 +106,12 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
         case 'timeout':
           this.registry.cancel(attempt.state);
           log.warn('sign-in: no callback in time');
-          void vscode.window.showWarningMessage(`OpenRouter sign-in timed out: no answer from the browser within ${SIGN_IN_TTL_MS / 60_000} minutes. ${NOTHING_STORED}`, 'Try Again').then(retry(log));
+          void vscode.window
+            .showWarningMessage(
+              `OpenRouter sign-in timed out: no answer from the browser within ${SIGN_IN_TTL_MS / 60_000} minutes. ${NOTHING_STORED}`,
+              'Try Again',
+            )
+            .then(retry(log));
           return 'timeout';
         case 'callback':
           break;
@@ -98,20 +121,31 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
       if (params.error) {
         const detail = params.errorDescription ? `: ${clip(params.errorDescription)}` : '';
         log.warn(`sign-in: the callback carried error=${clip(params.error)}`);
-        void vscode.window.showWarningMessage(`OpenRouter did not grant access (${clip(params.error)}${detail}). ${NOTHING_STORED}`, 'Try Again').then(retry(log));
+        void vscode.window
+          .showWarningMessage(
+            `OpenRouter did not grant access (${clip(params.error)}${detail}). ${NOTHING_STORED}`,
+            'Try Again',
+          )
+          .then(retry(log));
         return 'denied';
       }
       const code = params.code;
       if (!code) {
         log.warn('sign-in: the callback carried no code');
-        void vscode.window.showErrorMessage(`OpenRouter sign-in: the link that came back has no code. ${NOTHING_STORED}`, 'Try Again').then(retry(log));
+        void vscode.window
+          .showErrorMessage(`OpenRouter sign-in: the link that came back has no code. ${NOTHING_STORED}`, 'Try Again')
+          .then(retry(log));
         return 'failed';
       }
 
       let key: string;
       try {
         key = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: 'Signing in with OpenRouter: getting your key…', cancellable: true },
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: 'Signing in with OpenRouter: getting your key…',
+            cancellable: true,
+          },
           async (_p, token) => {
             const abort = new AbortController();
             const sub = token.onCancellationRequested(() => abort.abort());
@@ -140,7 +174,9 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
       if (stored === 'stored') return 'stored';
       log.warn(`sign-in: OpenRouter created a key, but it was not stored (${stored})`);
       if (stored === 'cancelled') {
-        void vscode.window.showInformationMessage('The key OpenRouter created for this sign-in was not stored. You can delete it at openrouter.ai/settings/keys.');
+        void vscode.window.showInformationMessage(
+          'The key OpenRouter created for this sign-in was not stored. You can delete it at openrouter.ai/settings/keys.',
+        );
       }
       return 'not-stored';
     } catch (e) {
@@ -163,7 +199,9 @@ export class SignInController implements vscode.UriHandler, vscode.Disposable {
     if (!match.ok) {
       // Never log the code; the state is useless once refused, but there is no reason to log it either.
       log.warn(`sign-in: refused a callback (${match.reason})`);
-      void vscode.window.showWarningMessage(`OpenRouter sign-in: ${describeRefusal(match.reason)} ${NOTHING_STORED}`, 'Sign In Again').then(retry(log));
+      void vscode.window
+        .showWarningMessage(`OpenRouter sign-in: ${describeRefusal(match.reason)} ${NOTHING_STORED}`, 'Sign In Again')
+        .then(retry(log));
       return;
     }
     if (this.waiting?.state !== match.attempt.state) {
@@ -202,7 +240,10 @@ function authBase(): string {
 /** The "Try Again" button's handler: a failure to start the new sign-in goes to the log. */
 function retry(log: Logger): (choice: string | undefined) => void {
   return (choice) => {
-    if (choice) void vscode.commands.executeCommand(CommandId.signIn).then(undefined, (e: unknown) => log.error(`sign-in: ${errorText(e)}`));
+    if (choice)
+      void vscode.commands
+        .executeCommand(CommandId.signIn)
+        .then(undefined, (e: unknown) => log.error(`sign-in: ${errorText(e)}`));
   };
 }
 

@@ -6,7 +6,11 @@ import { CommandId } from '../shared/commandIds';
 
 const ITEM_ID = 'openrouterQuota.status';
 /** VS Code only lets status bar items use its warning and error theme colours as backgrounds. */
-const SEVERITY_COLOURS: Record<StatusBarView['severity'], 'warning' | 'error' | undefined> = { normal: undefined, warning: 'warning', critical: 'error' };
+const SEVERITY_COLOURS: Record<StatusBarView['severity'], 'warning' | 'error' | undefined> = {
+  normal: undefined,
+  warning: 'warning',
+  critical: 'error',
+};
 
 export class StatusBarController implements vscode.Disposable {
   private item: vscode.StatusBarItem;

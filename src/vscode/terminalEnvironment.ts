@@ -17,7 +17,8 @@ export class TerminalEnvironment implements vscode.Disposable {
     private readonly services: Services,
   ) {
     collection.persistent = false;
-    collection.description = 'OpenRouter Quota: OPENAI_BASE_URL, OPENAI_API_KEY and OPENROUTER_BASE_URL point at the local metering proxy (the local token, not your key).';
+    collection.description =
+      'OpenRouter Quota: OPENAI_BASE_URL, OPENAI_API_KEY and OPENROUTER_BASE_URL point at the local metering proxy (the local token, not your key).';
     this.disposables.push(
       services.onDidChangeSnapshot(() => this.update()),
       services.onDidChangeSession(() => this.update()),

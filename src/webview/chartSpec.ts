@@ -57,7 +57,9 @@ export function chartSpec(h: HistoryView, range: Range, width: number): ChartSpe
     start: p.start,
     count: p.count,
     label: label(p),
-    tick: hourly ? new Date(p.start).getUTCHours() % (narrow ? 6 : 3) === 0 : (points.length - 1 - i) % (narrow ? 10 : 5) === 0,
+    tick: hourly
+      ? new Date(p.start).getUTCHours() % (narrow ? 6 : 3) === 0
+      : (points.length - 1 - i) % (narrow ? 10 : 5) === 0,
     current: p.start === current,
     over: limit !== undefined && p.count >= limit,
   }));

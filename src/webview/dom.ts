@@ -24,14 +24,22 @@ export function append(el: Element | DocumentFragment, children: readonly Child[
   }
 }
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   setAttrs(el, attrs);
   append(el, children);
   return el;
 }
 
-export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): SVGElementTagNameMap[K] {
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG_NS, tag);
   setAttrs(el, attrs);
   append(el, children);
@@ -40,5 +48,14 @@ export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Attrs =
 
 /** A button that posts its action; `focusKey` keeps keyboard focus on it across re-renders. */
 export function actionButton(action: DashboardAction, primary: boolean, focusKey: string): HTMLButtonElement {
-  return h('button', { type: 'button', class: `btn btn-${primary ? 'primary' : 'secondary'}`, 'data-action': action, 'data-focus-key': focusKey }, ACTION_LABEL[action]);
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: `btn btn-${primary ? 'primary' : 'secondary'}`,
+      'data-action': action,
+      'data-focus-key': focusKey,
+    },
+    ACTION_LABEL[action],
+  );
 }

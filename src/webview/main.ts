@@ -25,7 +25,9 @@ interface UiState {
 }
 
 const vscode = acquireVsCodeApi<UiState>();
-let ui: UiState = { range: (vscode.getState() as Partial<UiState> | undefined)?.range === 'daily' ? 'daily' : 'hourly' };
+let ui: UiState = {
+  range: (vscode.getState() as Partial<UiState> | undefined)?.range === 'daily' ? 'daily' : 'hourly',
+};
 let view: DashboardView | undefined;
 let lastAnnounced = '';
 const app = document.getElementById('app') as HTMLElement;
@@ -48,7 +50,9 @@ function render(): void {
 function announce(text: string): void {
   if (text === lastAnnounced) return;
   lastAnnounced = text;
-  const live = document.getElementById('announcer') ?? document.body.appendChild(h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'polite' }));
+  const live =
+    document.getElementById('announcer') ??
+    document.body.appendChild(h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'polite' }));
   live.textContent = text;
 }
 

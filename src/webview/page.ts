@@ -7,7 +7,12 @@ import { textNodes } from './text';
 
 export type Range = 'hourly' | 'daily';
 
-const ROW_CLASS: Record<RowView['layout'], string | undefined> = { top: 'grid grid-top', three: 'grid', two: 'grid grid-two', wide: undefined };
+const ROW_CLASS: Record<RowView['layout'], string | undefined> = {
+  top: 'grid grid-top',
+  three: 'grid',
+  two: 'grid grid-two',
+  wide: undefined,
+};
 
 function header(v: DashboardView): HTMLElement {
   const hd = v.header;
@@ -17,7 +22,13 @@ function header(v: DashboardView): HTMLElement {
   return h(
     'header',
     { class: 'page-header' },
-    h('div', { class: 'titles' }, h('h1', {}, hd.title), meta.length ? h('p', { class: 'muted' }, ...meta) : null, hd.stale ? h('p', { class: 'stale' }, hd.stale) : null),
+    h(
+      'div',
+      { class: 'titles' },
+      h('h1', {}, hd.title),
+      meta.length ? h('p', { class: 'muted' }, ...meta) : null,
+      hd.stale ? h('p', { class: 'stale' }, hd.stale) : null,
+    ),
     h('div', { class: 'actions' }, hd.refresh ? actionButton('refresh', false, 'refresh') : null),
   );
 }
@@ -33,7 +44,11 @@ function banner(b: BannerView): HTMLElement {
       h('h2', { id: 'banner-h' }, h('span', { class: 'visually-hidden' }, `${b.levelWord}: `), b.title),
       b.remedies.length ? h('ul', { class: 'remedies' }, ...b.remedies.map((r) => h('li', {}, ...textNodes(r)))) : null,
       b.actions.length
-        ? h('div', { class: 'button-row' }, ...b.actions.map((a, i) => (a === 'copySummary' ? null : actionButton(a, i === 0, `banner-${a}`))))
+        ? h(
+            'div',
+            { class: 'button-row' },
+            ...b.actions.map((a, i) => (a === 'copySummary' ? null : actionButton(a, i === 0, `banner-${a}`))),
+          )
         : null,
     ),
   );
@@ -50,6 +65,10 @@ export function page(v: DashboardView, range: Range): Child[] {
     header(v),
     v.banner ? banner(v.banner) : null,
     ...v.rows.map((r) => row(r, range)),
-    h('footer', { class: 'page-footer' }, ...v.footer.map((a) => (a === 'copySummary' ? null : actionButton(a, false, `footer-${a}`)))),
+    h(
+      'footer',
+      { class: 'page-footer' },
+      ...v.footer.map((a) => (a === 'copySummary' ? null : actionButton(a, false, `footer-${a}`))),
+    ),
   ];
 }

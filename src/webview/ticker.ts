@@ -16,9 +16,12 @@ export function followHostClock(hostNow: number): void {
 
 export function tick(root: ParentNode): void {
   const t = now();
-  for (const el of root.querySelectorAll<HTMLElement>('[data-countdown-to]')) el.textContent = pieceText({ countdown: Number(el.dataset.countdownTo) }, { now: t });
-  for (const el of root.querySelectorAll<HTMLElement>('[data-seconds-to]')) el.textContent = pieceText({ secondsTo: Number(el.dataset.secondsTo) }, { now: t });
-  for (const el of root.querySelectorAll<HTMLElement>('[data-age-from]')) el.textContent = pieceText({ ageFrom: Number(el.dataset.ageFrom) }, { now: t });
+  for (const el of root.querySelectorAll<HTMLElement>('[data-countdown-to]'))
+    el.textContent = pieceText({ countdown: Number(el.dataset.countdownTo) }, { now: t });
+  for (const el of root.querySelectorAll<HTMLElement>('[data-seconds-to]'))
+    el.textContent = pieceText({ secondsTo: Number(el.dataset.secondsTo) }, { now: t });
+  for (const el of root.querySelectorAll<HTMLElement>('[data-age-from]'))
+    el.textContent = pieceText({ ageFrom: Number(el.dataset.ageFrom) }, { now: t });
 }
 
 let timer: number | undefined;

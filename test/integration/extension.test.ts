@@ -35,7 +35,17 @@ function viaProxy(port: number, token: string, model: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] });
     const req = http.request(
-      { host: '127.0.0.1', port, path: '/api/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/v1/chat/completions',
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -92,7 +102,8 @@ describe('OpenRouter Quota in a real VS Code', () => {
 
   it('registers every command of the manifest', async () => {
     // The installed package.json's contributes.commands, not a copy kept here.
-    const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes?: { commands?: Array<{ command?: unknown }> } } | undefined;
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as
+      { contributes?: { commands?: Array<{ command?: unknown }> } } | undefined;
     const commands = (manifest?.contributes?.commands ?? []).map((c) => c.command);
     assert.ok(commands.length > 0, 'the manifest contributes commands');
     const all = await vscode.commands.getCommands(true);
@@ -124,7 +135,7 @@ describe('OpenRouter Quota in a real VS Code', () => {
     assert.equal(api.snapshot().status, 'no-key');
   });
 
-  it('stores a key (stray whitespace trimmed) and shows the fake server\'s numbers', async () => {
+  it("stores a key (stray whitespace trimmed) and shows the fake server's numbers", async () => {
     assert.equal(await vscode.commands.executeCommand('openrouterQuota.setApiKey', `  ${TEST_KEY}\n`), 'stored');
     const s = await snapshotWhere((x) => x.day?.used === 12, 'used 12');
     assert.equal(s.day?.limit, 50);
@@ -176,7 +187,7 @@ describe('OpenRouter Quota in a real VS Code', () => {
     await snapshotWhere((x) => x.day?.limit === 50, 'limit 50 again');
   });
 
-  it('the field missing from /key gives an honest unknown without the proxy, and the proxy\'s own count with it', async () => {
+  it("the field missing from /key gives an honest unknown without the proxy, and the proxy's own count with it", async () => {
     fake.setFreeDaily(null);
     await settings().update('proxy.enabled', false, vscode.ConfigurationTarget.Global);
     try {
@@ -236,7 +247,8 @@ describe('OpenRouter Quota in a real VS Code', () => {
     assert.equal(settings().get('proxy.port'), port);
     const minute = () => Math.floor(Date.now() / 60_000);
     const m0 = minute();
-    for (let i = 0; i < 3; i++) assert.equal(await viaProxy(port, token, 'meta-llama/llama-3.3-70b-instruct:free'), 200);
+    for (let i = 0; i < 3; i++)
+      assert.equal(await viaProxy(port, token, 'meta-llama/llama-3.3-70b-instruct:free'), 200);
     assert.equal(await viaProxy(port, 'orq-wrong', 'meta-llama/llama-3.3-70b-instruct:free'), 401);
     await snapshotWhere((x) => x.day?.used === 15, 'server count 12 plus 3 through the proxy');
     // The status bar renders a burst through the proxy once (coalesced): wait for that render.
@@ -250,10 +262,13 @@ describe('OpenRouter Quota in a real VS Code', () => {
     } else {
       assert.ok((s.minute?.used ?? 0) <= 3);
     }
-    assert.ok(fake.chats.every((c) => c.headers.authorization === `Bearer ${TEST_KEY}`), 'the proxy sent the real key upstream');
+    assert.ok(
+      fake.chats.every((c) => c.headers.authorization === `Bearer ${TEST_KEY}`),
+      'the proxy sent the real key upstream',
+    );
   });
 
-  it('the proxy of another key on the port is never read: this key\'s own figures, and no proxy', async () => {
+  it("the proxy of another key on the port is never read: this key's own figures, and no proxy", async () => {
     const otherKey = 'sk-or-v1-' + 'd'.repeat(64);
     const fakeA = await FakeOpenRouter.start({ validKeys: [otherKey] });
     fakeA.setFreeDaily({ used: 0, limit: 50 });
@@ -276,15 +291,23 @@ describe('OpenRouter Quota in a real VS Code', () => {
     try {
       assert.equal(hostA.role.role, 'host');
       // Account A spends its whole day through its proxy.
-      for (let i = 0; i < 50; i++) assert.equal(await viaProxy(port, tokenA, 'meta-llama/llama-3.3-70b-instruct:free'), 200);
+      for (let i = 0; i < 50; i++)
+        assert.equal(await viaProxy(port, tokenA, 'meta-llama/llama-3.3-70b-instruct:free'), 200);
       fake.setFreeDaily({ used: 12, limit: 50 });
       await settings().update('proxy.port', port, vscode.ConfigurationTarget.Global);
-      const s = await snapshotWhere((x) => x.status === 'ok' && x.proxy === undefined && x.day?.used === 12, "this key's own figures, without A's proxy");
+      const s = await snapshotWhere(
+        (x) => x.status === 'ok' && x.proxy === undefined && x.day?.used === 12,
+        "this key's own figures, without A's proxy",
+      );
       assert.equal(s.day?.proxied, null);
       assert.equal(s.day?.level, 'none');
       assert.equal(s.severity, 'normal');
       assert.match(api.statusBar()!.text, /^\$\(pulse\) 12\/50 · /);
-      assert.equal(await vscode.commands.executeCommand('openrouterQuota.copyProxySettings'), '', 'no proxy to copy settings of');
+      assert.equal(
+        await vscode.commands.executeCommand('openrouterQuota.copyProxySettings'),
+        '',
+        'no proxy to copy settings of',
+      );
     } finally {
       await settings().update('proxy.port', before, vscode.ConfigurationTarget.Global);
       await hostA.stop();
@@ -296,10 +319,21 @@ describe('OpenRouter Quota in a real VS Code', () => {
 
   it('Open Quota Dashboard opens one panel, and again only reveals it', async () => {
     const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-    const dashboards = () => tabs().filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('openrouterQuota.dashboard'));
+    const dashboards = () =>
+      tabs().filter(
+        (t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('openrouterQuota.dashboard'),
+      );
     // The tab model is updated by the workbench after the command returns: wait for its event.
     const opened = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no dashboard tab; tabs: ${JSON.stringify(tabs().map((t) => [t.label, (t.input as { viewType?: string })?.viewType]))}`)), 15_000);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no dashboard tab; tabs: ${JSON.stringify(tabs().map((t) => [t.label, (t.input as { viewType?: string })?.viewType]))}`,
+            ),
+          ),
+        15_000,
+      );
       const sub = vscode.window.tabGroups.onDidChangeTabs(() => {
         if (dashboards().length === 0) return;
         clearTimeout(timer);

@@ -55,7 +55,11 @@ describe('chat models through vscode.lm (another extension)', function () {
   let api: OpenRouterQuotaApi;
   let fake: FakeOpenRouter;
 
-  const snapshotWhere = (ok: (s: QuotaSnapshot) => boolean, what: string, timeoutMs = 20_000): Promise<QuotaSnapshot> => {
+  const snapshotWhere = (
+    ok: (s: QuotaSnapshot) => boolean,
+    what: string,
+    timeoutMs = 20_000,
+  ): Promise<QuotaSnapshot> => {
     if (ok(api.snapshot())) return Promise.resolve(api.snapshot());
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -73,7 +77,10 @@ describe('chat models through vscode.lm (another extension)', function () {
 
   /** This minute's count went up by exactly one request (and is exact); a minute boundary passed is allowed for. */
   const oneMore = async (before: number, m0: number) => {
-    const s = await snapshotWhere((x) => x.minute?.known === 'exact' && (minute() !== m0 || (x.minute?.proxied ?? 0) === before + 1), 'one more request this minute, exact');
+    const s = await snapshotWhere(
+      (x) => x.minute?.known === 'exact' && (minute() !== m0 || (x.minute?.proxied ?? 0) === before + 1),
+      'one more request this minute, exact',
+    );
     if (minute() === m0) assert.equal(s.minute?.used, before + 1);
     await snapshotWhere(() => /· \d+\/20$/.test(api.statusBar()?.text ?? ''), 'the status bar without "~"');
   };
@@ -87,7 +94,10 @@ describe('chat models through vscode.lm (another extension)', function () {
     const ext = vscode.extensions.getExtension<OpenRouterQuotaApi>(EXTENSION_ID)!;
     api = await ext.activate();
     assert.equal(await vscode.commands.executeCommand('openrouterQuota.setApiKey', TEST_KEY), 'stored');
-    await snapshotWhere((x) => x.status === 'ok' && x.proxy !== undefined && x.day?.used === 7, 'the key in use and the proxy running');
+    await snapshotWhere(
+      (x) => x.status === 'ok' && x.proxy !== undefined && x.day?.used === 7,
+      'the key in use and the proxy running',
+    );
   });
 
   after(async () => {
@@ -102,10 +112,14 @@ describe('chat models through vscode.lm (another extension)', function () {
     const r = await lm({ script: 'list' });
     assert.equal(r.error, undefined, r.error?.message);
     const ids = r.models!.map((m) => m.id);
-    for (const id of [FREE, 'openrouter/free', 'openrouter/owl-alpha', 'inclusionai/ling-3.1-flash']) assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
+    for (const id of [FREE, 'openrouter/free', 'openrouter/owl-alpha', 'inclusionai/ling-3.1-flash'])
+      assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
     assert.ok(!ids.includes('openai/gpt-4.1'), 'paid models only when chosen in settings');
     const llama = r.models!.find((m) => m.id === FREE)!;
-    assert.deepEqual([llama.name, llama.family, llama.vendor, llama.maxInputTokens], ['Meta: Llama 3.3 70B Instruct (free)', 'llama-3.3-70b-instruct', 'openrouter-quota', 131072 - 8192]);
+    assert.deepEqual(
+      [llama.name, llama.family, llama.vendor, llama.maxInputTokens],
+      ['Meta: Llama 3.3 70B Instruct (free)', 'llama-3.3-70b-instruct', 'openrouter-quota', 131072 - 8192],
+    );
   });
 
   it('sends a request and streams the text back, counted once through the proxy and attributed', async () => {
@@ -125,7 +139,10 @@ describe('chat models through vscode.lm (another extension)', function () {
     const port = Number(/127\.0\.0\.1:(\d+)\//.exec(copied)![1]);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const quota = await getJson(`http://127.0.0.1:${port}/quota`, token);
-    assert.ok(((quota.clients as Record<string, number>)['VS Code chat / LM API'] ?? 0) >= 1, JSON.stringify(quota.clients));
+    assert.ok(
+      ((quota.clients as Record<string, number>)['VS Code chat / LM API'] ?? 0) >= 1,
+      JSON.stringify(quota.clients),
+    );
   });
 
   it('a tool-call round trip: the call with whole arguments, then the answer that uses its result', async () => {
@@ -133,8 +150,19 @@ describe('chat models through vscode.lm (another extension)', function () {
     const m0 = minute();
     const r = await lm({ script: 'tools' });
     assert.equal(r.error, undefined, r.error?.message);
-    assert.deepEqual(r.parts![0], { kind: 'toolCall', callId: 'call_fake_1', name: 'search', input: { query: 'find cats', limit: 3 } });
-    assert.equal(r.parts!.slice(1).map((p) => (p.kind === 'text' ? p.text : '')).join(''), 'The tool said: 3 cats');
+    assert.deepEqual(r.parts![0], {
+      kind: 'toolCall',
+      callId: 'call_fake_1',
+      name: 'search',
+      input: { query: 'find cats', limit: 3 },
+    });
+    assert.equal(
+      r
+        .parts!.slice(1)
+        .map((p) => (p.kind === 'text' ? p.text : ''))
+        .join(''),
+      'The tool said: 3 cats',
+    );
     await snapshotWhere((x) => minute() !== m0 || x.minute?.proxied === before + 2, 'two more requests this minute');
   });
 
@@ -143,7 +171,9 @@ describe('chat models through vscode.lm (another extension)', function () {
     const upstreamClosed = new Promise<void>((r) => (closed = r));
     fake.onChat = ({ req, res }) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'Once upon a time' }, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'Once upon a time' }, finish_reason: null }] })}\n\n`,
+      );
       req.socket.once('close', () => closed());
       return true; // the story never ends by itself
     };
@@ -168,7 +198,11 @@ describe('chat models through vscode.lm (another extension)', function () {
           resolve();
         });
       });
-      vscode.window.createTerminal({ name: 'orq-env', shellPath: '/bin/sh', shellArgs: ['-c', `env | grep -E '^(OPENAI|OPENROUTER)_' | sort > '${out}'`] });
+      vscode.window.createTerminal({
+        name: 'orq-env',
+        shellPath: '/bin/sh',
+        shellArgs: ['-c', `env | grep -E '^(OPENAI|OPENROUTER)_' | sort > '${out}'`],
+      });
       await done;
       return fs.readFileSync(out, 'utf8');
     };
@@ -198,7 +232,10 @@ describe('chat models through vscode.lm (another extension)', function () {
     const before = fake.chats.length;
     try {
       const r = await lm({ script: 'chat' });
-      assert.match(r.error?.message ?? '', /^Free-model limit reached: 50\/50 today; resets at 00:00 UTC, in .+\. Buying 10 credits \(once\) raises it to 1000 a day\.$/);
+      assert.match(
+        r.error?.message ?? '',
+        /^Free-model limit reached: 50\/50 today; resets at 00:00 UTC, in .+\. Buying 10 credits \(once\) raises it to 1000 a day\.$/,
+      );
       assert.equal(fake.chats.length, before, 'answered by the proxy, not sent');
     } finally {
       fake.setFreeDaily({ used: 7, limit: 50 });

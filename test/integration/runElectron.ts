@@ -14,7 +14,14 @@ async function main(): Promise<void> {
       version: process.env.VSCODE_VERSION ?? 'stable',
       extensionDevelopmentPath: root,
       extensionTestsPath: path.join(__dirname, 'index'),
-      launchArgs: ['--disable-extensions', '--user-data-dir', path.join(profile, 'ud'), '--extensions-dir', path.join(profile, 'ext'), path.join(profile, 'ws')],
+      launchArgs: [
+        '--disable-extensions',
+        '--user-data-dir',
+        path.join(profile, 'ud'),
+        '--extensions-dir',
+        path.join(profile, 'ext'),
+        path.join(profile, 'ws'),
+      ],
     });
   } finally {
     fs.rmSync(profile, { recursive: true, force: true });

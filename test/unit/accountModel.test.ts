@@ -72,7 +72,9 @@ class World {
   poll(lagMs = 0, tookMs = 0, used = this.serverCount(lagMs)): Observation {
     const startedAt = this.now;
     this.advance(tookMs);
-    const prev = this.last?.key.freeDaily ? { used: this.last.key.freeDaily.used, at: this.last.fetchedAt, startedAt: this.last.startedAt } : undefined;
+    const prev = this.last?.key.freeDaily
+      ? { used: this.last.key.freeDaily.used, at: this.last.fetchedAt, startedAt: this.last.startedAt }
+      : undefined;
     const obs = observation(this.now, { startedAt, previous: prev }, { used, limit: 50 });
     this.last = obs;
     this.model.observe(obs);
@@ -87,7 +89,7 @@ class World {
 }
 
 describe('account model', () => {
-  it('proxy-only traffic stays exact, also while OpenRouter\'s count lags up to its cache age and catches up', () => {
+  it("proxy-only traffic stays exact, also while OpenRouter's count lags up to its cache age and catches up", () => {
     const w = new World();
     w.poll();
     for (let i = 0; i < 6; i++) {
@@ -102,10 +104,12 @@ describe('account model', () => {
     }
   });
 
-  it('direct-only traffic: the minute is an estimate (~) from the growth of OpenRouter\'s count; the day is OpenRouter\'s', () => {
+  it("direct-only traffic: the minute is an estimate (~) from the growth of OpenRouter's count; the day is OpenRouter's", () => {
     const w = new World();
     w.poll();
-    w.advance(28 * SECOND).direct(16, 2 * SECOND).poll(); // 16 in one minute
+    w.advance(28 * SECOND)
+      .direct(16, 2 * SECOND)
+      .poll(); // 16 in one minute
     const v = w.view;
     assert.equal(v.minute.known, 'estimate');
     assert.equal(v.minute.proxied, 0);
@@ -118,17 +122,24 @@ describe('account model', () => {
     assert.equal(w.model.wantsFastPolls(w.now), true, 'near the minute limit with traffic elsewhere: poll sooner');
   });
 
-  it('mixed: this minute is the proxy\'s exact count plus the outside rate, never more than fills the window', () => {
+  it("mixed: this minute is the proxy's exact count plus the outside rate, never more than fills the window", () => {
     const w = new World();
     w.clock.t = T0 - 50 * SECOND;
     w.poll();
     // One minute between the polls: 12 elsewhere, then 3 through the proxy in the window of the second poll.
-    w.advance(5 * SECOND).direct(12, SECOND).advance(35 * SECOND).proxied(3, SECOND).advance(5 * SECOND).poll();
+    w.advance(5 * SECOND)
+      .direct(12, SECOND)
+      .advance(35 * SECOND)
+      .proxied(3, SECOND)
+      .advance(5 * SECOND)
+      .poll();
     let v = w.view;
     assert.deepEqual([v.minute.known, v.minute.proxied, v.minute.outside, v.minute.used], ['estimate', 3, 12, 15]);
     assert.deepEqual([v.day.used, v.day.proxied, v.day.outside], [15, 3, 12]);
     // A much faster rate elsewhere fills the window, no more.
-    w.advance(5 * SECOND).direct(40, 500).poll();
+    w.advance(5 * SECOND)
+      .direct(40, 500)
+      .poll();
     v = w.view;
     assert.equal(v.minute.used, 20);
     assert.equal(v.minute.level, 'limit');
@@ -138,13 +149,15 @@ describe('account model', () => {
   it('exact again after two poll intervals with only proxied traffic', () => {
     const w = new World();
     w.poll();
-    w.advance(20 * SECOND).direct(10).poll();
+    w.advance(20 * SECOND)
+      .direct(10)
+      .poll();
     assert.equal(w.view.minute.known, 'estimate');
     w.advance(MINUTE).proxied(2).poll();
     assert.equal(w.view.minute.known, 'estimate', 'the burst is still in the last two intervals');
     w.advance(MINUTE).proxied(2).poll();
     assert.equal(w.view.minute.known, 'exact');
-    assert.equal(w.view.day.outside, 10, 'today\'s outside count stays');
+    assert.equal(w.view.day.outside, 10, "today's outside count stays");
   });
 
   it('a count that jumps is traffic elsewhere; a lower count is OpenRouter correcting itself, and wins', () => {
@@ -156,7 +169,7 @@ describe('account model', () => {
     w.advance(MINUTE).poll(0, 0, 20);
     const v = w.view;
     assert.equal(v.day.outside, 16);
-    assert.equal(v.day.used, 20, 'OpenRouter\'s count');
+    assert.equal(v.day.used, 20, "OpenRouter's count");
     w.advance(MINUTE).poll(0, 0, 2);
     assert.deepEqual([w.view.day.used, w.view.day.outside], [4, 0], 'never below what the meter sent');
   });
@@ -178,24 +191,27 @@ describe('account model', () => {
     assert.deepEqual([w.view.day.used, w.view.day.proxied, w.view.day.outside], [10, 3, 7]);
   });
 
-  it('a UTC day rollover starts from zero: yesterday\'s count says nothing about today', () => {
+  it("a UTC day rollover starts from zero: yesterday's count says nothing about today", () => {
     const w = new World();
     w.clock.t = Date.UTC(2026, 9, 1, 23, 59, 0);
     w.poll();
-    w.advance(10 * SECOND).direct(5).proxied(2).poll();
+    w.advance(10 * SECOND)
+      .direct(5)
+      .proxied(2)
+      .poll();
     assert.equal(w.view.day.outside, 5);
     w.clock.t = Date.UTC(2026, 9, 2, 0, 0, 30);
     const v = w.view;
     assert.equal(v.day.server, undefined);
     assert.equal(v.day.outside, null, 'no count of today yet');
-    assert.equal(v.day.used, 0, 'only the meter\'s count, and it is a new day');
+    assert.equal(v.day.used, 0, "only the meter's count, and it is a new day");
     assert.equal(v.day.known, 'estimate');
     assert.equal(v.minute.known, 'estimate');
     w.proxied(1).poll();
     assert.deepEqual([w.view.day.used, w.view.day.outside, w.view.day.known], [1, 0, 'exact']);
   });
 
-  it('without a meter: the day is OpenRouter\'s count, the minute the growth between two polls (or unknown)', () => {
+  it("without a meter: the day is OpenRouter's count, the minute the growth between two polls (or unknown)", () => {
     const w = new World(DEFAULT_SETTINGS, false);
     w.poll();
     assert.deepEqual([w.view.minute.used, w.view.minute.known], [null, 'unknown']);
@@ -205,7 +221,7 @@ describe('account model', () => {
     assert.deepEqual([v.minute.used, v.minute.known], [6, 'estimate']);
   });
 
-  it('a restart reloads the ledger and recovers today\'s outside count from the last shared poll', () => {
+  it("a restart reloads the ledger and recovers today's outside count from the last shared poll", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orq-model-'));
     try {
       const clock = { t: T0 };
@@ -214,7 +230,11 @@ describe('account model', () => {
       first.close();
       clock.t += MINUTE;
       // The shared store kept the last poll (9 counted: 4 through the proxy, 5 elsewhere) and the one before.
-      const last = observation(clock.t, { startedAt: clock.t, previous: { used: 2, at: T0 - MINUTE } }, { used: 9, limit: 50 });
+      const last = observation(
+        clock.t,
+        { startedAt: clock.t, previous: { used: 2, at: T0 - MINUTE } },
+        { used: 9, limit: 50 },
+      );
       const model = modelAt(clock);
       const again = Ledger.open(dir, { now: () => clock.t });
       model.attachMeter(again);
@@ -230,10 +250,16 @@ describe('account model', () => {
   it('a per-minute 429 fills the window until its end (an absurd reset is not believed); a per-day one the day', () => {
     const w = new World();
     w.proxied(2).poll();
-    const until = w.model.learn({ kind: 'per-minute', limit: 16, resetsAt: w.now + 10 * 365 * DAY, message: 'x' }, w.now);
+    const until = w.model.learn(
+      { kind: 'per-minute', limit: 16, resetsAt: w.now + 10 * 365 * DAY, message: 'x' },
+      w.now,
+    );
     assert.ok(until! <= Math.floor(w.now / MINUTE) * MINUTE + MINUTE + 2 * SECOND, 'no longer than this window');
     let v = w.view;
-    assert.deepEqual([v.minute.used, v.minute.limit, v.minute.limitSource, v.minute.known, v.minute.outside], [16, 16, 'learned', 'estimate', 14]);
+    assert.deepEqual(
+      [v.minute.used, v.minute.limit, v.minute.limitSource, v.minute.known, v.minute.outside],
+      [16, 16, 'learned', 'estimate', 14],
+    );
     w.model.learn({ kind: 'per-day', limit: 50, resetsAt: w.now + 5 * 365 * DAY, message: 'x' }, w.now);
     v = w.view;
     assert.deepEqual([v.day.used, v.day.level], [50, 'limit']);
@@ -241,16 +267,27 @@ describe('account model', () => {
   });
 
   describe('properties (fast-check)', () => {
-    type Step = { kind: 'proxied' | 'direct'; n: number } | { kind: 'wait'; ms: number } | { kind: 'poll'; lag: number; took: number };
+    type Step =
+      | { kind: 'proxied' | 'direct'; n: number }
+      | { kind: 'wait'; ms: number }
+      | { kind: 'poll'; lag: number; took: number };
     const step = (maxLag: number): fc.Arbitrary<Step> =>
       fc.oneof(
         fc.record({ kind: fc.constant('proxied' as const), n: fc.integer({ min: 1, max: 8 }) }),
         fc.record({ kind: fc.constant('direct' as const), n: fc.integer({ min: 1, max: 8 }) }),
         fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 1, max: 90 * SECOND }) }),
-        fc.record({ kind: fc.constant('poll' as const), lag: fc.integer({ min: 0, max: maxLag }), took: fc.integer({ min: 0, max: 2 * SECOND }) }),
+        fc.record({
+          kind: fc.constant('poll' as const),
+          lag: fc.integer({ min: 0, max: maxLag }),
+          took: fc.integer({ min: 0, max: 2 * SECOND }),
+        }),
       );
     /** Runs the steps, checking after each; `directs` counts the direct requests of each UTC day so far, `polls` what it was at each poll. */
-    const run = (w: World, steps: Step[], check: (w: World, polls: Array<{ day: number; directs: number }>) => void) => {
+    const run = (
+      w: World,
+      steps: Step[],
+      check: (w: World, polls: Array<{ day: number; directs: number }>) => void,
+    ) => {
       const polls: Array<{ day: number; directs: number }> = [];
       let day = Math.floor(w.now / DAY);
       let directs = 0;
@@ -279,7 +316,8 @@ describe('account model', () => {
             const { day, minute } = w.view;
             assert.ok(minute.used! >= minute.proxied!, JSON.stringify(minute));
             if (minute.known === 'exact') assert.equal(minute.outside, 0);
-            if (minute.known === 'estimate' && minute.outside !== null) assert.ok(minute.used === minute.proxied! + minute.outside);
+            if (minute.known === 'estimate' && minute.outside !== null)
+              assert.ok(minute.used === minute.proxied! + minute.outside);
             assert.ok(day.used! >= w.meter.countUntil(w.now));
             if (day.server) assert.ok(day.used! >= day.server.used, JSON.stringify(day));
           });
@@ -290,13 +328,19 @@ describe('account model', () => {
 
     it('with only proxied traffic, a count late by up to the cache age never turns into traffic elsewhere', () => {
       fc.assert(
-        fc.property(fc.array(step(60 * SECOND).filter((s) => s.kind !== 'direct'), { maxLength: 60 }), (steps) => {
-          run(new World(), steps, (w) => {
-            const { day, minute } = w.view;
-            assert.notEqual(minute.known === 'estimate' && day.server !== undefined, true, JSON.stringify(minute));
-            assert.equal(day.outside ?? 0, 0);
-          });
-        }),
+        fc.property(
+          fc.array(
+            step(60 * SECOND).filter((s) => s.kind !== 'direct'),
+            { maxLength: 60 },
+          ),
+          (steps) => {
+            run(new World(), steps, (w) => {
+              const { day, minute } = w.view;
+              assert.notEqual(minute.known === 'estimate' && day.server !== undefined, true, JSON.stringify(minute));
+              assert.equal(day.outside ?? 0, 0);
+            });
+          },
+        ),
         { numRuns: 300 },
       );
     });
@@ -304,15 +348,22 @@ describe('account model', () => {
     it('with fresh counts, traffic elsewhere between the last two polls always makes the minute an estimate', () => {
       const fresh = { ...DEFAULT_SETTINGS, serverLagSeconds: 0 };
       fc.assert(
-        fc.property(fc.array(step(0).map((s) => (s.kind === 'poll' ? { ...s, took: 0 } : s)), { maxLength: 60 }), (steps) => {
-          run(new World(fresh), steps, (world, polls) => {
-            // Direct requests after the third-last poll and before the last one, all on today: seen in the last two intervals.
-            if (polls.length < 3) return;
-            const [from, , to] = polls.slice(-3);
-            const today = Math.floor(world.now / DAY);
-            if (from.day === today && to.day === today && to.directs > from.directs) assert.equal(world.view.minute.known, 'estimate');
-          });
-        }),
+        fc.property(
+          fc.array(
+            step(0).map((s) => (s.kind === 'poll' ? { ...s, took: 0 } : s)),
+            { maxLength: 60 },
+          ),
+          (steps) => {
+            run(new World(fresh), steps, (world, polls) => {
+              // Direct requests after the third-last poll and before the last one, all on today: seen in the last two intervals.
+              if (polls.length < 3) return;
+              const [from, , to] = polls.slice(-3);
+              const today = Math.floor(world.now / DAY);
+              if (from.day === today && to.day === today && to.directs > from.directs)
+                assert.equal(world.view.minute.known, 'estimate');
+            });
+          },
+        ),
         { numRuns: 300 },
       );
     });

@@ -31,14 +31,14 @@ function reader(used: number, at = T0 + 1_000, settings = DEFAULT_SETTINGS) {
   return { model, clock };
 }
 
-describe('account model: reading another process\'s proxy', () => {
-  it('round-trips the host\'s view through the wire', () => {
+describe("account model: reading another process's proxy", () => {
+  it("round-trips the host's view through the wire", () => {
     const wire = hostWire(3, 10);
     const r = parseQuotaWire(JSON.parse(JSON.stringify(wire)))!;
     assert.deepEqual([r.day.used, r.day.proxied, r.day.outside, r.minute.used, r.minute.known], [10, 3, 7, 3, 'exact']);
   });
 
-  it('a newer count that the proxy\'s own requests explain keeps the minute exact', () => {
+  it("a newer count that the proxy's own requests explain keeps the minute exact", () => {
     const { model, clock } = reader(10); // 7 earlier + the 3 proxied, now visible
     model.attachRemote(parseQuotaWire(hostWire(3, 10)), clock.t); // its count (7) was read before the 3
     const v = model.view(clock.t);
@@ -46,7 +46,7 @@ describe('account model: reading another process\'s proxy', () => {
     assert.deepEqual([v.day.used, v.day.outside], [10, 7]);
   });
 
-  it('a newer count that grew beyond them: traffic elsewhere, the minute an estimate, the day OpenRouter\'s', () => {
+  it("a newer count that grew beyond them: traffic elsewhere, the minute an estimate, the day OpenRouter's", () => {
     const { model, clock } = reader(18);
     model.attachRemote(parseQuotaWire(hostWire(3, 10)), clock.t);
     const v = model.view(clock.t);
@@ -56,7 +56,7 @@ describe('account model: reading another process\'s proxy', () => {
     assert.equal(toWire(v).minute.exact, false);
   });
 
-  it('the reader\'s own limits and thresholds apply to the host\'s counts', () => {
+  it("the reader's own limits and thresholds apply to the host's counts", () => {
     const mine = { ...DEFAULT_SETTINGS, perMinute: 4, perDay: 12, warning: 0.5, critical: 0.7 };
     const { model, clock } = reader(10, T0 + 1_000, mine);
     model.attachRemote(parseQuotaWire(hostWire(3, 10)), clock.t);
@@ -65,27 +65,36 @@ describe('account model: reading another process\'s proxy', () => {
     assert.deepEqual([v.day.limit, v.day.limitSource, v.day.level], [12, 'setting', 'critical']);
   });
 
-  it('a copy older than a few seconds, or from another minute, is not this minute\'s count', () => {
+  it("a copy older than a few seconds, or from another minute, is not this minute's count", () => {
     const { model, clock } = reader(10);
     model.attachRemote(parseQuotaWire(hostWire(3, 10)), clock.t);
     clock.t += 16_000;
-    assert.equal(model.view(clock.t).minute.proxied, null, 'stale: the reader\'s own view');
+    assert.equal(model.view(clock.t).minute.proxied, null, "stale: the reader's own view");
     const fresh = reader(10, T0 + MINUTE);
     fresh.model.attachRemote(parseQuotaWire(hostWire(3, 10)), fresh.clock.t);
-    assert.deepEqual([fresh.model.view(fresh.clock.t).minute.used, fresh.model.view(fresh.clock.t).minute.known], [null, 'unknown']);
+    assert.deepEqual(
+      [fresh.model.view(fresh.clock.t).minute.used, fresh.model.view(fresh.clock.t).minute.known],
+      [null, 'unknown'],
+    );
   });
 
   it('whatever the port answers, parsing never throws and never yields a number that is not a count', () => {
     const wire = hostWire(2, 9) as unknown as Record<string, unknown>;
     fc.assert(
-      fc.property(fc.anything(), fc.constantFrom('day', 'minute', 'queue', 'models', 'lastRateLimit'), fc.anything(), (junk, field, value) => {
-        for (const input of [junk, { ...wire, [field]: value }]) {
-          const r = parseQuotaWire(input);
-          if (!r) continue;
-          for (const n of [r.day.used, r.day.limit, r.day.outside, r.minute.used, r.minute.outside, r.waiting]) assert.ok(n === null || (Number.isSafeInteger(n) && n >= 0));
-          combineRemote(r, reader(5).model.view(T0), DEFAULT_SETTINGS, T0);
-        }
-      }),
+      fc.property(
+        fc.anything(),
+        fc.constantFrom('day', 'minute', 'queue', 'models', 'lastRateLimit'),
+        fc.anything(),
+        (junk, field, value) => {
+          for (const input of [junk, { ...wire, [field]: value }]) {
+            const r = parseQuotaWire(input);
+            if (!r) continue;
+            for (const n of [r.day.used, r.day.limit, r.day.outside, r.minute.used, r.minute.outside, r.waiting])
+              assert.ok(n === null || (Number.isSafeInteger(n) && n >= 0));
+            combineRemote(r, reader(5).model.view(T0), DEFAULT_SETTINGS, T0);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -51,7 +51,10 @@ export class MemoryMeter implements LocalMeter {
 
 /** A model on a clock that reads `clock.t` (tests move it by assignment). */
 export function modelAt(clock: { t: number }, settings: QuotaSettings = DEFAULT_SETTINGS): AccountModel {
-  return new AccountModel({ clock: { now: () => clock.t, setTimer: () => ({ cancel() {} }) }, settings: () => settings });
+  return new AccountModel({
+    clock: { now: () => clock.t, setTimer: () => ({ cancel() {} }) },
+    settings: () => settings,
+  });
 }
 
 export interface Metered {

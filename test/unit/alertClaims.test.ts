@@ -27,10 +27,20 @@ interface Moment {
 }
 
 function snap(now: number, m: Moment): QuotaSnapshot {
-  const over = m.balance !== undefined ? { balance: { kind: 'known' as const, credits: { totalCredits: 20, totalUsage: 20 - m.balance } } } : {};
-  const error = m.auth !== undefined ? { reason: 'auth' as const, message: 'OpenRouter rejected the API key (401)', at: m.auth } : undefined;
+  const over =
+    m.balance !== undefined
+      ? { balance: { kind: 'known' as const, credits: { totalCredits: 20, totalUsage: 20 - m.balance } } }
+      : {};
+  const error =
+    m.auth !== undefined
+      ? { reason: 'auth' as const, message: 'OpenRouter rejected the API key (401)', at: m.auth }
+      : undefined;
   const obs = observation(now - 5_000, over, { used: m.used, limit: 50 });
-  const view = meteredView(obs, now, { minuteUsed: m.waiting ? 20 : 3, waiting: m.waiting, lastRateLimit: m.rateLimit });
+  const view = meteredView(obs, now, {
+    minuteUsed: m.waiting ? 20 : 3,
+    waiting: m.waiting,
+    lastRateLimit: m.rateLimit,
+  });
   return buildSnapshot(obs, error, DEFAULT_SETTINGS, now, view);
 }
 
@@ -66,18 +76,25 @@ describe('AlertClaims (real files)', () => {
     assert.equal(a.claim('daily-2026-10-01-warning', T0), false);
     assert.equal(b.claim('daily-2026-10-01-warning', T0 + 1), false);
     assert.equal(b.isClaimed('daily-2026-10-01-warning'), true);
-    assert.equal((JSON.parse(fs.readFileSync(path.join(sub, 'daily-2026-10-01-warning'), 'utf8')) as { at: number }).at, T0);
+    assert.equal(
+      (JSON.parse(fs.readFileSync(path.join(sub, 'daily-2026-10-01-warning'), 'utf8')) as { at: number }).at,
+      T0,
+    );
   });
 
   it('refuses names that are not plain file names', () => {
     const c = new AlertClaims(dir);
-    for (const bad of ['', '../x', 'a/b', '.hidden', 'a\\b', 'x'.repeat(200)]) assert.throws(() => c.claim(bad, T0), /invalid claim name/);
+    for (const bad of ['', '../x', 'a/b', '.hidden', 'a\\b', 'x'.repeat(200)])
+      assert.throws(() => c.claim(bad, T0), /invalid claim name/);
   });
 
   it('does not claim an alert that a higher one already superseded', () => {
     const c = new AlertClaims(dir);
     assert.equal(c.tryClaim({ key: 'daily-d-critical', supersededBy: ['daily-d-reached'] }, T0), true);
-    assert.equal(c.tryClaim({ key: 'daily-d-warning', supersededBy: ['daily-d-critical', 'daily-d-reached'] }, T0), false);
+    assert.equal(
+      c.tryClaim({ key: 'daily-d-warning', supersededBy: ['daily-d-critical', 'daily-d-reached'] }, T0),
+      false,
+    );
     assert.equal(c.isClaimed('daily-d-warning'), false);
   });
 
@@ -88,7 +105,11 @@ describe('AlertClaims (real files)', () => {
     const start = Math.floor(T0 / every) * every + 9 * MINUTE; // 1 min before a bucket boundary
     assert.equal(a.tryClaim({ key: 'minute', everyMs: every }, start), true);
     assert.equal(b.tryClaim({ key: 'minute', everyMs: every }, start + 30_000), false);
-    assert.equal(b.tryClaim({ key: 'minute', everyMs: every }, start + 2 * MINUTE), false, 'next bucket, but only 2 min later');
+    assert.equal(
+      b.tryClaim({ key: 'minute', everyMs: every }, start + 2 * MINUTE),
+      false,
+      'next bucket, but only 2 min later',
+    );
     assert.equal(b.tryClaim({ key: 'minute', everyMs: every }, start + every - 1), false);
     assert.equal(b.tryClaim({ key: 'minute', everyMs: every }, start + every), true);
     assert.equal(a.tryClaim({ key: 'minute', everyMs: every }, start + every + 1), false);
@@ -167,7 +188,16 @@ describe('AlertClaims (real files)', () => {
             : lastPerMinute !== undefined
               ? { kind: 'per-minute' as const, at: lastPerMinute, message: 'per-minute' }
               : undefined;
-        out.push({ t, m: { used, waiting, rateLimit, balance: min >= 200 ? -0.5 : 2, auth: min >= 300 ? T0 + 300 * MINUTE : undefined } });
+        out.push({
+          t,
+          m: {
+            used,
+            waiting,
+            rateLimit,
+            balance: min >= 200 ? -0.5 : 2,
+            auth: min >= 300 ? T0 + 300 * MINUTE : undefined,
+          },
+        });
       }
       return out;
     }
@@ -198,7 +228,8 @@ describe('AlertClaims (real files)', () => {
       assert.equal(count('upstream-streak'), 1);
       assert.ok(count('minute') >= 20 && count('minute') <= 36, `minute alerts: ${count('minute')}`);
       const minuteTimes = shown.filter((x) => x.alert.kind === 'minute').map((x) => x.at);
-      for (let i = 1; i < minuteTimes.length; i++) assert.ok(minuteTimes[i] - minuteTimes[i - 1] >= 10 * MINUTE, `minute alerts ${i - 1} and ${i} too close`);
+      for (let i = 1; i < minuteTimes.length; i++)
+        assert.ok(minuteTimes[i] - minuteTimes[i - 1] >= 10 * MINUTE, `minute alerts ${i - 1} and ${i} too close`);
       // Each claim key was shown once (daily, balance, key).
       const keys = shown.filter((x) => !x.alert.claim.everyMs).map((x) => x.alert.claim.key);
       assert.equal(new Set(keys).size, keys.length);
@@ -212,7 +243,10 @@ describe('AlertClaims (real files)', () => {
       a.feed(snap(T0, { used: 49 })); // critical, shown by A
       b.feed(snap(T0 + 1_000, { used: 40 })); // B's stale snapshot: warning, but critical is claimed
       b.feed(snap(T0 + 2_000, { used: 49 }));
-      assert.deepEqual(a.shown.map((x) => x.alert.kind), ['daily-critical']);
+      assert.deepEqual(
+        a.shown.map((x) => x.alert.kind),
+        ['daily-critical'],
+      );
       assert.deepEqual(b.shown, []);
     });
 
@@ -232,12 +266,18 @@ describe('AlertClaims (real files)', () => {
       a.claims.mute(T0);
       b.feed(snap(T0 + MINUTE, { used: 49, waiting: 2, balance: -1, auth: T0 }));
       a.feed(snap(T0 + MINUTE, { used: 49, waiting: 2, balance: -1, auth: T0 }));
-      assert.deepEqual([...a.shown, ...b.shown].map((x) => x.alert.kind), ['key-rejected']);
+      assert.deepEqual(
+        [...a.shown, ...b.shown].map((x) => x.alert.kind),
+        ['key-rejected'],
+      );
       // The next UTC day, both are free to tell again.
       const tomorrow = nextUtcMidnight(T0) + MINUTE;
       b.feed(snap(tomorrow, { used: 45 }));
       a.feed(snap(tomorrow, { used: 45 }));
-      assert.deepEqual([...a.shown, ...b.shown].map((x) => x.alert.kind), ['key-rejected', 'daily-warning']);
+      assert.deepEqual(
+        [...a.shown, ...b.shown].map((x) => x.alert.kind),
+        ['key-rejected', 'daily-warning'],
+      );
     });
   });
 
@@ -258,7 +298,9 @@ describe('AlertClaims (real files)', () => {
 
     function racer(claimDir: string, go: string, n: number, onReady: () => void): Promise<number[]> {
       return new Promise((resolve, reject) => {
-        const p = spawn(process.execPath, ['-e', CHILD, modulePath, claimDir, go, String(n)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = spawn(process.execPath, ['-e', CHILD, modulePath, claimDir, go, String(n)], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         let err = '';
         let ready = false;

@@ -2,7 +2,17 @@
 // buildSnapshot at fixed times: daily levels, once per level per UTC day, rollover, the minute cooldown, the
 // once-each alerts (401, negative balance, upstream streak), the level setting and the mute.
 import * as assert from 'node:assert/strict';
-import { type Alert, type AlertKind, type AlertMemory, type AlertSettings, decide, emptyMemory, normalizeMemory, notificationLevel, RECENT_429_MS } from '../../src/core/alerts';
+import {
+  type Alert,
+  type AlertKind,
+  type AlertMemory,
+  type AlertSettings,
+  decide,
+  emptyMemory,
+  normalizeMemory,
+  notificationLevel,
+  RECENT_429_MS,
+} from '../../src/core/alerts';
 import type { RateLimitEvent } from '../../src/core/account/view';
 import { buildSnapshot, DEFAULT_SETTINGS, type QuotaSnapshot, type SnapshotError } from '../../src/core/quota';
 import { MemoryMeter, meteredView, modelAt } from './accountSupport';
@@ -33,16 +43,40 @@ interface SnapOpts {
 
 function snap(now: number, o: SnapOpts = {}): QuotaSnapshot {
   const fd = o.used === null ? null : { used: o.used ?? 12, limit: o.limit ?? 50 };
-  const over = o.balance !== undefined ? { balance: { kind: 'known' as const, credits: { totalCredits: 20, totalUsage: 20 - o.balance } } } : {};
+  const over =
+    o.balance !== undefined
+      ? { balance: { kind: 'known' as const, credits: { totalCredits: 20, totalUsage: 20 - o.balance } } }
+      : {};
   const obs = observation(o.fetchedAt ?? now - 5_000, over, fd);
   const settings = { ...DEFAULT_SETTINGS, ...o.thresholds };
-  const view = o.proxy === false ? undefined : meteredView(obs, now, { minuteUsed: o.minuteUsed ?? 0, waiting: o.waiting, lastRateLimit: o.rateLimit, settings });
+  const view =
+    o.proxy === false
+      ? undefined
+      : meteredView(obs, now, {
+          minuteUsed: o.minuteUsed ?? 0,
+          waiting: o.waiting,
+          lastRateLimit: o.rateLimit,
+          settings,
+        });
   return buildSnapshot(obs, o.error, settings, now, view);
 }
 
-const authError = (at: number): SnapshotError => ({ reason: 'auth', message: 'OpenRouter rejected the API key (401)', at });
-const perMinute429 = (at: number): RateLimitEvent => ({ kind: 'per-minute', at, resetsAt: minuteWindowStart(at) + MINUTE, message: 'Rate limit exceeded: free-models-per-min' });
-const upstream429 = (at: number): RateLimitEvent => ({ kind: 'upstream', at, message: 'Provider returned error: temporarily rate-limited upstream' });
+const authError = (at: number): SnapshotError => ({
+  reason: 'auth',
+  message: 'OpenRouter rejected the API key (401)',
+  at,
+});
+const perMinute429 = (at: number): RateLimitEvent => ({
+  kind: 'per-minute',
+  at,
+  resetsAt: minuteWindowStart(at) + MINUTE,
+  message: 'Rate limit exceeded: free-models-per-min',
+});
+const upstream429 = (at: number): RateLimitEvent => ({
+  kind: 'upstream',
+  at,
+  message: 'Provider returned error: temporarily rate-limited upstream',
+});
 
 /** One window's view: its memory and everything the rules told it to show. */
 class Window {
@@ -69,7 +103,10 @@ describe('alerts: daily limit', () => {
     assert.equal(a.severity, 'info');
     assert.equal(a.message, 'OpenRouter: 40 of 50 free requests used today. Resets in 3 h 12 min (01:00 local).');
     assert.deepEqual(a.actions, ['openDashboard', 'addCredits', 'muteToday']);
-    assert.deepEqual(a.claim, { key: 'daily-2026-10-01-warning', supersededBy: ['daily-2026-10-01-critical', 'daily-2026-10-01-reached'] });
+    assert.deepEqual(a.claim, {
+      key: 'daily-2026-10-01-warning',
+      supersededBy: ['daily-2026-10-01-critical', 'daily-2026-10-01-reached'],
+    });
   });
 
   it('says nothing below the warning level, or when the count or the limit is unknown', () => {
@@ -82,13 +119,20 @@ describe('alerts: daily limit', () => {
 
   it('shows each level once a day, in order, however many polls see it', () => {
     const w = new Window();
-    for (const [i, used] of [12, 39, 40, 41, 40, 45, 47, 48, 48, 49, 50, 50, 51, 55].entries()) w.feed(snap(T0 + i * MINUTE, { used }));
+    for (const [i, used] of [12, 39, 40, 41, 40, 45, 47, 48, 48, 49, 50, 50, 51, 55].entries())
+      w.feed(snap(T0 + i * MINUTE, { used }));
     assert.deepEqual(w.kinds(), ['daily-warning', 'daily-critical', 'daily-reached']);
     const [, critical, reached] = w.shown;
     assert.equal(critical.severity, 'warning');
-    assert.match(critical.message, /^OpenRouter: 48 of 50 free requests used today, 2 left\. Resets in 3 h 5 min \(01:00 local\)\. Buying 10 credits \(once\) raises it to 1000 a day\.$/);
+    assert.match(
+      critical.message,
+      /^OpenRouter: 48 of 50 free requests used today, 2 left\. Resets in 3 h 5 min \(01:00 local\)\. Buying 10 credits \(once\) raises it to 1000 a day\.$/,
+    );
     assert.equal(reached.severity, 'warning');
-    assert.match(reached.message, /^OpenRouter: daily free limit reached: 50 of 50 free requests used today\. Free models answer 429 until the reset in 3 h 2 min \(01:00 local\)\./);
+    assert.match(
+      reached.message,
+      /^OpenRouter: daily free limit reached: 50 of 50 free requests used today\. Free models answer 429 until the reset in 3 h 2 min \(01:00 local\)\./,
+    );
     assert.equal(reached.claim.key, 'daily-2026-10-01-reached');
     assert.deepEqual(reached.claim.supersededBy, []);
   });
@@ -114,7 +158,7 @@ describe('alerts: daily limit', () => {
     assert.doesNotMatch(funded[0].message, /Buying/);
   });
 
-  it('starts fresh on a new UTC day, and ignores yesterday\'s count after midnight', () => {
+  it("starts fresh on a new UTC day, and ignores yesterday's count after midnight", () => {
     const w = new Window();
     w.feed(snap(T0, { used: 40 }));
     w.feed(snap(T0 + MINUTE, { used: 50 }));
@@ -125,7 +169,10 @@ describe('alerts: daily limit', () => {
     assert.equal(w.memory.dailyRank, 0);
     // Today's first poll: 40 again is a new warning, with today's claim key.
     const show = w.feed(snap(NEXT_DAY + MINUTE, { used: 40 }));
-    assert.deepEqual(show.map((a) => a.claim.key), ['daily-2026-10-02-warning']);
+    assert.deepEqual(
+      show.map((a) => a.claim.key),
+      ['daily-2026-10-02-warning'],
+    );
     assert.match(show[0].message, /Resets in 23 h 59 min \(01:00 local\)/);
   });
 
@@ -134,7 +181,12 @@ describe('alerts: daily limit', () => {
     const frozen = JSON.stringify(m0);
     const d1 = decide(snap(T0, { used: 40 }), m0, ALL, T0);
     assert.equal(JSON.stringify(m0), frozen);
-    const again = decide(snap(T0 + MINUTE, { used: 41 }), JSON.parse(JSON.stringify(d1.memory)) as AlertMemory, ALL, T0 + MINUTE);
+    const again = decide(
+      snap(T0 + MINUTE, { used: 41 }),
+      JSON.parse(JSON.stringify(d1.memory)) as AlertMemory,
+      ALL,
+      T0 + MINUTE,
+    );
     assert.deepEqual(again.show, []);
   });
 
@@ -142,7 +194,15 @@ describe('alerts: daily limit', () => {
     assert.deepEqual(normalizeMemory(undefined), emptyMemory());
     assert.deepEqual(normalizeMemory('{'), emptyMemory());
     assert.deepEqual(normalizeMemory({ v: 2, dailyRank: 3 }), emptyMemory());
-    const m = normalizeMemory({ v: 1, day: '2026-10-01', dailyRank: 9, waiting: -1, upstream429s: [1, 'x', 2], upstreamStreak: 'yes', authAt: 5 });
+    const m = normalizeMemory({
+      v: 1,
+      day: '2026-10-01',
+      dailyRank: 9,
+      waiting: -1,
+      upstream429s: [1, 'x', 2],
+      upstreamStreak: 'yes',
+      authAt: 5,
+    });
     assert.deepEqual(m, { ...emptyMemory(), day: '2026-10-01', upstream429s: [1, 2], authAt: 5 });
   });
 });
@@ -153,7 +213,10 @@ describe('alerts: minute limit', () => {
     const show = w.feed(snap(T0 + 15_000, { waiting: 2, minuteUsed: 20 }));
     assert.equal(show.length, 1);
     assert.equal(show[0].kind, 'minute');
-    assert.equal(show[0].message, 'OpenRouter: the per-minute limit for free models is reached (20 of 20 this minute); the local proxy is holding 2 requests until the next minute. The window resets in 45 s.');
+    assert.equal(
+      show[0].message,
+      'OpenRouter: the per-minute limit for free models is reached (20 of 20 this minute); the local proxy is holding 2 requests until the next minute. The window resets in 45 s.',
+    );
     assert.deepEqual(show[0].actions, ['openDashboard', 'muteToday']);
     assert.deepEqual(show[0].claim, { key: 'minute', everyMs: 10 * MINUTE });
     w.feed(snap(T0 + 20_000, { waiting: 3, minuteUsed: 20 }));
@@ -168,7 +231,10 @@ describe('alerts: minute limit', () => {
     assert.deepEqual(w.shown, []);
     const show = w.feed(snap(T0 + 10_000, { rateLimit: perMinute429(T0 + 9_000), minuteUsed: 20 }));
     assert.equal(show.length, 1);
-    assert.equal(show[0].message, 'OpenRouter answered 429: the per-minute limit for free models is reached (20 of 20 this minute). The window resets in 50 s.');
+    assert.equal(
+      show[0].message,
+      'OpenRouter answered 429: the per-minute limit for free models is reached (20 of 20 this minute). The window resets in 50 s.',
+    );
     // The same 429 in every later snapshot: nothing more.
     w.feed(snap(T0 + 20_000, { rateLimit: perMinute429(T0 + 9_000) }));
     assert.equal(w.shown.length, 1);
@@ -181,10 +247,17 @@ describe('alerts: minute limit', () => {
     model.attachMeter(meter);
     model.observe(observation(T0 - MINUTE, { startedAt: T0 - MINUTE }, { used: 10, limit: 50 }));
     for (let i = 0; i < 2; i++) meter.record(T0); // in this minute window, before the poll
-    const obs = observation(T0, { startedAt: T0, previous: { used: 10, at: T0 - MINUTE, startedAt: T0 - MINUTE } }, { used: 28, limit: 50 });
+    const obs = observation(
+      T0,
+      { startedAt: T0, previous: { used: 10, at: T0 - MINUTE, startedAt: T0 - MINUTE } },
+      { used: 28, limit: 50 },
+    );
     model.observe(obs);
     const s = buildSnapshot(obs, undefined, DEFAULT_SETTINGS, T0, model.view(T0));
-    assert.deepEqual([s.minute?.known, s.minute?.proxied, s.minute?.outside, s.minute?.level], ['estimate', 2, 16, 'warning']);
+    assert.deepEqual(
+      [s.minute?.known, s.minute?.proxied, s.minute?.outside, s.minute?.level],
+      ['estimate', 2, 16, 'warning'],
+    );
     const show = new Window().feed(s);
     assert.equal(show.length, 1);
     assert.equal(show[0].kind, 'minute');
@@ -246,13 +319,19 @@ describe('alerts: once each (401, negative balance, upstream streak)', () => {
     const show = w.feed(snap(T0 + MINUTE, { balance: -0.42 }));
     assert.equal(show.length, 1);
     assert.equal(show[0].kind, 'negative-balance');
-    assert.equal(show[0].message, 'OpenRouter: your account balance is -$0.42. While it is negative, OpenRouter refuses requests (402), even to free models, until you add credits.');
+    assert.equal(
+      show[0].message,
+      'OpenRouter: your account balance is -$0.42. While it is negative, OpenRouter refuses requests (402), even to free models, until you add credits.',
+    );
     assert.deepEqual(show[0].actions, ['addCredits', 'openDashboard', 'muteToday']);
     assert.equal(show[0].claim.key, 'negative-balance-2026-10-01');
     for (let i = 2; i < 30; i++) w.feed(snap(T0 + i * MINUTE, { balance: -0.42 }));
     assert.equal(w.shown.length, 1);
     w.feed(snap(NEXT_DAY, { balance: -0.42 }));
-    assert.deepEqual(w.shown.map((a) => a.claim.key), ['negative-balance-2026-10-01', 'negative-balance-2026-10-02']);
+    assert.deepEqual(
+      w.shown.map((a) => a.claim.key),
+      ['negative-balance-2026-10-01', 'negative-balance-2026-10-02'],
+    );
   });
 
   it('an upstream 429 streak: 3 within 10 minutes, once per streak', () => {
@@ -265,7 +344,10 @@ describe('alerts: once each (401, negative balance, upstream streak)', () => {
     const show = w.feed(snap(t + 9 * MINUTE, { rateLimit: upstream429(t + 9 * MINUTE) }));
     assert.equal(show.length, 1);
     assert.equal(show[0].kind, 'upstream-streak');
-    assert.match(show[0].message, /^OpenRouter: 3 requests in the last 10 min were refused with 429 by the upstream provider, not by your quota\. .*try another free model/);
+    assert.match(
+      show[0].message,
+      /^OpenRouter: 3 requests in the last 10 min were refused with 429 by the upstream provider, not by your quota\. .*try another free model/,
+    );
     assert.deepEqual(show[0].claim, { key: 'upstream-streak', everyMs: 10 * MINUTE });
     // More of the same streak: nothing.
     for (let i = 10; i < 20; i++) w.feed(snap(t + i * MINUTE, { rateLimit: upstream429(t + i * MINUTE) }));
@@ -290,16 +372,31 @@ describe('alerts: level setting and mute', () => {
     w.feed(buildSnapshot(undefined, authError(T0 - HOUR), DEFAULT_SETTINGS, T0 - HOUR));
     w.feed(snap(T0, { used: 41, balance: -1 }));
     w.feed(snap(T0 + MINUTE, { used: 49, waiting: 2 }));
-    for (let i = 0; i < 3; i++) w.feed(snap(T0 + (2 + i) * MINUTE, { used: 50, rateLimit: upstream429(T0 + (2 + i) * MINUTE) }));
+    for (let i = 0; i < 3; i++)
+      w.feed(snap(T0 + (2 + i) * MINUTE, { used: 50, rateLimit: upstream429(T0 + (2 + i) * MINUTE) }));
     return w;
   }
 
   it('all: everything', () => {
-    assert.deepEqual(eventfulDay(ALL).kinds(), ['key-rejected', 'negative-balance', 'daily-warning', 'daily-critical', 'minute', 'daily-reached', 'upstream-streak']);
+    assert.deepEqual(eventfulDay(ALL).kinds(), [
+      'key-rejected',
+      'negative-balance',
+      'daily-warning',
+      'daily-critical',
+      'minute',
+      'daily-reached',
+      'upstream-streak',
+    ]);
   });
 
   it('limits: only the daily and minute limit ones, and a rejected key', () => {
-    assert.deepEqual(eventfulDay({ ...ALL, level: 'limits' }).kinds(), ['key-rejected', 'daily-warning', 'daily-critical', 'minute', 'daily-reached']);
+    assert.deepEqual(eventfulDay({ ...ALL, level: 'limits' }).kinds(), [
+      'key-rejected',
+      'daily-warning',
+      'daily-critical',
+      'minute',
+      'daily-reached',
+    ]);
   });
 
   it('off: nothing', () => {
@@ -317,7 +414,12 @@ describe('alerts: level setting and mute', () => {
     w.feed(snap(NEXT_DAY + MINUTE, { used: 45, balance: -1 }), NEXT_DAY + MINUTE, { ...ALL, mutedUntil: undefined });
     assert.deepEqual(w.kinds(), ['key-rejected', 'negative-balance', 'daily-warning']);
     // A mute that has ended by the clock does not hold either.
-    const after = decide(snap(NEXT_DAY + DAY, { used: 45 }), emptyMemory(), { ...ALL, mutedUntil: NEXT_DAY }, NEXT_DAY + DAY);
+    const after = decide(
+      snap(NEXT_DAY + DAY, { used: 45 }),
+      emptyMemory(),
+      { ...ALL, mutedUntil: NEXT_DAY },
+      NEXT_DAY + DAY,
+    );
     assert.equal(after.show.length, 1);
   });
 

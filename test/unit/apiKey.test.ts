@@ -22,11 +22,20 @@ describe('checkKeyInput', () => {
   });
 
   it('trims stray whitespace and line breaks around the key', () => {
-    for (const raw of [` ${TEST_KEY}`, `${TEST_KEY}\n`, `\t ${TEST_KEY} \r\n`, `\u00a0${TEST_KEY}\u00a0`]) assert.equal(ok(raw), TEST_KEY);
+    for (const raw of [` ${TEST_KEY}`, `${TEST_KEY}\n`, `\t ${TEST_KEY} \r\n`, `\u00a0${TEST_KEY}\u00a0`])
+      assert.equal(ok(raw), TEST_KEY);
   });
 
   it('strips surrounding quotes (single or double) and a "Bearer " prefix', () => {
-    for (const raw of [`"${TEST_KEY}"`, `'${TEST_KEY}'`, ` " ${TEST_KEY} " `, `Bearer ${TEST_KEY}`, `bearer   ${TEST_KEY}`, `"Bearer ${TEST_KEY}"`]) assert.equal(ok(raw), TEST_KEY, raw);
+    for (const raw of [
+      `"${TEST_KEY}"`,
+      `'${TEST_KEY}'`,
+      ` " ${TEST_KEY} " `,
+      `Bearer ${TEST_KEY}`,
+      `bearer   ${TEST_KEY}`,
+      `"Bearer ${TEST_KEY}"`,
+    ])
+      assert.equal(ok(raw), TEST_KEY, raw);
   });
 
   it('rejects empty input', () => {
@@ -40,7 +49,12 @@ describe('checkKeyInput', () => {
   });
 
   it('rejects keys of other services (wrong prefix)', () => {
-    for (const raw of ['sk-proj-abcdefghijklmnopqrstuvwxyz0123456789', 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz', 'SK-OR-V1-' + 'a'.repeat(64), 'or-v1-' + 'a'.repeat(64)]) {
+    for (const raw of [
+      'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789',
+      'sk-ant-api03-abcdefghijklmnopqrstuvwxyz',
+      'SK-OR-V1-' + 'a'.repeat(64),
+      'or-v1-' + 'a'.repeat(64),
+    ]) {
       rejected(raw, /start with "sk-or-"/);
     }
   });

@@ -21,7 +21,11 @@ const T0 = Date.UTC(2026, 9, 1, 0, 0, 0);
 const KNOWN = ['meta-llama/llama-3.3-70b-instruct:free', 'openrouter/free', 'openrouter/owl-alpha'];
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
 /** Dictionary lines of the log: one per entry (model and client) it names. */
-const dictionaryLines = (dir: string) => fs.readFileSync(path.join(dir, LEDGER_LOG), 'utf8').split('\n').filter((l) => l.startsWith('@')).length;
+const dictionaryLines = (dir: string) =>
+  fs
+    .readFileSync(path.join(dir, LEDGER_LOG), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('@')).length;
 
 describe('bounded state: 100,000 distinct model ids', () => {
   let dir: string;
@@ -59,7 +63,10 @@ describe('bounded state: 100,000 distinct model ids', () => {
         const models = ledger.dayModels(day * DAY);
         const clients = ledger.dayClients(day * DAY);
         // Yesterday and today are exact records; the day before is folded into hours, names and all.
-        assert.ok(Object.keys(models).length <= MAX_MODELS_SHOWN + KNOWN.length + 1, `${what}: ${Object.keys(models).length} models shown`);
+        assert.ok(
+          Object.keys(models).length <= MAX_MODELS_SHOWN + KNOWN.length + 1,
+          `${what}: ${Object.keys(models).length} models shown`,
+        );
         for (const k of KNOWN) assert.ok(models[k] > 0, `${what}: ${k} keeps its name on a full day`);
         assert.ok(models[OTHER_MODELS] > 0, `${what}: the rest is summed`);
         assert.ok(Object.keys(clients).length <= MAX_CLIENTS_SHOWN + 1, what);
@@ -81,10 +88,14 @@ describe('bounded state: 100,000 distinct model ids', () => {
     assert.ok(dict <= 2 * maxEntriesPerDay, `${dict} dictionary lines`);
     const recordsKept = N - (perDay.get(T0 / DAY) ?? 0);
     assert.ok(log < recordsKept * 20 + dict * 120 + 4096, `ledger.log is ${log} bytes for ${recordsKept} records`);
-    const compact = JSON.parse(fs.readFileSync(path.join(dir, LEDGER_COMPACT), 'utf8')) as { hours: Record<string, Record<string, number>> };
+    const compact = JSON.parse(fs.readFileSync(path.join(dir, LEDGER_COMPACT), 'utf8')) as {
+      hours: Record<string, Record<string, number>>;
+    };
     const names = new Set(Object.values(compact.hours).flatMap((h) => Object.keys(h)));
     assert.ok(names.size <= MAX_NAMES_PER_DAY + KNOWN.length + 1, `${names.size} names in ${LEDGER_COMPACT}`);
-    assert.ok(fs.statSync(path.join(dir, LEDGER_COMPACT)).size < 24 * (MAX_NAMES_PER_DAY + 4) * 40 + 24 * 33 * 40 + 1024);
+    assert.ok(
+      fs.statSync(path.join(dir, LEDGER_COMPACT)).size < 24 * (MAX_NAMES_PER_DAY + 4) * 40 + 24 * 33 * 40 + 1024,
+    );
 
     // Read back: the same counts and the same names.
     l.close();
@@ -104,7 +115,10 @@ describe('bounded state: 100,000 distinct model ids', () => {
     assert.equal(l.countSince(0), N);
     assert.ok(Object.keys(models).length <= MAX_MODELS_SHOWN + 1);
     // The open compacts: the rewritten log names no more than the loose bound of a read-back.
-    assert.ok(dictionaryLines(dir) <= LOAD_SCALE * MAX_NAMES_PER_DAY + 1, `${dictionaryLines(dir)} dictionary lines after the open`);
+    assert.ok(
+      dictionaryLines(dir) <= LOAD_SCALE * MAX_NAMES_PER_DAY + 1,
+      `${dictionaryLines(dir)} dictionary lines after the open`,
+    );
   });
 
   describe('through the proxy', () => {
@@ -118,7 +132,11 @@ describe('bounded state: 100,000 distinct model ids', () => {
     afterEach(() => h.close());
 
     it('free requests to 100 made-up ids: all counted, at most 32 shown by name beside the rest', async () => {
-      for (let i = 0; i < 100; i++) assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(`made/up-${i}:free`) })).status, 200);
+      for (let i = 0; i < 100; i++)
+        assert.equal(
+          (await call(h.port, '/api/v1/chat/completions', { body: chatBody(`made/up-${i}:free`) })).status,
+          200,
+        );
       const q = (await call(h.port, '/quota')).json() as unknown as QuotaWire;
       assert.equal(q.day.used, 100);
       assert.equal(sum(q.models), 100);
@@ -129,13 +147,24 @@ describe('bounded state: 100,000 distinct model ids', () => {
     it("the catalog's free models keep their names after more than 64 made-up ids filled the day (the host tells the ledger the catalog)", async () => {
       const OWL = 'openrouter/owl-alpha'; // free by its $0 price in the catalog, no `:free` suffix
       const flood = MAX_NAMES_PER_DAY + 6;
-      for (let i = 0; i < flood; i++) assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(`made/up-${i}:free`) })).status, 200);
-      for (const m of [FREE, OWL, FREE]) assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(m) })).status, 200);
+      for (let i = 0; i < flood; i++)
+        assert.equal(
+          (await call(h.port, '/api/v1/chat/completions', { body: chatBody(`made/up-${i}:free`) })).status,
+          200,
+        );
+      for (const m of [FREE, OWL, FREE])
+        assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(m) })).status, 200);
       // A name past the day's bound is counted as the rest, whatever it ends with.
-      assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody('made/up-late:free') })).status, 200);
+      assert.equal(
+        (await call(h.port, '/api/v1/chat/completions', { body: chatBody('made/up-late:free') })).status,
+        200,
+      );
       const q = (await call(h.port, '/quota')).json() as unknown as QuotaWire;
       const history = (await call(h.port, '/quota/history')).json() as unknown as ProxyHistory;
-      for (const [what, models] of [['/quota', q.models], ['/quota/history', history.models]] as const) {
+      for (const [what, models] of [
+        ['/quota', q.models],
+        ['/quota/history', history.models],
+      ] as const) {
         assert.equal(models[FREE], 2, `${what}: ${FREE} by name`);
         assert.equal(models[OWL], 1, `${what}: ${OWL} by name`);
         assert.equal(models['made/up-late:free'], undefined, `${what}: a made-up id past the bound has no name`);
@@ -194,7 +223,9 @@ describe('bounded state: 100,000 distinct model ids', () => {
       assert.ok(sizes[LEDGER_LOG] < (N + 2) * 20 + 64 * 1024, JSON.stringify(sizes));
       assert.ok(dictionaryLines(h.dir) <= (MAX_NAMES_PER_DAY + 2) * 33, `${dictionaryLines(h.dir)} dictionary lines`);
       assert.ok(recordMs < 5_000, `recording took ${Math.round(recordMs)} ms`);
-      console.log(`      (100,000 ids: GET /quota ${r.body.length} B, /quota/history ${hist.body.length} B, ${Object.keys(q.models).length} model keys, ${JSON.stringify(sizes)}, ${dictionaryLines(h.dir)} dictionary lines, recorded in ${Math.round(recordMs)} ms)`);
+      console.log(
+        `      (100,000 ids: GET /quota ${r.body.length} B, /quota/history ${hist.body.length} B, ${Object.keys(q.models).length} model keys, ${JSON.stringify(sizes)}, ${dictionaryLines(h.dir)} dictionary lines, recorded in ${Math.round(recordMs)} ms)`,
+      );
     });
   });
 });

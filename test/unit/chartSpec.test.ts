@@ -36,7 +36,10 @@ describe('chartSpec: the history chart without a DOM', () => {
         assert.ok(top >= max, `${top} < ${max}`);
         assert.ok(top / step <= 5, `${top}/${step}`);
         const mantissa = step / 10 ** Math.floor(Math.log10(step));
-        assert.ok([1, 2, 5].some((m) => Math.abs(m - mantissa) < 1e-9), `step ${step}`);
+        assert.ok(
+          [1, 2, 5].some((m) => Math.abs(m - mantissa) < 1e-9),
+          `step ${step}`,
+        );
       }),
     );
   });
@@ -48,8 +51,14 @@ describe('chartSpec: the history chart without a DOM', () => {
     assert.equal(s.bars.length, 24);
     assert.equal(s.bars.at(-1)!.label, '14:00 UTC');
     assert.ok(s.bars.at(-1)!.current);
-    assert.deepEqual(s.bars.filter((b) => b.tick).map((b) => b.label.slice(0, 2)), ['15', '18', '21', '00', '03', '06', '09', '12']);
-    assert.deepEqual(s.bars.filter((b) => chartSpec(view(counts), 'hourly', 400).bars[s.bars.indexOf(b)].tick).length, 4);
+    assert.deepEqual(
+      s.bars.filter((b) => b.tick).map((b) => b.label.slice(0, 2)),
+      ['15', '18', '21', '00', '03', '06', '09', '12'],
+    );
+    assert.deepEqual(
+      s.bars.filter((b) => chartSpec(view(counts), 'hourly', 400).bars[s.bars.indexOf(b)].tick).length,
+      4,
+    );
     assert.deepEqual(s.markers, [s.bars.findIndex((b) => b.start === TODAY)]);
     assert.equal(s.limit, undefined, 'no limit line per hour');
   });
@@ -60,14 +69,20 @@ describe('chartSpec: the history chart without a DOM', () => {
     assert.equal(quiet.top, 6, 'a maximum of 5 gets the round axis 0, 2, 4, 6');
     const busy = chartSpec(view([], [30, 50, 12], 50), 'daily', 900);
     assert.equal(busy.limit, 50);
-    assert.deepEqual(busy.bars.map((b) => b.over), [false, true, false]);
+    assert.deepEqual(
+      busy.bars.map((b) => b.over),
+      [false, true, false],
+    );
     assert.ok(busy.top >= 50);
     assert.equal(busy.bars.at(-1)!.label, '1 Oct');
     assert.ok(busy.bars.at(-1)!.current);
   });
 
   it('the summary names the total and the busiest bucket', () => {
-    assert.equal(chartSpec(view([0, 4, 1]), 'hourly', 900).summary, '5 free requests in all; the most, 4, in 13:00 UTC.');
+    assert.equal(
+      chartSpec(view([0, 4, 1]), 'hourly', 900).summary,
+      '5 free requests in all; the most, 4, in 13:00 UTC.',
+    );
     assert.equal(chartSpec(view([0, 0]), 'hourly', 900).summary, '0 free requests in all.');
   });
 });

@@ -18,7 +18,13 @@ interface Run {
 }
 
 /** Words meant for VS Code users, wrong in a terminal. */
-const VSCODE_WORDING = [/openrouterQuota\./, /Enter your OpenRouter API key/, /\bsettings?\b.*\bVS Code\b/i, /Set API Key/, /Command Palette/i];
+const VSCODE_WORDING = [
+  /openrouterQuota\./,
+  /Enter your OpenRouter API key/,
+  /\bsettings?\b.*\bVS Code\b/i,
+  /Set API Key/,
+  /Command Palette/i,
+];
 
 function assertTerminalWording(r: Run): void {
   for (const re of VSCODE_WORDING) assert.doesNotMatch(`${r.out}\n${r.err}`, re);
@@ -27,7 +33,9 @@ function assertTerminalWording(r: Run): void {
 /** The repository root (the tests may be compiled to another directory, run from the root). */
 function repoRoot(): string {
   const candidates = [path.resolve(__dirname, '../../..'), process.cwd()];
-  const root = candidates.find((d) => fs.existsSync(path.join(d, 'README.md')) && fs.existsSync(path.join(d, 'src', 'cli.ts')));
+  const root = candidates.find(
+    (d) => fs.existsSync(path.join(d, 'README.md')) && fs.existsSync(path.join(d, 'src', 'cli.ts')),
+  );
   assert.ok(root, `no repository root among ${candidates.join(', ')}`);
   return root;
 }
@@ -41,7 +49,11 @@ describe('cli (in-process)', function () {
     const out: string[] = [];
     const err: string[] = [];
     // Never the real OpenRouter: OPENROUTER_BASE_URL is the fake's unless a test sets it.
-    const code = await main(argv, { OPENROUTER_BASE_URL: fake.baseUrl, OPENROUTER_QUOTA_HOME: dir, ...env }, { out: (s) => out.push(s), err: (s) => err.push(s), stopped: Promise.resolve() });
+    const code = await main(
+      argv,
+      { OPENROUTER_BASE_URL: fake.baseUrl, OPENROUTER_QUOTA_HOME: dir, ...env },
+      { out: (s) => out.push(s), err: (s) => err.push(s), stopped: Promise.resolve() },
+    );
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 
@@ -54,19 +66,20 @@ describe('cli (in-process)', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('--help for each command shows that command\'s options, needs no key, and exits 0', async () => {
+  it("--help for each command shows that command's options, needs no key, and exits 0", async () => {
     for (const command of ['status', 'proxy'] as const) {
       for (const flag of ['--help', '-h']) {
         const r = await run([command, flag], { OPENROUTER_API_KEY: '' });
         assert.equal(r.code, 0, r.err);
         assert.match(r.out, new RegExp(`^usage: openrouter-quota ${command} `));
-        for (const name of Object.keys(OPTIONS[command])) assert.ok(r.out.includes(`--${name}`), `${command} --help lists --${name}`);
+        for (const name of Object.keys(OPTIONS[command]))
+          assert.ok(r.out.includes(`--${name}`), `${command} --help lists --${name}`);
         assert.match(r.out, /OPENROUTER_API_KEY/);
         assert.match(r.out, /exit codes/);
         assert.equal(r.err, '');
       }
     }
-    assert.doesNotMatch((await run(['status', '--help'])).out, /--pacing/, 'status help: not the proxy\'s options');
+    assert.doesNotMatch((await run(['status', '--help'])).out, /--pacing/, "status help: not the proxy's options");
     const all = await run(['--help']);
     assert.equal(all.code, 0);
     assert.equal(all.out, USAGE);
@@ -87,7 +100,10 @@ describe('cli (in-process)', function () {
       [['proxy', '--pacing', 'fast'], /--pacing must be queue, reject or off/],
       [['proxy', '--max-wait', 'soon'], /--max-wait must be a number of seconds/],
       [['proxy', '--max-wait', ''], /--max-wait must be a number of seconds/],
-      [['status', '--base-url', 'http://127.0.0.1:1/api/v1', '--upstream', 'http://127.0.0.1:2/api/v1'], /two names for one option/],
+      [
+        ['status', '--base-url', 'http://127.0.0.1:1/api/v1', '--upstream', 'http://127.0.0.1:2/api/v1'],
+        /two names for one option/,
+      ],
     ];
     for (const [argv, re] of cases) {
       const r = await run(argv, { OPENROUTER_API_KEY: TEST_KEY });
@@ -101,7 +117,7 @@ describe('cli (in-process)', function () {
     assert.equal(fake.requests.length, 0, 'a usage error sends nothing');
   });
 
-  it('without a usable key it says how to set OPENROUTER_API_KEY, not the VS Code input box\'s words', async () => {
+  it("without a usable key it says how to set OPENROUTER_API_KEY, not the VS Code input box's words", async () => {
     for (const key of [undefined, '', '   ', '""', "''", '" "']) {
       const r = await run(['status'], { OPENROUTER_API_KEY: key });
       assert.equal(r.code, 1);
@@ -125,7 +141,10 @@ describe('cli (in-process)', function () {
     fake.setFreeDaily({ used: 3, limit: 50 });
     const dead = 'http://127.0.0.1:9/api/v1';
     for (const flag of ['--base-url', '--upstream']) {
-      const r = await run(['status', flag, fake.baseUrl, '--port', '9'], { OPENROUTER_API_KEY: TEST_KEY, OPENROUTER_BASE_URL: dead });
+      const r = await run(['status', flag, fake.baseUrl, '--port', '9'], {
+        OPENROUTER_API_KEY: TEST_KEY,
+        OPENROUTER_BASE_URL: dead,
+      });
       assert.equal(r.code, 0, r.err);
       assert.match(r.out, /^Free today 3\/50/);
     }
@@ -136,9 +155,14 @@ describe('cli (in-process)', function () {
     await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
     try {
       const port = (other.address() as AddressInfo).port;
-      const r = await run(['proxy', '--port', String(port), '--upstream', fake.baseUrl, '--state-dir', dir], { OPENROUTER_API_KEY: TEST_KEY });
+      const r = await run(['proxy', '--port', String(port), '--upstream', fake.baseUrl, '--state-dir', dir], {
+        OPENROUTER_API_KEY: TEST_KEY,
+      });
       assert.equal(r.code, 1, r.err);
-      assert.match(r.err, new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is used by another program.*Choose another port with --port N`));
+      assert.match(
+        r.err,
+        new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is used by another program.*Choose another port with --port N`),
+      );
       assertTerminalWording(r);
     } finally {
       other.close();
@@ -153,7 +177,8 @@ describe('cli (in-process)', function () {
     const section = readme.slice(start, end < 0 ? undefined : end);
     const options = new Set(Object.values(OPTIONS).flatMap((o) => Object.keys(o)));
     for (const name of options) assert.ok(section.includes(`--${name}`), `README documents --${name}`);
-    for (const m of section.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)) assert.ok(options.has(m[1]), `README's --${m[1]} is an option of the CLI`);
+    for (const m of section.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g))
+      assert.ok(options.has(m[1]), `README's --${m[1]} is an option of the CLI`);
     const envBlock = USAGE.slice(USAGE.indexOf('environment:'), USAGE.indexOf('exit codes:'));
     const vars = [...envBlock.matchAll(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g)].map((m) => m[0]);
     assert.ok(vars.length >= 4);

@@ -159,13 +159,18 @@ describe('OpenRouterClient (real HTTP against FakeOpenRouter)', () => {
 
     it('lists the free model ids from /models: :free, openrouter/free and 0/0-priced, not the paid ones', async () => {
       const ids = await client.getFreeModelIds();
-      assert.deepEqual(ids, ['meta-llama/llama-3.3-70b-instruct:free', 'openrouter/free', 'openrouter/owl-alpha', 'inclusionai/ling-3.1-flash']);
+      assert.deepEqual(ids, [
+        'meta-llama/llama-3.3-70b-instruct:free',
+        'openrouter/free',
+        'openrouter/owl-alpha',
+        'inclusionai/ling-3.1-flash',
+      ]);
       assert.equal(fake.requests[0].path, '/models');
     });
   });
 
   describe('HTTP errors map to typed errors', () => {
-    it('401 for a wrong key → AuthError with OpenRouter\'s message', async () => {
+    it("401 for a wrong key → AuthError with OpenRouter's message", async () => {
       const c = makeClient({ apiKey: 'sk-or-v1-' + '0'.repeat(64) });
       try {
         const e = await failure(c.getKey());
@@ -205,7 +210,11 @@ describe('OpenRouterClient (real HTTP against FakeOpenRouter)', () => {
 
     for (const status of [500, 502, 503]) {
       it(`${status} → ServerError without retryAt when there is no Retry-After`, async () => {
-        fake.fail('/key', { kind: 'status', status, body: { error: { code: status, message: 'Internal Server Error' } } });
+        fake.fail('/key', {
+          kind: 'status',
+          status,
+          body: { error: { code: status, message: 'Internal Server Error' } },
+        });
         const e = await failure(client.getKey());
         assert.ok(ServerError.is(e), String(e));
         assert.equal(e.status, status);
@@ -303,12 +312,42 @@ describe('OpenRouterClient (real HTTP against FakeOpenRouter)', () => {
     type Expect = { kind: RateLimitKind; limit?: number; resetsAt?: number; message: string };
     const expected: Record<string, Expect> = {
       RATE_LIMIT_GENERIC: { kind: 'unknown', message: 'Rate limit exceeded' },
-      RATE_LIMIT_DAY_A: { kind: 'per-day', limit: 50, resetsAt: 1784505600000, message: B.RATE_LIMIT_DAY_A.error.message },
-      RATE_LIMIT_DAY_B: { kind: 'per-day', limit: 50, resetsAt: 1790812800000, message: B.RATE_LIMIT_DAY_B.error.message },
-      RATE_LIMIT_DAY_HIGH_BALANCE: { kind: 'per-day', limit: 1000, resetsAt: 1790726400000, message: 'Rate limit exceeded: free-models-per-day-high-balance.' },
-      RATE_LIMIT_DAY_STEALTH: { kind: 'per-day', limit: 1000, resetsAt: 1790726400000, message: 'Rate limit exceeded: free-models-per-day-stealth.' },
-      RATE_LIMIT_MINUTE: { kind: 'per-minute', limit: 20, resetsAt: 1765680060000, message: 'Rate limit exceeded: free-models-per-min.' },
-      RATE_LIMIT_MINUTE_16: { kind: 'per-minute', limit: 16, resetsAt: 1782651060000, message: 'Rate limit exceeded: free-models-per-min.' },
+      RATE_LIMIT_DAY_A: {
+        kind: 'per-day',
+        limit: 50,
+        resetsAt: 1784505600000,
+        message: B.RATE_LIMIT_DAY_A.error.message,
+      },
+      RATE_LIMIT_DAY_B: {
+        kind: 'per-day',
+        limit: 50,
+        resetsAt: 1790812800000,
+        message: B.RATE_LIMIT_DAY_B.error.message,
+      },
+      RATE_LIMIT_DAY_HIGH_BALANCE: {
+        kind: 'per-day',
+        limit: 1000,
+        resetsAt: 1790726400000,
+        message: 'Rate limit exceeded: free-models-per-day-high-balance.',
+      },
+      RATE_LIMIT_DAY_STEALTH: {
+        kind: 'per-day',
+        limit: 1000,
+        resetsAt: 1790726400000,
+        message: 'Rate limit exceeded: free-models-per-day-stealth.',
+      },
+      RATE_LIMIT_MINUTE: {
+        kind: 'per-minute',
+        limit: 20,
+        resetsAt: 1765680060000,
+        message: 'Rate limit exceeded: free-models-per-min.',
+      },
+      RATE_LIMIT_MINUTE_16: {
+        kind: 'per-minute',
+        limit: 16,
+        resetsAt: 1782651060000,
+        message: 'Rate limit exceeded: free-models-per-min.',
+      },
       RATE_LIMIT_UPSTREAM: { kind: 'upstream', message: 'Provider returned error' },
       RATE_LIMIT_UPSTREAM_POOL: { kind: 'upstream', message: 'Provider returned error' },
       RATE_LIMIT_CAPACITY: { kind: 'upstream', resetsAt: NOW + 40_000, message: B.RATE_LIMIT_CAPACITY.error.message },
@@ -327,7 +366,10 @@ describe('OpenRouterClient (real HTTP against FakeOpenRouter)', () => {
         const e = await failure(client.getKey());
         assert.ok(RateLimitError.is(e), String(e));
         const want = expected[name];
-        assert.deepEqual({ kind: e.kind, limit: e.limit, resetsAt: e.resetsAt, message: e.message }, { limit: undefined, resetsAt: undefined, ...want });
+        assert.deepEqual(
+          { kind: e.kind, limit: e.limit, resetsAt: e.resetsAt, message: e.message },
+          { limit: undefined, resetsAt: undefined, ...want },
+        );
         assert.equal(e.status, 429);
         assert.equal(fake.count('/auth/key'), 0);
       });
@@ -335,7 +377,12 @@ describe('OpenRouterClient (real HTTP against FakeOpenRouter)', () => {
 
     it('reads real X-RateLimit-* response headers when the body has none', async () => {
       const reset = Date.UTC(2026, 8, 30, 18, 1, 0); // the next whole minute after NOW
-      fake.fail('/key', { kind: 'status', status: 429, body: B.RATE_LIMIT_GENERIC, headers: { 'X-RateLimit-Limit': '20', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(reset) } });
+      fake.fail('/key', {
+        kind: 'status',
+        status: 429,
+        body: B.RATE_LIMIT_GENERIC,
+        headers: { 'X-RateLimit-Limit': '20', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(reset) },
+      });
       const e = await failure(client.getKey());
       assert.ok(RateLimitError.is(e), String(e));
       assert.deepEqual([e.kind, e.limit, e.resetsAt], ['per-minute', 20, reset]);
@@ -343,14 +390,24 @@ describe('OpenRouterClient (real HTTP against FakeOpenRouter)', () => {
 
     it('infers per-day from a reset at 00:00 UTC sent only as a header', async () => {
       const reset = Date.UTC(2026, 9, 1);
-      fake.fail('/key', { kind: 'status', status: 429, body: B.RATE_LIMIT_GENERIC, headers: { 'X-RateLimit-Limit': '50', 'X-RateLimit-Reset': String(reset) } });
+      fake.fail('/key', {
+        kind: 'status',
+        status: 429,
+        body: B.RATE_LIMIT_GENERIC,
+        headers: { 'X-RateLimit-Limit': '50', 'X-RateLimit-Reset': String(reset) },
+      });
       const e = await failure(client.getKey());
       assert.ok(RateLimitError.is(e), String(e));
       assert.deepEqual([e.kind, e.limit, e.resetsAt], ['per-day', 50, reset]);
     });
 
     it('prefers the HTTP response headers over the copy in error.metadata.headers', async () => {
-      fake.fail('/key', { kind: 'status', status: 429, body: B.RATE_LIMIT_DAY_A, headers: { 'X-RateLimit-Limit': '1000', 'X-RateLimit-Reset': '1790812800000' } });
+      fake.fail('/key', {
+        kind: 'status',
+        status: 429,
+        body: B.RATE_LIMIT_DAY_A,
+        headers: { 'X-RateLimit-Limit': '1000', 'X-RateLimit-Reset': '1790812800000' },
+      });
       const e = await failure(client.getKey());
       assert.ok(RateLimitError.is(e), String(e));
       assert.deepEqual([e.kind, e.limit, e.resetsAt], ['per-day', 1000, 1790812800000]);
@@ -404,9 +461,21 @@ describe('OpenRouterClient (real HTTP against FakeOpenRouter)', () => {
     }
 
     it('is redacted when a server or gateway echoes it back in an error message', async () => {
-      fake.fail('/key', { kind: 'status', status: 401, body: { error: { code: 401, message: `Invalid API key: ${TEST_KEY}` } } });
-      fake.fail('/credits', { kind: 'status', status: 500, body: { error: { code: 500, message: `upstream failed for Bearer ${TEST_KEY}` } } });
-      fake.fail('/models', { kind: 'status', status: 429, body: { error: { code: 429, message: `free-models-per-min for ${TEST_KEY}` } } });
+      fake.fail('/key', {
+        kind: 'status',
+        status: 401,
+        body: { error: { code: 401, message: `Invalid API key: ${TEST_KEY}` } },
+      });
+      fake.fail('/credits', {
+        kind: 'status',
+        status: 500,
+        body: { error: { code: 500, message: `upstream failed for Bearer ${TEST_KEY}` } },
+      });
+      fake.fail('/models', {
+        kind: 'status',
+        status: 429,
+        body: { error: { code: 429, message: `free-models-per-min for ${TEST_KEY}` } },
+      });
       for (const call of [client.getKey(), client.getCredits(), client.getFreeModelIds()]) {
         const e = await failure(call);
         assert.ok(OpenRouterError.is(e), String(e));
@@ -417,13 +486,17 @@ describe('OpenRouterClient (real HTTP against FakeOpenRouter)', () => {
     });
 
     it('is redacted from a non-JSON error body quoted in the message', async () => {
-      fake.fail('/key', { kind: 'status', status: 502, body: `<html>bad gateway, Authorization: Bearer ${TEST_KEY}</html>` });
+      fake.fail('/key', {
+        kind: 'status',
+        status: 502,
+        body: `<html>bad gateway, Authorization: Bearer ${TEST_KEY}</html>`,
+      });
       const e = await failure(client.getKey());
       assert.ok(ServerError.is(e), String(e));
       assertNoKey(e);
     });
 
-    it('is sent exactly as given: trimming stray whitespace is checkKeyInput\'s job', async () => {
+    it("is sent exactly as given: trimming stray whitespace is checkKeyInput's job", async () => {
       const pasted = `  "${TEST_KEY}"\n`;
       const raw = makeClient({ apiKey: ` ${TEST_KEY}` });
       try {

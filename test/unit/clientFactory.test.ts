@@ -62,13 +62,27 @@ class CountingServer {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = (req.url ?? '/').replace(/^\/api\/v1/, '');
-    this.seen.push({ socket: this.ids.get(req.socket) ?? -1, method: req.method ?? '', path, userAgent: req.headers['user-agent'], authorization: req.headers.authorization });
+    this.seen.push({
+      socket: this.ids.get(req.socket) ?? -1,
+      method: req.method ?? '',
+      path,
+      userAgent: req.headers['user-agent'],
+      authorization: req.headers.authorization,
+    });
     // Read the body before answering, so the connection is reusable afterwards.
     req.resume();
     req.on('end', () => {
-      const body = path === '/key' ? KEY_LIVE_2026_10 : path === '/auth/keys' ? { key: TEST_KEY, user_id: 'user_1' } : { error: { code: 404, message: 'no such route' } };
+      const body =
+        path === '/key'
+          ? KEY_LIVE_2026_10
+          : path === '/auth/keys'
+            ? { key: TEST_KEY, user_id: 'user_1' }
+            : { error: { code: 404, message: 'no such route' } };
       const text = JSON.stringify(body);
-      res.writeHead(path === '/key' || path === '/auth/keys' ? 200 : 404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(path === '/key' || path === '/auth/keys' ? 200 : 404, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      });
       res.end(text);
     });
   }
@@ -120,7 +134,10 @@ describe('ClientFactory (real HTTP on 127.0.0.1)', () => {
       await a.getKey();
       await idle();
       await b.getKey();
-      assert.deepEqual(server.seen.map((s) => s.socket), [0, 1]);
+      assert.deepEqual(
+        server.seen.map((s) => s.socket),
+        [0, 1],
+      );
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -132,13 +149,23 @@ describe('ClientFactory (real HTTP on 127.0.0.1)', () => {
     await a.close();
     await idle();
     await factory.client(OTHER_KEY).getKey();
-    assert.deepEqual(server.seen.map((s) => s.socket), [0, 0]);
+    assert.deepEqual(
+      server.seen.map((s) => s.socket),
+      [0, 0],
+    );
   });
 
   it('the sign-in exchange goes over the same connection and User-Agent, and leaves it open', async () => {
     await factory.client(TEST_KEY).getKey();
     await idle();
-    const key = await exchangeCode({ apiBaseUrl: factory.baseUrl, code: 'code-1', verifier: 'v'.repeat(43), dispatcher: factory.dispatcher, userAgent: factory.userAgent, timeoutMs: 5_000 });
+    const key = await exchangeCode({
+      apiBaseUrl: factory.baseUrl,
+      code: 'code-1',
+      verifier: 'v'.repeat(43),
+      dispatcher: factory.dispatcher,
+      userAgent: factory.userAgent,
+      timeoutMs: 5_000,
+    });
     assert.equal(key, TEST_KEY);
     await idle();
     await factory.client(TEST_KEY).getKey();

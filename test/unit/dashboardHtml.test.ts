@@ -15,15 +15,28 @@ describe('dashboard HTML template', () => {
       dashboardCsp(P),
       "default-src 'none'; script-src 'nonce-q8J0n3vL2mT5xY7zA1bC4dE6'; style-src https://*.vscode-cdn.net; font-src https://*.vscode-cdn.net; img-src https://*.vscode-cdn.net data:; connect-src 'none'; base-uri 'none'; form-action 'none'",
     );
-    assert.ok(dashboardHtml(P).includes(`<meta http-equiv="Content-Security-Policy" content="${dashboardCsp(P).replace(/'/g, '&#39;')}">`));
+    assert.ok(
+      dashboardHtml(P).includes(
+        `<meta http-equiv="Content-Security-Policy" content="${dashboardCsp(P).replace(/'/g, '&#39;')}">`,
+      ),
+    );
   });
 
   it('loads exactly one script (with the nonce) and one stylesheet, both by URL; no inline script or style', () => {
     const html = dashboardHtml(P);
-    assert.deepEqual([...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]), [`<script nonce="${P.nonce}" src="${P.scriptUri}">`]);
-    assert.deepEqual([...html.matchAll(/<link\b[^>]*>/g)].map((m) => m[0]), [`<link rel="stylesheet" href="${P.styleUri}">`]);
+    assert.deepEqual(
+      [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]),
+      [`<script nonce="${P.nonce}" src="${P.scriptUri}">`],
+    );
+    assert.deepEqual(
+      [...html.matchAll(/<link\b[^>]*>/g)].map((m) => m[0]),
+      [`<link rel="stylesheet" href="${P.styleUri}">`],
+    );
     assert.ok(!/<style\b|\sstyle=|\son[a-z]+=/i.test(html), 'no <style>, style attribute or inline handler');
-    assert.ok(html.indexOf('<meta http-equiv="Content-Security-Policy"') < html.indexOf('<link'), 'the CSP comes before any resource');
+    assert.ok(
+      html.indexOf('<meta http-equiv="Content-Security-Policy"') < html.indexOf('<link'),
+      'the CSP comes before any resource',
+    );
   });
 
   it('refuses a missing or short nonce rather than emitting a weak policy', () => {

@@ -3,7 +3,14 @@
 import * as assert from 'node:assert/strict';
 import { escapeMarkdown, renderStatusBar, renderSummary, renderTooltip } from '../../src/core/format';
 import { usd } from '../../src/shared/money';
-import { buildSnapshot, DEFAULT_SETTINGS, noKeySnapshot, type Observation, type QuotaSnapshot, type SnapshotError } from '../../src/core/quota';
+import {
+  buildSnapshot,
+  DEFAULT_SETTINGS,
+  noKeySnapshot,
+  type Observation,
+  type QuotaSnapshot,
+  type SnapshotError,
+} from '../../src/core/quota';
 import { CommandId } from '../../src/shared/commandIds';
 import { MemoryMeter, modelAt } from './accountSupport';
 import { keyInfo, observation } from './helpers';
@@ -11,11 +18,16 @@ import { keyInfo, observation } from './helpers';
 /** 2026-10-01 18:48:00 UTC; the reset is at 00:00 UTC = 02:00 in Berlin (CEST), 20:00 in New York (EDT). */
 const NOW = Date.UTC(2026, 9, 1, 18, 48, 0);
 const BERLIN = { timeZone: 'Europe/Berlin' };
-const known = (totalCredits: number, totalUsage: number): Observation['balance'] => ({ kind: 'known', credits: { totalCredits, totalUsage } });
+const known = (totalCredits: number, totalUsage: number): Observation['balance'] => ({
+  kind: 'known',
+  credits: { totalCredits, totalUsage },
+});
 
 /** 12/50 today, 3 more than a minute ago. */
-const typicalObs = (over: Partial<Observation> = {}) => observation(NOW, { previous: { used: 9, at: NOW - 60_000 }, ...over });
-const snap = (obs: Observation | undefined, error?: SnapshotError, at = NOW) => buildSnapshot(obs, error, DEFAULT_SETTINGS, at);
+const typicalObs = (over: Partial<Observation> = {}) =>
+  observation(NOW, { previous: { used: 9, at: NOW - 60_000 }, ...over });
+const snap = (obs: Observation | undefined, error?: SnapshotError, at = NOW) =>
+  buildSnapshot(obs, error, DEFAULT_SETTINGS, at);
 
 /** Every `[..](command:x)` link in markdown: only our own commands may appear. */
 function commandLinks(md: string): string[] {
@@ -43,7 +55,11 @@ describe('renderStatusBar', () => {
   });
 
   it('a real zero is shown as 0', () => {
-    assert.equal(renderStatusBar(snap(observation(NOW, { previous: { used: 0, at: NOW - 60_000 } }, { used: 0, limit: 1000 }))).text, '$(pulse) 0/1000 · ~0/20');
+    assert.equal(
+      renderStatusBar(snap(observation(NOW, { previous: { used: 0, at: NOW - 60_000 } }, { used: 0, limit: 1000 })))
+        .text,
+      '$(pulse) 0/1000 · ~0/20',
+    );
   });
 
   it('takes its colour from the snapshot severity', () => {
@@ -76,7 +92,12 @@ describe('renderStatusBar', () => {
   });
 
   it('another error: the last numbers with a disconnect icon, or a warning when there are none', () => {
-    const err: SnapshotError = { reason: 'network', message: 'Cannot reach OpenRouter: ECONNREFUSED', at: NOW + 30_000, retryAt: NOW + 45_000 };
+    const err: SnapshotError = {
+      reason: 'network',
+      message: 'Cannot reach OpenRouter: ECONNREFUSED',
+      at: NOW + 30_000,
+      retryAt: NOW + 45_000,
+    };
     const withData = renderStatusBar(snap(typicalObs(), err, NOW + 30_000));
     assert.equal(withData.text, '$(debug-disconnect) 12/50 · ~3/20');
     assert.match(withData.accessibilityLabel, /out of date$/);
@@ -93,15 +114,26 @@ describe('renderTooltip', () => {
     const md = renderTooltip(snap(typicalObs()), BERLIN);
     assert.ok(md.includes('Today: **12 / 50** free requests used, **38 left** (official, from OpenRouter)'), md);
     assert.ok(md.includes('Daily quota resets in 5 h 12 min, at 00:00 UTC (02:00 local)'), md);
-    assert.ok(md.includes('This minute: ~3 / 20 (estimate from the growth of today\'s count); window resets in 1 min'), md);
-    assert.ok(renderTooltip(snap(typicalObs()), { timeZone: 'America/New_York' }).includes('at 00:00 UTC (20:00 local)'));
+    assert.ok(
+      md.includes("This minute: ~3 / 20 (estimate from the growth of today's count); window resets in 1 min"),
+      md,
+    );
+    assert.ok(
+      renderTooltip(snap(typicalObs()), { timeZone: 'America/New_York' }).includes('at 00:00 UTC (20:00 local)'),
+    );
     assert.ok(renderTooltip(snap(typicalObs()), { timeZone: 'Asia/Kolkata' }).includes('at 00:00 UTC (05:30 local)'));
   });
 
   it('says the count is unknown rather than inventing one', () => {
-    const md = renderTooltip(snap(observation(NOW, { key: keyInfo({ isFreeTier: false, freeDaily: null }) }, null)), BERLIN);
+    const md = renderTooltip(
+      snap(observation(NOW, { key: keyInfo({ isFreeTier: false, freeDaily: null }) }, null)),
+      BERLIN,
+    );
     assert.ok(md.includes('Today: count unknown: OpenRouter did not report it (limit 50 or 1000)'), md);
-    assert.ok(md.includes('This minute: — / 20 (unknown until two polls a minute apart; the local proxy counts it exactly)'), md);
+    assert.ok(
+      md.includes('This minute: — / 20 (unknown until two polls a minute apart; the local proxy counts it exactly)'),
+      md,
+    );
   });
 
   it('explains the tier, and offers to add credits only below the funded tier', () => {
@@ -114,35 +146,65 @@ describe('renderTooltip', () => {
   });
 
   it('names where a minute limit came from', () => {
-    assert.match(renderTooltip(snap(typicalObs({ learnedPerMinute: 16 }))), /~3 \/ 16 \(.*, limit learned from a 429\)/);
-    assert.match(renderTooltip(buildSnapshot(typicalObs(), undefined, { ...DEFAULT_SETTINGS, perMinute: 10 }, NOW)), /~3 \/ 10 \(.*, limit from settings\)/);
+    assert.match(
+      renderTooltip(snap(typicalObs({ learnedPerMinute: 16 }))),
+      /~3 \/ 16 \(.*, limit learned from a 429\)/,
+    );
+    assert.match(
+      renderTooltip(buildSnapshot(typicalObs(), undefined, { ...DEFAULT_SETTINGS, perMinute: 10 }, NOW)),
+      /~3 \/ 10 \(.*, limit from settings\)/,
+    );
   });
 
-  it('keeps the key\'s spending cap and the account balance apart', () => {
-    const obs = typicalObs({ key: keyInfo({ limit: 100, limitRemaining: 74.5, limitReset: 'monthly' }), balance: known(100.5, 25.75) });
+  it("keeps the key's spending cap and the account balance apart", () => {
+    const obs = typicalObs({
+      key: keyInfo({ limit: 100, limitRemaining: 74.5, limitReset: 'monthly' }),
+      balance: known(100.5, 25.75),
+    });
     const lines = renderTooltip(snap(obs)).split('\n\n');
     const key = lines.find((l) => l.startsWith('Key: '));
     const balance = lines.find((l) => l.startsWith('Balance: '));
     assert.equal(key, 'Key: $74.50 left of a $100.00 cap (resets monthly) · sk\\-or\\-v1\\-0e6\\.\\.\\.1c96');
     assert.equal(balance, 'Balance: $74.75');
     assert.ok(renderTooltip(snap(typicalObs())).includes('Key: this key has no spending cap of its own'));
-    const capOnly = renderTooltip(snap(typicalObs({ key: keyInfo({ limit: 5, limitRemaining: null, limitReset: null }) })));
+    const capOnly = renderTooltip(
+      snap(typicalObs({ key: keyInfo({ limit: 5, limitRemaining: null, limitReset: null }) })),
+    );
     assert.ok(capOnly.includes('Key: cap of $5.00 ·'), capOnly);
   });
 
   it('balance: "unavailable" for the 403 of an ordinary key, a failed call, and a warning when negative', () => {
-    assert.ok(renderTooltip(snap(typicalObs())).includes('Balance: unavailable (OpenRouter shows the balance only to a management key)'));
-    assert.ok(renderTooltip(snap(typicalObs({ balance: { kind: 'unavailable', reason: 'error', message: 'x' } }))).includes('Balance: unavailable (the /credits call failed: x)'));
-    assert.match(renderTooltip(snap(typicalObs({ balance: known(5, 6) }))), /Balance: -\$1\.00: negative, OpenRouter refuses requests \(402\), even to free models/);
+    assert.ok(
+      renderTooltip(snap(typicalObs())).includes(
+        'Balance: unavailable (OpenRouter shows the balance only to a management key)',
+      ),
+    );
+    assert.ok(
+      renderTooltip(snap(typicalObs({ balance: { kind: 'unavailable', reason: 'error', message: 'x' } }))).includes(
+        'Balance: unavailable (the /credits call failed: x)',
+      ),
+    );
+    assert.match(
+      renderTooltip(snap(typicalObs({ balance: known(5, 6) }))),
+      /Balance: -\$1\.00: negative, OpenRouter refuses requests \(402\), even to free models/,
+    );
   });
 
   it('shows the error, when the next try is, and how old the numbers are', () => {
-    const err: SnapshotError = { reason: 'server', message: 'OpenRouter answered with an error (503): busy', at: NOW + 180_000, retryAt: NOW + 195_000 };
+    const err: SnapshotError = {
+      reason: 'server',
+      message: 'OpenRouter answered with an error (503): busy',
+      at: NOW + 180_000,
+      retryAt: NOW + 195_000,
+    };
     const md = renderTooltip(snap(typicalObs(), err, NOW + 180_000));
     assert.ok(md.includes('$(warning) OpenRouter answered with an error \\(503\\): busy Next try in 15 s.'), md);
     assert.ok(md.includes('Updated 3 min ago (out of date)'), md);
     assert.ok(renderTooltip(snap(typicalObs())).includes('Updated just now'));
-    assert.deepEqual(commandLinks(md).sort(), [CommandId.addCredits, CommandId.openDashboard, CommandId.refresh, CommandId.showLog, CommandId.showQuota].sort());
+    assert.deepEqual(
+      commandLinks(md).sort(),
+      [CommandId.addCredits, CommandId.openDashboard, CommandId.refresh, CommandId.showLog, CommandId.showQuota].sort(),
+    );
   });
 
   it('neutralises markdown and command links sent by a server (error message, key label)', () => {
@@ -167,7 +229,11 @@ describe('requests that bypass the proxy', () => {
     const meter = new MemoryMeter();
     model.attachMeter(meter);
     for (let i = 0; i < 3; i++) meter.record(NOW); // in this minute window, before the poll
-    const obs = observation(NOW, { startedAt: NOW, previous: { used: 10, at: NOW - 60_000, startedAt: NOW - 60_000 } }, { used: 25, limit: 50 });
+    const obs = observation(
+      NOW,
+      { startedAt: NOW, previous: { used: 10, at: NOW - 60_000, startedAt: NOW - 60_000 } },
+      { used: 25, limit: 50 },
+    );
     model.observe(obs);
     return buildSnapshot(obs, undefined, DEFAULT_SETTINGS, NOW, model.view(NOW));
   }
@@ -180,9 +246,18 @@ describe('requests that bypass the proxy', () => {
 
   it('tooltip: which part is exact, which estimated, and the remedy in one line with its command', () => {
     const md = renderTooltip(bypassed(), BERLIN);
-    assert.match(md, /This minute: ~15 \/ 20 \(3 through the proxy \(exact\) \+ ~12 elsewhere \(estimated from OpenRouter's count, up to a minute late\)\); window resets in 1 min/);
-    assert.match(md, /route that tool through the proxy \(\[Copy Proxy Settings\]\(command:openrouterQuota\.copyProxySettings\)\)/);
-    assert.match(md, /Today: \*\*25 \/ 50\*\* free requests used, \*\*25 left\*\* \(OpenRouter's count: 3 through the local proxy, 22 elsewhere\)/);
+    assert.match(
+      md,
+      /This minute: ~15 \/ 20 \(3 through the proxy \(exact\) \+ ~12 elsewhere \(estimated from OpenRouter's count, up to a minute late\)\); window resets in 1 min/,
+    );
+    assert.match(
+      md,
+      /route that tool through the proxy \(\[Copy Proxy Settings\]\(command:openrouterQuota\.copyProxySettings\)\)/,
+    );
+    assert.match(
+      md,
+      /Today: \*\*25 \/ 50\*\* free requests used, \*\*25 left\*\* \(OpenRouter's count: 3 through the local proxy, 22 elsewhere\)/,
+    );
     assert.ok(commandLinks(md).every((c) => OUR_COMMANDS.has(c)));
   });
 
@@ -197,7 +272,10 @@ describe('requests that bypass the proxy', () => {
 describe('escapeMarkdown and usd', () => {
   it('escapes every markdown metacharacter', () => {
     assert.equal(escapeMarkdown('[x](command:evil)'), '\\[x\\]\\(command:evil\\)');
-    assert.equal(escapeMarkdown('a_b*c`d#e+f-g.h!i|j<k>l~m{n}o\\p'), 'a\\_b\\*c\\`d\\#e\\+f\\-g\\.h\\!i\\|j\\<k\\>l\\~m\\{n\\}o\\\\p');
+    assert.equal(
+      escapeMarkdown('a_b*c`d#e+f-g.h!i|j<k>l~m{n}o\\p'),
+      'a\\_b\\*c\\`d\\#e\\+f\\-g\\.h\\!i\\|j\\<k\\>l\\~m\\{n\\}o\\\\p',
+    );
     assert.equal(escapeMarkdown('plain words 12'), 'plain words 12');
   });
 
@@ -212,17 +290,29 @@ describe('escapeMarkdown and usd', () => {
 
 describe('renderSummary', () => {
   it('reads like "Free today 12/50 (38 left, resets in 5 h 12 min) · this minute ~3/20 (estimate) · …"', () => {
-    assert.equal(renderSummary(snap(typicalObs())), 'Free today 12/50 (38 left, resets in 5 h 12 min) · this minute ~3/20 (estimate) · no key cap · balance unavailable');
+    assert.equal(
+      renderSummary(snap(typicalObs())),
+      'Free today 12/50 (38 left, resets in 5 h 12 min) · this minute ~3/20 (estimate) · no key cap · balance unavailable',
+    );
   });
 
   it('includes the key cap and the balance, separately', () => {
-    const obs = typicalObs({ key: keyInfo({ limit: 100, limitRemaining: 74.5, limitReset: 'monthly' }), balance: known(100.5, 25.75) });
-    assert.equal(renderSummary(snap(obs)), 'Free today 12/50 (38 left, resets in 5 h 12 min) · this minute ~3/20 (estimate) · key cap $74.50 left · balance $74.75');
+    const obs = typicalObs({
+      key: keyInfo({ limit: 100, limitRemaining: 74.5, limitReset: 'monthly' }),
+      balance: known(100.5, 25.75),
+    });
+    assert.equal(
+      renderSummary(snap(obs)),
+      'Free today 12/50 (38 left, resets in 5 h 12 min) · this minute ~3/20 (estimate) · key cap $74.50 left · balance $74.75',
+    );
   });
 
   it('says what is unknown', () => {
     const obs = observation(NOW, { key: keyInfo({ isFreeTier: false, freeDaily: null }) }, null);
-    assert.equal(renderSummary(snap(obs)), 'Free today ?/50 or 1000 (count not reported, resets in 5 h 12 min) · this minute ?/20 (unknown) · no key cap · balance unavailable');
+    assert.equal(
+      renderSummary(snap(obs)),
+      'Free today ?/50 or 1000 (count not reported, resets in 5 h 12 min) · this minute ?/20 (unknown) · no key cap · balance unavailable',
+    );
   });
 
   it('adds the failure and the age of stale data', () => {
@@ -240,7 +330,12 @@ describe('renderSummary', () => {
   });
 
   it('is plain text for every state (no markdown links)', () => {
-    const states: QuotaSnapshot[] = [noKeySnapshot(NOW), snap(undefined), snap(typicalObs()), snap(undefined, { reason: 'auth', message: 'bad key', at: NOW })];
+    const states: QuotaSnapshot[] = [
+      noKeySnapshot(NOW),
+      snap(undefined),
+      snap(typicalObs()),
+      snap(undefined, { reason: 'auth', message: 'bad key', at: NOW }),
+    ];
     for (const s of states) assert.deepEqual(commandLinks(renderSummary(s)), []);
   });
 });

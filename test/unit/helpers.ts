@@ -43,7 +43,13 @@ export async function failure(p: Promise<unknown>): Promise<unknown> {
 /** The key (or its secret hex part) appears nowhere in what an error shows, stringifies or logs to. */
 export function assertNoKey(e: unknown, key = TEST_KEY): void {
   const hex = key.replace(/^sk-or-v1-/, '');
-  const views = [String(e), e instanceof Error ? e.message : '', e instanceof Error ? (e.stack ?? '') : '', JSON.stringify(e) ?? '', inspect(e, { depth: 6 })];
+  const views = [
+    String(e),
+    e instanceof Error ? e.message : '',
+    e instanceof Error ? (e.stack ?? '') : '',
+    JSON.stringify(e) ?? '',
+    inspect(e, { depth: 6 }),
+  ];
   for (const v of views) {
     assert.ok(!v.includes(key), `the key leaked into: ${v.slice(0, 200)}`);
     assert.ok(!v.includes(hex.slice(0, 24)), `part of the key leaked into: ${v.slice(0, 200)}`);
@@ -80,10 +86,16 @@ export function keyInfo(over: Partial<KeyInfo> = {}): KeyInfo {
 }
 
 /** An observation fetched at `fetchedAt`, today's count `used` of `limit` (null: the field is absent). */
-export function observation(fetchedAt: number, over: Partial<Observation> = {}, freeDaily: { used: number; limit: number } | null = { used: 12, limit: 50 }): Observation {
+export function observation(
+  fetchedAt: number,
+  over: Partial<Observation> = {},
+  freeDaily: { used: number; limit: number } | null = { used: 12, limit: 50 },
+): Observation {
   return {
     fetchedAt,
-    key: keyInfo({ freeDaily: freeDaily && { ...freeDaily, remaining: Math.max(0, freeDaily.limit - freeDaily.used) } }),
+    key: keyInfo({
+      freeDaily: freeDaily && { ...freeDaily, remaining: Math.max(0, freeDaily.limit - freeDaily.used) },
+    }),
     balance: { kind: 'unavailable', reason: 'needs-management-key' },
     creditsCheckedAt: fetchedAt,
     ...over,

@@ -29,12 +29,28 @@ function noKey(text: string): void {
 /** A streamed request through the proxy: the bytes that arrived, and whether the response ended cleanly. */
 function stream(port: number, model: string): Promise<{ status: number; text: string; complete: boolean }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/chat/completions', method: 'POST', agent: false, headers: { host: `127.0.0.1:${port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', () => undefined); // 'aborted' shows as an error on newer Nodes; complete says it all
-      res.on('close', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), complete: res.complete }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/v1/chat/completions',
+        method: 'POST',
+        agent: false,
+        headers: { host: `127.0.0.1:${port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', () => undefined); // 'aborted' shows as an error on newer Nodes; complete says it all
+        res.on('close', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            complete: res.complete,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(chatBody(model, { stream: true }));
   });
@@ -58,7 +74,9 @@ describe('hostile faults: upstream failures, through the proxy and the client', 
     afterEach(async () => {
       h.fake.onChat = undefined;
       // Counts stay right: every attempt that reached upstream was recorded, and nothing else.
-      const freeForwarded = h.fake.requests.filter((r) => r.path === '/chat/completions' && r.body !== undefined && r.body.includes(FREE)).length;
+      const freeForwarded = h.fake.requests.filter(
+        (r) => r.path === '/chat/completions' && r.body !== undefined && r.body.includes(FREE),
+      ).length;
       assert.equal(h.ledger.countSince(0), freeForwarded, 'ledger == free attempts forwarded');
       assert.equal(h.proxy.pacer.waiting, 0);
       const good = await call(h.port, '/api/v1/chat/completions', { body: chatBody(PAID) });
@@ -83,9 +101,13 @@ describe('hostile faults: upstream failures, through the proxy and the client', 
       assert.equal(upstreamChats() - before, 10);
     });
 
-    it('a connection reset before any answer is a 502 in OpenRouter\'s envelope, without the key', async () => {
+    it("a connection reset before any answer is a 502 in OpenRouter's envelope, without the key", async () => {
       h.fake.fail('/chat/completions', { kind: 'reset' }, 12);
-      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => call(h.port, '/api/v1/chat/completions', { body: chatBody(i % 3 ? FREE : PAID) })));
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          call(h.port, '/api/v1/chat/completions', { body: chatBody(i % 3 ? FREE : PAID) }),
+        ),
+      );
       for (const r of results) {
         assert.equal(r.status, 502);
         assert.equal(r.json().error?.code, 502);
@@ -105,31 +127,58 @@ describe('hostile faults: upstream failures, through the proxy and the client', 
       };
       const finishedBefore = h.finished.length;
       const clients = Array.from({ length: 6 }, () => new AbortController());
-      const calls = clients.map((c, i) => call(h.port, '/api/v1/chat/completions', { body: chatBody(i % 2 ? FREE : PAID), signal: c.signal }).then(
-        () => assert.fail('answered'),
-        (e: Error) => e,
-      ));
+      const calls = clients.map((c, i) =>
+        call(h.port, '/api/v1/chat/completions', { body: chatBody(i % 2 ? FREE : PAID), signal: c.signal }).then(
+          () => assert.fail('answered'),
+          (e: Error) => e,
+        ),
+      );
       await allArrived;
       for (const c of clients) c.abort();
       for (const e of await Promise.all(calls)) assert.equal(e.name, 'AbortError');
       await Promise.all(upstreamClosed); // the proxy hung up on upstream for each
-      assert.equal(h.finished.slice(finishedBefore).filter((f) => f.status === 502).length, 0, 'an abandoned request is not reported as a failure');
+      assert.equal(
+        h.finished.slice(finishedBefore).filter((f) => f.status === 502).length,
+        0,
+        'an abandoned request is not reported as a failure',
+      );
     });
 
     it('a burst of 500s passes through as 500s, each counted once, then service resumes', async () => {
-      h.fake.fail('/chat/completions', { kind: 'status', status: 500, body: { error: { code: 500, message: `Internal error (key ${TEST_KEY})` } } }, 30);
-      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => call(h.port, '/api/v1/chat/completions', { body: chatBody(i % 2 ? FREE : PAID) })));
+      h.fake.fail(
+        '/chat/completions',
+        { kind: 'status', status: 500, body: { error: { code: 500, message: `Internal error (key ${TEST_KEY})` } } },
+        30,
+      );
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          call(h.port, '/api/v1/chat/completions', { body: chatBody(i % 2 ? FREE : PAID) }),
+        ),
+      );
       for (const r of results) {
         assert.equal(r.status, 500);
         assert.equal(r.json().error?.code, 500);
       }
       h.fake.fail('/chat/completions', { kind: 'status', status: 503, headers: { 'retry-after': '1e308' } }, 10);
-      for (const r of await Promise.all(Array.from({ length: 10 }, () => call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) })))) assert.equal(r.status, 503);
+      for (const r of await Promise.all(
+        Array.from({ length: 10 }, () => call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) })),
+      ))
+        assert.equal(r.status, 503);
     });
 
     it('hostile error answers from upstream (absurd reset times, booby-trapped messages) pass through and break nothing', async () => {
-      const trap = { error: { code: 429, message: { toString: 1 }, metadata: { headers: { 'X-RateLimit-Limit': 20, 'X-RateLimit-Reset': 1e300 } } } };
-      h.fake.fail('/chat/completions', { kind: 'status', status: 429, body: trap, headers: { 'x-ratelimit-reset': '1e20', 'retry-after': '9e99' } }, 3);
+      const trap = {
+        error: {
+          code: 429,
+          message: { toString: 1 },
+          metadata: { headers: { 'X-RateLimit-Limit': 20, 'X-RateLimit-Reset': 1e300 } },
+        },
+      };
+      h.fake.fail(
+        '/chat/completions',
+        { kind: 'status', status: 429, body: trap, headers: { 'x-ratelimit-reset': '1e20', 'retry-after': '9e99' } },
+        3,
+      );
       for (let i = 0; i < 3; i++) {
         const r = await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
         assert.equal(r.status, 429, r.body.toString());
@@ -139,7 +188,9 @@ describe('hostile faults: upstream failures, through the proxy and the client', 
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write('data: {"choices":[{"delta":{"content":"ok"}}]}\n\n');
         res.write(`data: ${JSON.stringify(trap)}\n\n`);
-        res.write('data: {"error":{"code":"429","message":"Rate limit exceeded: free-models-per-min","metadata":{"headers":{"X-RateLimit-Reset":"8.64e20"}}}}\n\n');
+        res.write(
+          'data: {"error":{"code":"429","message":"Rate limit exceeded: free-models-per-min","metadata":{"headers":{"X-RateLimit-Reset":"8.64e20"}}}}\n\n',
+        );
         res.end('data: [DONE]\n\n');
         return true;
       };
@@ -171,7 +222,11 @@ describe('hostile faults: upstream failures, through the proxy and the client', 
       await fake.close();
     });
 
-    const rejection = (p: Promise<unknown>) => p.then(() => assert.fail('resolved'), (e: Error) => e);
+    const rejection = (p: Promise<unknown>) =>
+      p.then(
+        () => assert.fail('resolved'),
+        (e: Error) => e,
+      );
 
     it('a hang is a TimeoutError, a reset a NetworkError, a cancel an AbortedError, and a burst of 500s ServerErrors', async () => {
       fake.fail('/key', { kind: 'hang' });
@@ -203,7 +258,11 @@ describe('hostile faults: upstream failures, through the proxy and the client', 
         await new Promise<void>((r) => setImmediate(r));
         now = resourceCounts();
       }
-      for (const k of WATCHED) assert.ok(now[k] <= baseline[k], `${k}: ${now[k]} open now, ${baseline[k]} before (${process.getActiveResourcesInfo().join(', ')})`);
+      for (const k of WATCHED)
+        assert.ok(
+          now[k] <= baseline[k],
+          `${k}: ${now[k]} open now, ${baseline[k]} before (${process.getActiveResourcesInfo().join(', ')})`,
+        );
     });
   });
 });

@@ -31,7 +31,11 @@ describe('Ledger (real files)', () => {
     l.close();
     return openLedger(over);
   };
-  const logLines = (): string[] => fs.readFileSync(path.join(dir, LEDGER_LOG), 'utf8').split('\n').filter((s) => s && !s.startsWith('#'));
+  const logLines = (): string[] =>
+    fs
+      .readFileSync(path.join(dir, LEDGER_LOG), 'utf8')
+      .split('\n')
+      .filter((s) => s && !s.startsWith('#'));
   const total = (l: Ledger): number => l.countSince(0);
 
   beforeEach(() => {
@@ -120,7 +124,10 @@ describe('Ledger (real files)', () => {
       for (let i = 0; i < 100; i++) l.record(FREE, T0 + i);
       const lines = logLines();
       assert.equal(lines.length, 101);
-      assert.ok(lines.slice(1).every((s) => /^\d{13} 0$/.test(s)), lines[1]);
+      assert.ok(
+        lines.slice(1).every((s) => /^\d{13} 0$/.test(s)),
+        lines[1],
+      );
     });
 
     it('hourly() and daily() give zeros for empty slots, oldest first, ending now', () => {
@@ -129,8 +136,14 @@ describe('Ledger (real files)', () => {
       l.record(FREE, T0 + 10);
       l.record(FREE, T0 + 20);
       const h = l.hourly(T0 + 30 * MINUTE, 4);
-      assert.deepEqual(h.map((x) => x.count), [1, 0, 0, 2]);
-      assert.deepEqual(h.map((x) => x.hourStart), [T0 - 3 * HOUR, T0 - 2 * HOUR, T0 - HOUR, T0]);
+      assert.deepEqual(
+        h.map((x) => x.count),
+        [1, 0, 0, 2],
+      );
+      assert.deepEqual(
+        h.map((x) => x.hourStart),
+        [T0 - 3 * HOUR, T0 - 2 * HOUR, T0 - HOUR, T0],
+      );
       assert.deepEqual(l.hourly(T0, 0), []);
       assert.equal(l.daily(T0, 30).length, 30);
       assert.equal(l.daily(T0, 30).at(-1)?.count, 3);
@@ -142,9 +155,24 @@ describe('Ledger (real files)', () => {
       now = MIDNIGHT + 5 * MINUTE;
       const l = openLedger();
       for (let i = 0; i < 50; i++) l.record(i % 3 ? FREE : OTHER, MIDNIGHT - 25 * MINUTE + i * MINUTE);
-      const before = { m: l.minuteCount(MIDNIGHT), d0: l.dayModels(MIDNIGHT - DAY), d1: l.dayModels(MIDNIGHT), h: l.hourly(now, 48), s: l.countSince(MIDNIGHT - 3 * MINUTE) };
+      const before = {
+        m: l.minuteCount(MIDNIGHT),
+        d0: l.dayModels(MIDNIGHT - DAY),
+        d1: l.dayModels(MIDNIGHT),
+        h: l.hourly(now, 48),
+        s: l.countSince(MIDNIGHT - 3 * MINUTE),
+      };
       const again = reopen(l);
-      assert.deepEqual({ m: again.minuteCount(MIDNIGHT), d0: again.dayModels(MIDNIGHT - DAY), d1: again.dayModels(MIDNIGHT), h: again.hourly(now, 48), s: again.countSince(MIDNIGHT - 3 * MINUTE) }, before);
+      assert.deepEqual(
+        {
+          m: again.minuteCount(MIDNIGHT),
+          d0: again.dayModels(MIDNIGHT - DAY),
+          d1: again.dayModels(MIDNIGHT),
+          h: again.hourly(now, 48),
+          s: again.countSince(MIDNIGHT - 3 * MINUTE),
+        },
+        before,
+      );
       assert.equal(again.dayCount(MIDNIGHT - DAY) + again.dayCount(MIDNIGHT), 50);
       assert.equal(log.at('warn').length, 0);
     });
@@ -155,7 +183,10 @@ describe('Ledger (real files)', () => {
       assert.ok(fs.existsSync(path.join(nested, LEDGER_LOG)));
       const file = path.join(dir, 'not-a-dir');
       fs.writeFileSync(file, 'x');
-      assert.throws(() => Ledger.open(file, { now: () => now }), (e: Error) => e.message.includes(file) && /ledger/.test(e.message));
+      assert.throws(
+        () => Ledger.open(file, { now: () => now }),
+        (e: Error) => e.message.includes(file) && /ledger/.test(e.message),
+      );
     });
 
     it('a failing disk: record() never throws, counts in memory, and rewrites everything once the disk works', () => {
@@ -203,21 +234,37 @@ describe('Ledger (real files)', () => {
       const day = T0 - (T0 % DAY);
       assert.deepEqual(l.dayModels(day), { [FREE]: 2, [OTHER]: 2 });
       assert.deepEqual(l.dayClients(day), { 'VS Code chat / LM API': 1, Cline: 2 });
-      assert.ok(logLines().some((line) => line === `@0 ${JSON.stringify([FREE, 'VS Code chat / LM API'])}`), logLines().join('|'));
+      assert.ok(
+        logLines().some((line) => line === `@0 ${JSON.stringify([FREE, 'VS Code chat / LM API'])}`),
+        logLines().join('|'),
+      );
       assert.deepEqual(reopen(l).dayClients(day), { 'VS Code chat / LM API': 1, Cline: 2 });
       // Three days later the exact records are folded into ledger.json, clients too.
       now = T0 + 3 * DAY;
       const later = openLedger();
       later.close();
-      const compact = JSON.parse(fs.readFileSync(path.join(dir, LEDGER_COMPACT), 'utf8')) as { v: number; clients: Record<string, Record<string, number>> };
+      const compact = JSON.parse(fs.readFileSync(path.join(dir, LEDGER_COMPACT), 'utf8')) as {
+        v: number;
+        clients: Record<string, Record<string, number>>;
+      };
       assert.equal(compact.v, 2);
       assert.deepEqual(Object.values(compact.clients), [{ 'VS Code chat / LM API': 1, Cline: 2 }]);
       assert.deepEqual(openLedger().dayClients(day), { 'VS Code chat / LM API': 1, Cline: 2 });
     });
 
     it('reads a v1 ledger (model-only dictionary lines and ledger.json without clients)', () => {
-      fs.writeFileSync(path.join(dir, LEDGER_COMPACT), JSON.stringify({ v: 1, foldedThrough: T0 - (T0 % DAY) - DAY, hours: { [T0 - (T0 % DAY) - 3 * DAY]: { [FREE]: 4 } } }));
-      fs.writeFileSync(path.join(dir, LEDGER_LOG), ['# v1', `@0 ${JSON.stringify(FREE)}`, `${T0 - 5} 0`, `${T0 - 4} 0`].join('\n') + '\n');
+      fs.writeFileSync(
+        path.join(dir, LEDGER_COMPACT),
+        JSON.stringify({
+          v: 1,
+          foldedThrough: T0 - (T0 % DAY) - DAY,
+          hours: { [T0 - (T0 % DAY) - 3 * DAY]: { [FREE]: 4 } },
+        }),
+      );
+      fs.writeFileSync(
+        path.join(dir, LEDGER_LOG),
+        ['# v1', `@0 ${JSON.stringify(FREE)}`, `${T0 - 5} 0`, `${T0 - 4} 0`].join('\n') + '\n',
+      );
       const l = openLedger();
       assert.equal(l.dayCount(T0), 2);
       assert.equal(l.dayCount(T0 - 3 * DAY), 4);
@@ -283,7 +330,10 @@ describe('Ledger (real files)', () => {
       assert.equal(l.minuteCount(today - DAY + 19 * HOUR + 17 * MINUTE), 1, 'yesterday is exact');
       assert.equal(l.countSince(today - DAY + 19 * HOUR + 17 * MINUTE + 1), 2);
       assert.equal(recordLines(), 6, 'the log holds only yesterday and today');
-      const compact = JSON.parse(fs.readFileSync(path.join(dir, LEDGER_COMPACT), 'utf8')) as { foldedThrough: number; hours: Record<string, unknown> };
+      const compact = JSON.parse(fs.readFileSync(path.join(dir, LEDGER_COMPACT), 'utf8')) as {
+        foldedThrough: number;
+        hours: Record<string, unknown>;
+      };
       assert.equal(compact.foldedThrough, today - DAY);
       assert.equal(Object.keys(compact.hours).length, 29 * 4);
 
@@ -321,8 +371,19 @@ describe('Ledger (real files)', () => {
 
     it('a crash between writing ledger.json and rewriting the log counts nothing twice', () => {
       const old = today - 3 * DAY + 5 * HOUR;
-      fs.writeFileSync(path.join(dir, LEDGER_COMPACT), JSON.stringify({ v: 1, foldedThrough: today - DAY, hours: { [old]: { [FREE]: 3 } } }));
-      const lines = ['# test', `@0 ${JSON.stringify(FREE)}`, `${old + 1} 0`, `${old + 2} 0`, `${old + 3} 0`, `${T0 - 5} 0`, `${T0 - 4} 0`];
+      fs.writeFileSync(
+        path.join(dir, LEDGER_COMPACT),
+        JSON.stringify({ v: 1, foldedThrough: today - DAY, hours: { [old]: { [FREE]: 3 } } }),
+      );
+      const lines = [
+        '# test',
+        `@0 ${JSON.stringify(FREE)}`,
+        `${old + 1} 0`,
+        `${old + 2} 0`,
+        `${old + 3} 0`,
+        `${T0 - 5} 0`,
+        `${T0 - 4} 0`,
+      ];
       fs.writeFileSync(path.join(dir, LEDGER_LOG), lines.join('\n') + '\n');
       const l = openLedger();
       assert.equal(l.dayCount(today - 3 * DAY), 3);
@@ -447,7 +508,12 @@ describe('Ledger (real files)', () => {
      * printed. The kill follows the data event after `jitterMs`: killed at once, the signal nearly always lands
      * in the next record's fdatasync; a few ms later it can land anywhere in the loop, compactions included.
      */
-    const burstAndKill = (childDir: string, mode: string, atLeast: number, jitterMs = 0): Promise<{ last: number; signal: NodeJS.Signals | null }> =>
+    const burstAndKill = (
+      childDir: string,
+      mode: string,
+      atLeast: number,
+      jitterMs = 0,
+    ): Promise<{ last: number; signal: NodeJS.Signals | null }> =>
       new Promise((resolve, reject) => {
         const p = spawn(process.execPath, [child, childDir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
         let last = 0;
@@ -468,7 +534,9 @@ describe('Ledger (real files)', () => {
         p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
         p.on('error', reject);
         // 'close': the process is gone and everything it printed has been read.
-        p.on('close', (_code, signal) => (killed ? resolve({ last, signal }) : reject(new Error(`child ended before the kill: ${stderr}`))));
+        p.on('close', (_code, signal) =>
+          killed ? resolve({ last, signal }) : reject(new Error(`child ended before the kill: ${stderr}`)),
+        );
       });
 
     it('keeps every record whose record() returned, over repeated kills into the same ledger', async () => {

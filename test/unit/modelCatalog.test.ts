@@ -19,7 +19,10 @@ describe('ModelCatalog', () => {
   });
 
   it('knows :free and openrouter/free without asking, and $0 models after one GET /models', async () => {
-    const cat = new ModelCatalog((s) => client.getModels(s), () => now);
+    const cat = new ModelCatalog(
+      (s) => client.getModels(s),
+      () => now,
+    );
     assert.ok(cat.isFree('meta-llama/llama-3.3-70b-instruct:free'));
     assert.ok(cat.isFree('openrouter/free'));
     assert.ok(!cat.isFree('openrouter/owl-alpha'));
@@ -31,7 +34,11 @@ describe('ModelCatalog', () => {
   });
 
   it('fetches once per TTL, and concurrent callers share one request', async () => {
-    const cat = new ModelCatalog((s) => client.getModels(s), () => now, 1000);
+    const cat = new ModelCatalog(
+      (s) => client.getModels(s),
+      () => now,
+      1000,
+    );
     await Promise.all([cat.refresh(), cat.refresh(), cat.refresh()]);
     assert.equal(fake.count('/models'), 1);
     now += 999;
@@ -43,7 +50,11 @@ describe('ModelCatalog', () => {
   });
 
   it('keeps the last good list when a refresh fails, and waits before trying again', async () => {
-    const cat = new ModelCatalog((s) => client.getModels(s), () => now, 1000);
+    const cat = new ModelCatalog(
+      (s) => client.getModels(s),
+      () => now,
+      1000,
+    );
     await cat.refresh();
     now += 1001;
     fake.fail('/models', { kind: 'status', status: 500 });

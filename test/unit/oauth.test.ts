@@ -4,7 +4,15 @@
 // failures, timeouts, and never the key (nor the code or verifier) in an error.
 import * as assert from 'node:assert/strict';
 import { request } from 'undici';
-import { AbortedError, ForbiddenError, NetworkError, OpenRouterError, ResponseShapeError, ServerError, TimeoutError } from '../../src/core/errors';
+import {
+  AbortedError,
+  ForbiddenError,
+  NetworkError,
+  OpenRouterError,
+  ResponseShapeError,
+  ServerError,
+  TimeoutError,
+} from '../../src/core/errors';
 import { exchangeCode } from '../../src/core/oauth/exchange';
 import { describeExchangeError, describeRefusal } from '../../src/core/oauth/messages';
 import { PendingSignIn, SIGN_IN_TTL_MS } from '../../src/core/oauth/pending';
@@ -16,7 +24,10 @@ import { FakeOpenRouter } from '../fixtures/fakeOpenRouter';
 import { assertNoKey, closedPort, failure, isolateProxyEnv } from './helpers';
 
 // RFC 7636 appendix B: the 32 octets, the verifier they encode to, and its S256 challenge.
-const RFC_OCTETS = [116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121];
+const RFC_OCTETS = [
+  116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191, 240, 91,
+  88, 5, 88, 83, 132, 141, 121,
+];
 const RFC_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 const RFC_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
@@ -66,7 +77,12 @@ describe('OAuth PKCE (core)', () => {
       assert.equal(url.searchParams.get('code_challenge'), RFC_CHALLENGE);
       assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
       assert.equal([...url.searchParams.keys()].length, 3);
-      assert.ok(url.search.includes('callback_url=vscode%3A%2F%2Fopenrouter-quota.openrouter-quota%2Fauth-callback%3Fstate%3Dabc_DEF-123'), url.search);
+      assert.ok(
+        url.search.includes(
+          'callback_url=vscode%3A%2F%2Fopenrouter-quota.openrouter-quota%2Fauth-callback%3Fstate%3Dabc_DEF-123',
+        ),
+        url.search,
+      );
     });
 
     it('keeps a configured base with its own query, and defaults an empty one', () => {
@@ -84,12 +100,22 @@ describe('OAuth PKCE (core)', () => {
   });
 
   describe('parseCallbackQuery', () => {
-    it('reads state and code, ignoring VS Code\'s windowId', () => {
-      assert.deepEqual(parseCallbackQuery('state=S1&windowId=_3&code=C1'), { state: 'S1', code: 'C1', error: undefined, errorDescription: undefined });
+    it("reads state and code, ignoring VS Code's windowId", () => {
+      assert.deepEqual(parseCallbackQuery('state=S1&windowId=_3&code=C1'), {
+        state: 'S1',
+        code: 'C1',
+        error: undefined,
+        errorDescription: undefined,
+      });
     });
 
     it('recovers from a naive "?state=S?code=C" append and a leading "?"', () => {
-      assert.deepEqual(parseCallbackQuery('state=S1?code=C1'), { state: 'S1', code: 'C1', error: undefined, errorDescription: undefined });
+      assert.deepEqual(parseCallbackQuery('state=S1?code=C1'), {
+        state: 'S1',
+        code: 'C1',
+        error: undefined,
+        errorDescription: undefined,
+      });
       assert.equal(parseCallbackQuery('?state=S1&code=C1').state, 'S1');
     });
 
@@ -104,7 +130,12 @@ describe('OAuth PKCE (core)', () => {
         error: 'access_denied',
         errorDescription: 'The user declined',
       });
-      assert.deepEqual(parseCallbackQuery('state=&code='), { state: undefined, code: undefined, error: undefined, errorDescription: undefined });
+      assert.deepEqual(parseCallbackQuery('state=&code='), {
+        state: undefined,
+        code: undefined,
+        error: undefined,
+        errorDescription: undefined,
+      });
     });
   });
 
@@ -135,7 +166,13 @@ describe('OAuth PKCE (core)', () => {
     it('refuses foreign states: unknown, a prefix, a longer one, one from another registry', () => {
       const a = reg.begin();
       const other = new PendingSignIn(() => now).begin();
-      for (const s of [createState(), a.state.slice(0, -1), `${a.state}x`, other.state, a.state.toLowerCase() === a.state ? `${a.state}A` : a.state.toLowerCase()]) {
+      for (const s of [
+        createState(),
+        a.state.slice(0, -1),
+        `${a.state}x`,
+        other.state,
+        a.state.toLowerCase() === a.state ? `${a.state}A` : a.state.toLowerCase(),
+      ]) {
         assert.deepEqual(reg.take(s), { ok: false, reason: 'foreign' }, s);
       }
       assert.ok(reg.take(a.state).ok, 'the real state still works after refused guesses');
@@ -174,7 +211,8 @@ describe('OAuth PKCE (core)', () => {
     });
 
     it('has a sentence for every refusal', () => {
-      for (const r of ['missing', 'foreign', 'replayed', 'expired', 'cancelled'] as const) assert.ok(describeRefusal(r).length > 20, r);
+      for (const r of ['missing', 'foreign', 'replayed', 'expired', 'cancelled'] as const)
+        assert.ok(describeRefusal(r).length > 20, r);
       assert.match(describeRefusal('expired'), /10 minutes/);
     });
   });
@@ -210,10 +248,14 @@ describe('OAuth exchange: POST /auth/keys (real HTTP against FakeOpenRouter + fa
     assert.equal(req.method, 'POST');
     assert.equal(req.authorization, undefined);
     assert.match(String(req.headers['content-type']), /^application\/json/);
-    assert.deepEqual(JSON.parse(req.body!.toString('utf8')), { code, code_verifier: pkce.verifier, code_challenge_method: 'S256' });
+    assert.deepEqual(JSON.parse(req.body!.toString('utf8')), {
+      code,
+      code_verifier: pkce.verifier,
+      code_challenge_method: 'S256',
+    });
   });
 
-  it('runs the whole flow through the fake\'s /auth page (302 to the callback) and the new key reads GET /key', async () => {
+  it("runs the whole flow through the fake's /auth page (302 to the callback) and the new key reads GET /key", async () => {
     const pkce = createPkce();
     const res = await request(buildAuthUrl(fakeAuthUrl(fake), CALLBACK, pkce.challenge), { method: 'GET' });
     await res.body.dump();
@@ -240,7 +282,7 @@ describe('OAuth exchange: POST /auth/keys (real HTTP against FakeOpenRouter + fa
     assert.equal(cb.code, undefined);
   });
 
-  it('403 for a wrong verifier: ForbiddenError with OpenRouter\'s message, without the code or the verifier', async () => {
+  it("403 for a wrong verifier: ForbiddenError with OpenRouter's message, without the code or the verifier", async () => {
     const { code } = approve();
     const wrong = createPkce().verifier;
     const e = await failure(exchange(code, wrong));
@@ -262,8 +304,12 @@ describe('OAuth exchange: POST /auth/keys (real HTTP against FakeOpenRouter + fa
     assert.equal(oauth.issuedKeys.length, 1);
   });
 
-  it('400 with OpenRouter\'s body: ServerError(400) and its message', async () => {
-    fake.fail('/auth/keys', { kind: 'status', status: 400, body: { error: { code: 400, message: 'Invalid code_challenge_method' } } });
+  it("400 with OpenRouter's body: ServerError(400) and its message", async () => {
+    fake.fail('/auth/keys', {
+      kind: 'status',
+      status: 400,
+      body: { error: { code: 400, message: 'Invalid code_challenge_method' } },
+    });
     const { pkce, code } = approve();
     const e = await failure(exchange(code, pkce.verifier));
     assert.ok(ServerError.is(e));
@@ -272,7 +318,7 @@ describe('OAuth exchange: POST /auth/keys (real HTTP against FakeOpenRouter + fa
     assert.match(describeExchangeError(e), /rejected the sign-in request \(400: Invalid code_challenge_method\)/);
   });
 
-  it('400 from the fake itself when the method does not match the challenge\'s', async () => {
+  it("400 from the fake itself when the method does not match the challenge's", async () => {
     const { pkce, code } = approve();
     // A client that forgot the method: the fake answers as OpenRouter documents.
     const res = await request(`${fake.baseUrl}/auth/keys`, {
@@ -287,7 +333,11 @@ describe('OAuth exchange: POST /auth/keys (real HTTP against FakeOpenRouter + fa
   it('an error body that echoes the code, the verifier or a key is redacted', async () => {
     const { pkce, code } = approve();
     const leaked = newTestKey();
-    fake.fail('/auth/keys', { kind: 'status', status: 500, body: { error: { code: 500, message: `boom code=${code} verifier=${pkce.verifier} key=${leaked}` } } });
+    fake.fail('/auth/keys', {
+      kind: 'status',
+      status: 500,
+      body: { error: { code: 500, message: `boom code=${code} verifier=${pkce.verifier} key=${leaked}` } },
+    });
     const e = await failure(exchange(code, pkce.verifier));
     assert.ok(ServerError.is(e));
     assertNoKey(e, leaked);
@@ -305,7 +355,14 @@ describe('OAuth exchange: POST /auth/keys (real HTTP against FakeOpenRouter + fa
 
   it('a 200 without a usable key: ResponseShapeError, and the odd value is not quoted', async () => {
     const { pkce, code } = approve();
-    for (const body of [{}, { key: 42 }, { key: 'sk-or-v1-but has spaces in it' }, { key: ' sk-or-v1-0123456789abcdef0123 ' }, [], 'sk-or-v1-0123456789abcdef0123']) {
+    for (const body of [
+      {},
+      { key: 42 },
+      { key: 'sk-or-v1-but has spaces in it' },
+      { key: ' sk-or-v1-0123456789abcdef0123 ' },
+      [],
+      'sk-or-v1-0123456789abcdef0123',
+    ]) {
       fake.fail('/auth/keys', { kind: 'status', status: 200, body });
       const e = await failure(exchange(code, pkce.verifier));
       assert.ok(ResponseShapeError.is(e), JSON.stringify(body));
@@ -341,7 +398,12 @@ describe('OAuth exchange: POST /auth/keys (real HTTP against FakeOpenRouter + fa
 
   it('never puts the issued key into any error, whatever went wrong after it was issued', async () => {
     const key = newTestKey();
-    const bodies: unknown[] = [{ key: `${key} ` }, { key: key.slice(0, -1) + ' ' }, { data: { key } }, { error: { message: key }, key: 3 }];
+    const bodies: unknown[] = [
+      { key: `${key} ` },
+      { key: key.slice(0, -1) + ' ' },
+      { data: { key } },
+      { error: { message: key }, key: 3 },
+    ];
     const { pkce, code } = approve();
     for (const body of bodies) {
       fake.fail('/auth/keys', { kind: 'status', status: 200, body });
@@ -350,7 +412,11 @@ describe('OAuth exchange: POST /auth/keys (real HTTP against FakeOpenRouter + fa
       assertNoKey(e, key);
       assertNoKey(describeExchangeError(e), key);
     }
-    fake.fail('/auth/keys', { kind: 'status', status: 403, body: { error: { code: 403, message: `key ${key} is not yours` } } });
+    fake.fail('/auth/keys', {
+      kind: 'status',
+      status: 403,
+      body: { error: { code: 403, message: `key ${key} is not yours` } },
+    });
     const e = await failure(exchange(code, pkce.verifier));
     assertNoKey(e, key);
   });

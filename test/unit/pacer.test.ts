@@ -112,7 +112,10 @@ describe('MinutePacer (fake clock)', () => {
     const p = make();
     const rs = [start(p), start(p), start(p)];
     await settle();
-    assert.deepEqual(rs.map((r) => r.result?.ok), [true, true, undefined]);
+    assert.deepEqual(
+      rs.map((r) => r.result?.ok),
+      [true, true, undefined],
+    );
     await clock.advanceToAsync(T0 + MINUTE);
     assert.equal(rs[2].result?.ok, true);
   });
@@ -130,7 +133,10 @@ describe('MinutePacer (fake clock)', () => {
     await clock.advanceToAsync(T0 + 3 * MINUTE);
     assert.equal(p.waiting, 0);
     const when = rs.map((r) => r.at);
-    assert.deepEqual(when, [0, 0, 0, 1, 1, 1, 2, 2, 2, 3].map((m) => (m === 0 ? T0 + 10_000 : T0 + m * MINUTE)));
+    assert.deepEqual(
+      when,
+      [0, 0, 0, 1, 1, 1, 2, 2, 2, 3].map((m) => (m === 0 ? T0 + 10_000 : T0 + m * MINUTE)),
+    );
     assert.ok(rs.every((r) => r.result?.ok));
     assert.deepEqual(
       rs.map((r) => (r.result?.ok ? r.result.waitedMs : -1)),
@@ -456,7 +462,10 @@ describe('MinutePacer (fake clock)', () => {
       const rs = Array.from({ length: 12 }, () => start(p));
       await clock.advanceToAsync(T0 + 3 * MINUTE);
       assert.ok(rs.every((r) => r.result?.ok));
-      assert.deepEqual([0, 1, 2].map((m) => ledger.minuteCount(T0 + m * MINUTE)), [5, 5, 2]);
+      assert.deepEqual(
+        [0, 1, 2].map((m) => ledger.minuteCount(T0 + m * MINUTE)),
+        [5, 5, 2],
+      );
     } finally {
       ledger.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -511,7 +520,8 @@ describe('MinutePacer (fake clock)', () => {
           });
         }
         // Every 7 s, sometimes, a random limit for the windows not judged yet.
-        for (let k = 1; k < 60; k++) clock.setTimer(k * 7_000, () => (limit = rnd() < 0.2 ? 3 + Math.floor(rnd() * 20) : limit));
+        for (let k = 1; k < 60; k++)
+          clock.setTimer(k * 7_000, () => (limit = rnd() < 0.2 ? 3 + Math.floor(rnd() * 20) : limit));
         // In half the seeds, upstream per-minute 429s now and then block until a random time up to 90 s ahead.
         const blocks: Array<{ from: number; until: number; admittedBefore: number }> = [];
         if (rnd() < 0.5) {
@@ -528,15 +538,21 @@ describe('MinutePacer (fake clock)', () => {
         await clock.advanceToAsync(reqs[reqs.length - 1].arrival + maxWait + 2 * MINUTE);
 
         // 1. Every request got an answer, and nobody is left waiting.
-        assert.ok(reqs.every((r) => r.result), 'unanswered requests');
+        assert.ok(
+          reqs.every((r) => r.result),
+          'unanswered requests',
+        );
         assert.equal(p.waiting, 0);
 
         // 2. No window admitted more than its limit, and nothing was admitted during a block.
         const perWindow = new Map<number, number>();
         for (const a of admitted) perWindow.set(win(a), (perWindow.get(win(a)) ?? 0) + 1);
         // (An admission at the instant a block starts is fine if it came first: order by the admission's index.)
-        admitted.forEach((a, i) => assert.ok(!blocks.some((b) => i >= b.admittedBefore && a < b.until), `admitted at ${a} during a block`));
-        for (const [ws, c] of perWindow) assert.ok(c <= (limits.get(ws) as number), `window ${new Date(ws).toISOString()}: ${c} > ${limits.get(ws)}`);
+        admitted.forEach((a, i) =>
+          assert.ok(!blocks.some((b) => i >= b.admittedBefore && a < b.until), `admitted at ${a} during a block`),
+        );
+        for (const [ws, c] of perWindow)
+          assert.ok(c <= (limits.get(ws) as number), `window ${new Date(ws).toISOString()}: ${c} > ${limits.get(ws)}`);
 
         // 3. Answered within maxWait, and admitted only while it was still waiting.
         for (const r of reqs) {
@@ -545,7 +561,11 @@ describe('MinutePacer (fake clock)', () => {
           if (r.result?.ok) assert.equal(r.result.waitedMs, waited);
           if (r.result?.ok === false && r.result.reason === 'aborted') assert.equal(r.settledAt, r.abortAt);
           if (r.result?.ok === false && r.result.reason === 'timeout' && waited > 0) assert.equal(waited, maxWait);
-          if (r.result?.ok === false && r.result.reason === 'timeout' && waited === 0) assert.ok(r.result.resetsAt > r.arrival + maxWait, `#${r.id}: refused at once though the window reopens in time`);
+          if (r.result?.ok === false && r.result.reason === 'timeout' && waited === 0)
+            assert.ok(
+              r.result.resetsAt > r.arrival + maxWait,
+              `#${r.id}: refused at once though the window reopens in time`,
+            );
         }
 
         // 4. FIFO: answers to admitted requests come in arrival order (arrival order = id order) ...
@@ -555,7 +575,10 @@ describe('MinutePacer (fake clock)', () => {
         for (const b of reqs) {
           if (!b.result?.ok) continue;
           for (const a of reqs.slice(0, b.id)) {
-            assert.ok((a.settledAt as number) <= (b.settledAt as number), `#${b.id} admitted at ${b.settledAt} while #${a.id} waited until ${a.settledAt}`);
+            assert.ok(
+              (a.settledAt as number) <= (b.settledAt as number),
+              `#${b.id} admitted at ${b.settledAt} while #${a.id} waited until ${a.settledAt}`,
+            );
           }
         }
 
@@ -564,12 +587,18 @@ describe('MinutePacer (fake clock)', () => {
           if (r.result?.ok !== false || r.result.reason !== 'timeout' || r.settledAt === r.arrival) continue;
           for (let ws = win(r.arrival) + MINUTE; ws <= (r.settledAt as number); ws += MINUTE) {
             if (blockedDuring(ws, Math.min(ws + MINUTE, r.settledAt as number))) continue;
-            assert.equal(perWindow.get(ws) ?? 0, limits.get(ws), `#${r.id} timed out though window ${new Date(ws).toISOString()} had room`);
+            assert.equal(
+              perWindow.get(ws) ?? 0,
+              limits.get(ws),
+              `#${r.id} timed out though window ${new Date(ws).toISOString()} had room`,
+            );
           }
         }
 
         // Sanity: the pattern exercised waiting, admission after waiting, and timeouts or rejections.
-        const reasons = new Set(reqs.map((r) => (r.result?.ok ? (r.result.waitedMs > 0 ? 'waited' : 'at once') : r.result?.reason)));
+        const reasons = new Set(
+          reqs.map((r) => (r.result?.ok ? (r.result.waitedMs > 0 ? 'waited' : 'at once') : r.result?.reason)),
+        );
         assert.ok(reasons.has('at once'), [...reasons].join());
         if (maxWait >= 60_000) assert.ok(reasons.has('waited'), [...reasons].join());
       });

@@ -26,7 +26,17 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
   const pollers: QuotaPoller[] = [];
 
   const make = (over: Partial<PollerDeps> = {}): QuotaPoller => {
-    const p = new QuotaPoller({ clock, fetch: api.fetch, store, keyId: 'k1', owner: 'window-a', settings: () => settings, random: () => 0.5, log, ...over });
+    const p = new QuotaPoller({
+      clock,
+      fetch: api.fetch,
+      store,
+      keyId: 'k1',
+      owner: 'window-a',
+      settings: () => settings,
+      random: () => 0.5,
+      log,
+      ...over,
+    });
     pollers.push(p);
     return p;
   };
@@ -69,7 +79,10 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
       assert.equal(api.calls.length, 2);
       await clock.advanceAsync(10 * MINUTE);
       assert.equal(api.calls.length, 12);
-      assert.ok(api.gaps.every((g) => g === MINUTE), String(api.gaps));
+      assert.ok(
+        api.gaps.every((g) => g === MINUTE),
+        String(api.gaps),
+      );
       assert.equal(clock.pending, 1, 'exactly one timer waits');
     });
 
@@ -88,7 +101,10 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
         await started();
         await clock.advanceAsync(5 * MINUTE);
         assert.equal(api.calls.length, 11);
-        assert.ok(api.gaps.every((g) => g === 30_000), String(api.gaps));
+        assert.ok(
+          api.gaps.every((g) => g === 30_000),
+          String(api.gaps),
+        );
       });
     }
 
@@ -202,7 +218,10 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
       failAlways(12);
       await started({ random: () => 1 });
       await clock.advanceAsync(2 * HOUR);
-      assert.deepEqual(api.gaps.slice(0, 9), [15_000, 30_000, 60_000, 120_000, 240_000, 480_000, 900_000, 900_000, 900_000]);
+      assert.deepEqual(
+        api.gaps.slice(0, 9),
+        [15_000, 30_000, 60_000, 120_000, 240_000, 480_000, 900_000, 900_000, 900_000],
+      );
       assert.ok(api.gaps.every((g) => g <= MAX_BACKOFF_MS));
     });
 
@@ -243,7 +262,7 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
       assert.deepEqual([s.status, s.stale, s.day?.used], ['error', true, 12]);
     });
 
-    it('waits for a 429\'s reset when it is later than the backoff', async () => {
+    it("waits for a 429's reset when it is later than the backoff", async () => {
       api.script.push(new RateLimitError('free-models-per-min', 'per-minute', T0 + 40_000, 20));
       const p = await started();
       assert.equal(p.snapshot().error?.retryAt, T0 + 40_000);
@@ -316,7 +335,13 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
 
     it('a key rejected in another window stops this window too', async () => {
       const p = await started();
-      store.write({ keyId: 'k1', obs: observation(T0 + 30_000), error: { reason: 'auth', message: 'rejected', at: T0 + 30_000 }, writtenBy: 'window-b', writtenAt: T0 + 30_000 });
+      store.write({
+        keyId: 'k1',
+        obs: observation(T0 + 30_000),
+        error: { reason: 'auth', message: 'rejected', at: T0 + 30_000 },
+        writtenBy: 'window-b',
+        writtenAt: T0 + 30_000,
+      });
       assert.equal(p.snapshot().error?.reason, 'auth');
       await clock.advanceAsync(DAY);
       assert.equal(api.calls.length, 1);
@@ -416,7 +441,12 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
 
   describe('shared state', () => {
     it('uses a fresh record from another window instead of polling at start', async () => {
-      store.write({ keyId: 'k1', obs: observation(T0 - 10_000, {}, { used: 30, limit: 50 }), writtenBy: 'window-b', writtenAt: T0 - 10_000 });
+      store.write({
+        keyId: 'k1',
+        obs: observation(T0 - 10_000, {}, { used: 30, limit: 50 }),
+        writtenBy: 'window-b',
+        writtenAt: T0 - 10_000,
+      });
       const p = await started();
       assert.equal(api.calls.length, 0);
       assert.equal(p.snapshot().day?.used, 30);
@@ -425,7 +455,12 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
     });
 
     it('ignores a record for a different key, at start and later', async () => {
-      store.write({ keyId: 'other-key', obs: observation(T0, {}, { used: 49, limit: 50 }), writtenBy: 'window-b', writtenAt: T0 });
+      store.write({
+        keyId: 'other-key',
+        obs: observation(T0, {}, { used: 49, limit: 50 }),
+        writtenBy: 'window-b',
+        writtenAt: T0,
+      });
       const p = make();
       const seen: QuotaSnapshot[] = [];
       p.onSnapshot((s) => seen.push(s));
@@ -434,7 +469,13 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
       assert.equal(api.calls.length, 1);
       assert.equal(p.snapshot().day?.used, 12);
       const count = seen.length;
-      store.write({ keyId: 'other-key', obs: observation(T0 + 5_000, {}, { used: 50, limit: 50 }), error: { reason: 'auth', message: 'x', at: T0 + 5_000 }, writtenBy: 'window-b', writtenAt: T0 + 5_000 });
+      store.write({
+        keyId: 'other-key',
+        obs: observation(T0 + 5_000, {}, { used: 50, limit: 50 }),
+        error: { reason: 'auth', message: 'x', at: T0 + 5_000 },
+        writtenBy: 'window-b',
+        writtenAt: T0 + 5_000,
+      });
       assert.equal(seen.length, count, 'no update for another key');
       assert.equal(p.snapshot().day?.used, 12);
       assert.equal(p.snapshot().error, undefined);
@@ -502,7 +543,10 @@ describe('QuotaPoller (fake clock, scripted fetch)', () => {
         const polls = api.calls.length + apiB.calls.length - before;
         assert.ok(polls >= 9 && polls <= 11, `polls: ${polls}`);
         const other = pollerOf === a ? b : a;
-        assert.ok(clock.now() - (other.snapshot().fetchedAt ?? -Infinity) <= MINUTE, 'the focused window keeps its numbers fresh');
+        assert.ok(
+          clock.now() - (other.snapshot().fetchedAt ?? -Infinity) <= MINUTE,
+          'the focused window keeps its numbers fresh',
+        );
       });
     });
   }

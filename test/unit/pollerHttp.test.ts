@@ -34,7 +34,12 @@ describe('QuotaPoller with the real client against FakeOpenRouter', () => {
       clock,
       fetch: (previous: Observation | undefined, signal: AbortSignal) => {
         const p = fetchObservation(client, previous, () => clock.now(), signal);
-        fetchOutcomes.push(p.then(() => 'ok', (e: unknown) => e));
+        fetchOutcomes.push(
+          p.then(
+            () => 'ok',
+            (e: unknown) => e,
+          ),
+        );
         return p;
       },
       store: new MemorySharedStore(),
@@ -58,7 +63,7 @@ describe('QuotaPoller with the real client against FakeOpenRouter', () => {
     await fake.close();
   });
 
-  it('shows the server\'s numbers, follows them each interval, and asks /credits once per hour after a 403', async () => {
+  it("shows the server's numbers, follows them each interval, and asks /credits once per hour after a 403", async () => {
     startPoller();
     const first = nextSnapshot(poller, (s) => s.status === 'ok');
     poller.start();

@@ -30,7 +30,8 @@ export class ScriptedFetch {
     if (step instanceof Error) return Promise.reject(step);
     if (step === 'hang' || step === 'deaf') {
       return new Promise((resolve, reject) => {
-        if (step === 'hang') signal.addEventListener('abort', () => reject(new AbortedError('GET /key cancelled')), { once: true });
+        if (step === 'hang')
+          signal.addEventListener('abort', () => reject(new AbortedError('GET /key cancelled')), { once: true });
         this.hung.push((s) => resolve(this.observe(at, previous, s)));
       });
     }
@@ -72,7 +73,10 @@ export class ScriptedFetch {
  * has fully finished (the poller emits before it clears its in-flight marker; a timer fired in between
  * would join the finished poll instead of starting a new one).
  */
-export async function nextSnapshot(poller: QuotaPoller, pred: (s: QuotaSnapshot) => boolean = () => true): Promise<QuotaSnapshot> {
+export async function nextSnapshot(
+  poller: QuotaPoller,
+  pred: (s: QuotaSnapshot) => boolean = () => true,
+): Promise<QuotaSnapshot> {
   const s = await new Promise<QuotaSnapshot>((resolve) => {
     const sub = poller.onSnapshot((snap) => {
       if (!pred(snap)) return;

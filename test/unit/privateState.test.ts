@@ -64,8 +64,19 @@ describe('private state: files 0600, directories 0700', function () {
 
       const entries = walk(h.root);
       const names = entries.map((e) => path.basename(e.path));
-      for (const f of ['ledger.log', 'ledger.json', HOST_LOCK, TOKEN_FILE, 'quota-state.json', 'poll.lease', 'day-limit']) assert.ok(names.includes(f), `${f} was written (${names.join(', ')})`);
-      const wrong = entries.filter((e) => e.mode !== (e.dir ? 0o700 : 0o600)).map((e) => `${e.path} ${e.mode.toString(8)}`);
+      for (const f of [
+        'ledger.log',
+        'ledger.json',
+        HOST_LOCK,
+        TOKEN_FILE,
+        'quota-state.json',
+        'poll.lease',
+        'day-limit',
+      ])
+        assert.ok(names.includes(f), `${f} was written (${names.join(', ')})`);
+      const wrong = entries
+        .filter((e) => e.mode !== (e.dir ? 0o700 : 0o600))
+        .map((e) => `${e.path} ${e.mode.toString(8)}`);
       assert.deepEqual(wrong, [], 'every file 0600, every directory 0700');
     } finally {
       await h.close();

@@ -35,7 +35,9 @@ class TinyProxy {
     const proxy = new TinyProxy(server);
     server.on('connection', (s: net.Socket) => proxy.track(s));
     server.on('request', (req, res) => proxy.forward(req, res));
-    server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => proxy.tunnel(req, socket, head));
+    server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) =>
+      proxy.tunnel(req, socket, head),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     return proxy;
   }
@@ -79,10 +81,13 @@ class TinyProxy {
       res.writeHead(403).end();
       return;
     }
-    const up = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: req.method, headers: req.headers }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(res);
-    });
+    const up = http.request(
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: req.method, headers: req.headers },
+      (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   }
@@ -107,7 +112,10 @@ describe('OpenRouterClient through a proxy', () => {
     await fake.close();
   });
 
-  const viaProxy = () => proxy.seen.filter((s) => s.target === `127.0.0.1:${fake.port}` || s.target.startsWith(`http://127.0.0.1:${fake.port}/`));
+  const viaProxy = () =>
+    proxy.seen.filter(
+      (s) => s.target === `127.0.0.1:${fake.port}` || s.target.startsWith(`http://127.0.0.1:${fake.port}/`),
+    );
 
   it('goes through an explicit proxy (VS Code http.proxy), and the proxy never sees the key', async () => {
     client = new OpenRouterClient({ baseUrl: fake.baseUrl, apiKey: TEST_KEY, proxy: { url: proxy.url } });
@@ -116,7 +124,8 @@ describe('OpenRouterClient through a proxy', () => {
     assert.equal(viaProxy().length, 1, JSON.stringify(proxy.seen));
     assert.equal(fake.requests[0].authorization, `Bearer ${TEST_KEY}`);
     const tunnelled = viaProxy()[0].method === 'CONNECT';
-    if (tunnelled) assert.equal(viaProxy()[0].headers.authorization, undefined, 'a CONNECT request must not carry the key');
+    if (tunnelled)
+      assert.equal(viaProxy()[0].headers.authorization, undefined, 'a CONNECT request must not carry the key');
   });
 
   it('uses HTTP_PROXY from the environment when no proxy is configured', async () => {
@@ -127,7 +136,11 @@ describe('OpenRouterClient through a proxy', () => {
   });
 
   it('bypasses the proxy for hosts in the explicit noProxy list', async () => {
-    client = new OpenRouterClient({ baseUrl: fake.baseUrl, apiKey: TEST_KEY, proxy: { url: proxy.url, noProxy: '127.0.0.1' } });
+    client = new OpenRouterClient({
+      baseUrl: fake.baseUrl,
+      apiKey: TEST_KEY,
+      proxy: { url: proxy.url, noProxy: '127.0.0.1' },
+    });
     await client.getKey();
     assert.equal(proxy.seen.length, 0);
     assert.equal(fake.count('/key'), 1);
@@ -143,7 +156,12 @@ describe('OpenRouterClient through a proxy', () => {
   });
 
   it('an unreachable proxy is a NetworkError, not a hang', async () => {
-    client = new OpenRouterClient({ baseUrl: fake.baseUrl, apiKey: TEST_KEY, timeoutMs: 5_000, proxy: { url: `http://127.0.0.1:${await closedPort()}` } });
+    client = new OpenRouterClient({
+      baseUrl: fake.baseUrl,
+      apiKey: TEST_KEY,
+      timeoutMs: 5_000,
+      proxy: { url: `http://127.0.0.1:${await closedPort()}` },
+    });
     const e = await failure(client.getKey());
     assert.ok(NetworkError.is(e), String(e));
     assert.ok(!String(e).includes(TEST_KEY));
@@ -188,7 +206,10 @@ describe('MeteringProxy through an HTTP proxy (VS Code http.proxy)', () => {
     return metering.role.port;
   };
   const chat = (port: number) => call(port, '/api/v1/chat/completions', { body: chatBody(FREE) });
-  const relayed = () => httpProxy.seen.filter((s) => s.target === `127.0.0.1:${fake.port}` || s.target.startsWith(`http://127.0.0.1:${fake.port}/`)).length;
+  const relayed = () =>
+    httpProxy.seen.filter(
+      (s) => s.target === `127.0.0.1:${fake.port}` || s.target.startsWith(`http://127.0.0.1:${fake.port}/`),
+    ).length;
 
   it('forwards through the configured proxy, and follows a change of it at once', async () => {
     const port = await start({ url: httpProxy.url });

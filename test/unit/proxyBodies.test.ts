@@ -41,7 +41,10 @@ describe('MeteringProxy: request bodies are counted whatever their type or encod
     it('counts a free request with no Content-Type, and one sent as a form (curl -d)', async () => {
       const body = Buffer.from(chatBody(FREE));
       assert.equal((await post(h.port, [body], sized(body))).status, 200);
-      assert.equal((await post(h.port, [body], sized(body, { 'content-type': 'application/x-www-form-urlencoded' }))).status, 200);
+      assert.equal(
+        (await post(h.port, [body], sized(body, { 'content-type': 'application/x-www-form-urlencoded' }))).status,
+        200,
+      );
       assert.equal(counted(), 2);
     });
 
@@ -54,7 +57,11 @@ describe('MeteringProxy: request bodies are counted whatever their type or encod
 
     it('counts a gzip-encoded free request and forwards its bytes as they came (still encoded)', async () => {
       const gz = zlib.gzipSync(chatBody(FREE));
-      const res = await post(h.port, [gz.subarray(0, 7), gz.subarray(7)], sized(gz, { 'content-type': 'application/json', 'content-encoding': 'gzip' }));
+      const res = await post(
+        h.port,
+        [gz.subarray(0, 7), gz.subarray(7)],
+        sized(gz, { 'content-type': 'application/json', 'content-encoding': 'gzip' }),
+      );
       assert.notEqual(res.status, 415, res.text);
       assert.equal(counted(), 1);
       const seen = h.fake.chats.at(-1)!;
@@ -63,7 +70,9 @@ describe('MeteringProxy: request bodies are counted whatever their type or encod
     });
 
     it('cuts off a long body that names a paid model first and a free one after the prompt (JSON.parse keeps the last)', async () => {
-      const body = Buffer.from(`{"model":"${PAID}","messages":[{"role":"user","content":"${'x'.repeat(200_000)}"}],"model":"${FREE}"}`);
+      const body = Buffer.from(
+        `{"model":"${PAID}","messages":[{"role":"user","content":"${'x'.repeat(200_000)}"}],"model":"${FREE}"}`,
+      );
       const res = await post(h.port, [body], sized(body, { 'content-type': 'application/json' }));
       assert.equal(res.status, 400, res.text);
       assert.match(JSON.parse(res.text).error.message, /more than once/);
@@ -71,14 +80,20 @@ describe('MeteringProxy: request bodies are counted whatever their type or encod
       assert.equal(h.fake.chats.length, 0, 'OpenRouter never had the whole body');
       assert.equal(counted(), 0);
       // Named once, after the prompt: read to the end, counted and forwarded.
-      const last = Buffer.from(JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(200_000) }], model: FREE }));
+      const last = Buffer.from(
+        JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(200_000) }], model: FREE }),
+      );
       assert.equal((await post(h.port, [last], sized(last))).status, 200);
       assert.equal(counted(), 1);
     });
 
     it('answers 415 to an encoding it cannot read, and forwards nothing', async () => {
       const body = Buffer.from(chatBody(FREE));
-      const res = await post(h.port, [body], sized(body, { 'content-type': 'application/json', 'content-encoding': 'compress' }));
+      const res = await post(
+        h.port,
+        [body],
+        sized(body, { 'content-type': 'application/json', 'content-encoding': 'compress' }),
+      );
       assert.equal(res.status, 415, res.text);
       assert.match(JSON.parse(res.text).error.message, /compress/);
       assert.equal(h.fake.chats.length, 0);
@@ -88,10 +103,14 @@ describe('MeteringProxy: request bodies are counted whatever their type or encod
     it('answers 413 to a body past the cap: declared, grown while streaming, or a gzip bomb', async () => {
       const fifty = 50 * 1024 * 1024;
       // Declared 50 MB: refused before a byte is read (the connection closes after the answer).
-      const declared = await post(h.port, [], { 'content-length': fifty, 'content-type': 'application/json' }).catch(() => undefined);
+      const declared = await post(h.port, [], { 'content-length': fifty, 'content-type': 'application/json' }).catch(
+        () => undefined,
+      );
       if (declared) assert.equal(declared.status, 413);
       // 50 MB of zeros in a JSON string, gzipped to ~50 KB: the decoded size is what counts.
-      const bomb = zlib.gzipSync(Buffer.concat([Buffer.from(`{"model":"${FREE}","pad":"`), Buffer.alloc(fifty, 0x30), Buffer.from('"}')]));
+      const bomb = zlib.gzipSync(
+        Buffer.concat([Buffer.from(`{"model":"${FREE}","pad":"`), Buffer.alloc(fifty, 0x30), Buffer.from('"}')]),
+      );
       assert.ok(bomb.length < 200_000);
       const res = await post(h.port, [bomb], sized(bomb, { 'content-encoding': 'gzip' }));
       assert.equal(res.status, 413, res.text);
@@ -100,7 +119,9 @@ describe('MeteringProxy: request bodies are counted whatever their type or encod
       // No length, the model first: counted and streamed at once, then cut off at the cap (taken back).
       const head = Buffer.from(`{"model":"${FREE}","messages":[{"role":"user","content":"`);
       const mib = Buffer.alloc(1024 * 1024, 0x78);
-      const grown = await post(h.port, [head, ...Array.from({ length: 21 }, () => mib), Buffer.from('"}]}')], { 'content-type': 'application/json' });
+      const grown = await post(h.port, [head, ...Array.from({ length: 21 }, () => mib), Buffer.from('"}]}')], {
+        'content-type': 'application/json',
+      });
       assert.equal(grown.status, 413, grown.text);
       await h.proxy.bodyBudget.idle();
       assert.equal(h.fake.chats.length, 0, 'OpenRouter never had it whole');
@@ -115,8 +136,12 @@ describe('MeteringProxy: request bodies are counted whatever their type or encod
       const budget = new BodyBudget({ bytes: 1024 * 1024, maxWaitMs: 5_000 });
       h = await startHarness({ pacing: 'off', bodyBudget: budget });
       // The model after a 300 KB prompt (the proxy must hold the prompt to find it) or before it (streamed).
-      const bodies = Array.from({ length: 24 }, (_, i) => bigBody(i % 3 === 0 ? PAID : FREE, 300 * 1024, i % 2 === 0 ? 'last' : 'first'));
-      const answers = await Promise.all(bodies.map((b) => post(h.port, [b], sized(b, { 'content-type': 'application/json' }))));
+      const bodies = Array.from({ length: 24 }, (_, i) =>
+        bigBody(i % 3 === 0 ? PAID : FREE, 300 * 1024, i % 2 === 0 ? 'last' : 'first'),
+      );
+      const answers = await Promise.all(
+        bodies.map((b) => post(h.port, [b], sized(b, { 'content-type': 'application/json' }))),
+      );
       for (const a of answers) {
         assert.ok(a.status === 200 || a.status === 503, `${a.status} ${a.text}`);
         if (a.status === 503) assert.ok(Number(a.headers['retry-after']) >= 1);
@@ -130,7 +155,11 @@ describe('MeteringProxy: request bodies are counted whatever their type or encod
       assert.equal(h.fake.chats.length, ok);
       const freeOk = answers.filter((a, i) => a.status === 200 && i % 3 !== 0).length;
       assert.equal(counted(), freeOk, 'each forwarded free request counted once, the refused ones not at all');
-      for (const c of h.fake.chats) assert.ok(bodies.some((b) => b.equals(c.body)), 'forwarded byte for byte');
+      for (const c of h.fake.chats)
+        assert.ok(
+          bodies.some((b) => b.equals(c.body)),
+          'forwarded byte for byte',
+        );
     });
 
     it('a client that leaves mid-body: the upstream request is aborted, the count taken back, the budget back to 0', async function () {
@@ -152,7 +181,14 @@ describe('MeteringProxy: request bodies are counted whatever their type or encod
       h.settings.upstream = `http://127.0.0.1:${(up.address() as AddressInfo).port}/api/v1`;
       try {
         const head = Buffer.from(`{"model":"${FREE}","messages":[{"role":"user","content":"${'x'.repeat(200_000)}`);
-        const req = http.request({ host: '127.0.0.1', port: h.port, path: CHAT, method: 'POST', agent: false, headers: { authorization: `Bearer ${TOKEN}`, 'content-length': 1_000_000 } });
+        const req = http.request({
+          host: '127.0.0.1',
+          port: h.port,
+          path: CHAT,
+          method: 'POST',
+          agent: false,
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-length': 1_000_000 },
+        });
         req.on('error', () => undefined);
         req.write(head);
         await upstreamArrived;

@@ -62,7 +62,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const fake = await FakeOpenRouter.start();
   const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orq-proxy-'));
   const dir = accountDir(root, accountFingerprint(TEST_KEY));
-  const settings: Harness['settings'] = { ...DEFAULT_SETTINGS, pacing: opts.pacing ?? 'queue', maxWait: 30, perMinute: opts.perMinute ?? 0 };
+  const settings: Harness['settings'] = {
+    ...DEFAULT_SETTINGS,
+    pacing: opts.pacing ?? 'queue',
+    maxWait: 30,
+    perMinute: opts.perMinute ?? 0,
+  };
   const account = new AccountModel({ clock, settings: () => settings });
   const client = new OpenRouterClient({ baseUrl: fake.baseUrl, apiKey: TEST_KEY });
   const dispatcher = new Agent({ keepAliveTimeout: 1000 });
@@ -140,18 +145,36 @@ export function call(port: number, urlPath: string, o: CallOptions = {}): Promis
     headers['content-length'] = Buffer.byteLength(o.body);
   }
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: o.method ?? (o.body !== undefined ? 'POST' : 'GET'), headers, signal: o.signal, setHost: false, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body.toString('utf8')) });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        method: o.method ?? (o.body !== undefined ? 'POST' : 'GET'),
+        headers,
+        signal: o.signal,
+        setHost: false,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            json: () => JSON.parse(body.toString('utf8')),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(o.body);
   });
 }
 
-export const chatBody = (model: string, extra: Record<string, unknown> = {}) => JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], ...extra });
+export const chatBody = (model: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], ...extra });

@@ -54,7 +54,8 @@ describe('proxy host', () => {
   describe('an outage of OpenRouter', () => {
     it('does not count requests refused before they reached it: once it is back, its count rules, also after a restart', async () => {
       h.settings.upstream = `http://127.0.0.1:${await closedPort()}/api/v1`;
-      for (let i = 0; i < 60; i++) assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 502);
+      for (let i = 0; i < 60; i++)
+        assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 502);
       assert.equal(h.ledger.countSince(0), 0, 'all taken back');
       h.settings.upstream = undefined;
       h.observe(0); // OpenRouter is back and counted nothing
@@ -67,7 +68,10 @@ describe('proxy host', () => {
       again.account.observe(observation(Date.now(), {}, { used: 1, limit: 50 }));
       assert.equal(again.host.ledger!.countSince(0), 1);
       assert.equal(again.account.view().day.used, 1);
-      assert.equal((await call(again.host.role.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
+      assert.equal(
+        (await call(again.host.role.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status,
+        200,
+      );
     });
 
     it('a request that reached OpenRouter and failed there still counts (OpenRouter counts failed attempts)', async () => {
@@ -82,8 +86,15 @@ describe('proxy host', () => {
   describe('counts belong to one account', () => {
     it('GET /quota answers the local token or the same account, 403 to another account, 401 to nobody', async () => {
       assert.equal((await call(h.port, '/quota')).status, 200);
-      assert.equal((await call(h.port, '/quota', { token: null, headers: { [ACCOUNT_HEADER]: accountFingerprint(TEST_KEY) } })).status, 200);
-      const other = await call(h.port, '/quota', { token: null, headers: { [ACCOUNT_HEADER]: accountFingerprint(OTHER_KEY) } });
+      assert.equal(
+        (await call(h.port, '/quota', { token: null, headers: { [ACCOUNT_HEADER]: accountFingerprint(TEST_KEY) } }))
+          .status,
+        200,
+      );
+      const other = await call(h.port, '/quota', {
+        token: null,
+        headers: { [ACCOUNT_HEADER]: accountFingerprint(OTHER_KEY) },
+      });
       assert.equal(other.status, 403);
       assert.equal(other.json().error?.metadata?.reason, 'other-account');
       assert.ok(!other.body.toString().includes('"day"'), 'no counts');
@@ -94,15 +105,22 @@ describe('proxy host', () => {
       assert.equal((await probeProxy(h.port, accountFingerprint(TEST_KEY))).kind, 'ours');
     });
 
-    it('a client\'s own key of another account passes through, not counted or paced against this one', async () => {
+    it("a client's own key of another account passes through, not counted or paced against this one", async () => {
       h.fake.accept(OTHER_KEY);
-      for (let i = 0; i < 3; i++) assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), token: OTHER_KEY })).status, 200);
-      assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), token: TEST_KEY })).status, 200);
-      assert.equal(h.ledger.countSince(0), 1, 'only the metered key\'s request');
+      for (let i = 0; i < 3; i++)
+        assert.equal(
+          (await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), token: OTHER_KEY })).status,
+          200,
+        );
+      assert.equal(
+        (await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), token: TEST_KEY })).status,
+        200,
+      );
+      assert.equal(h.ledger.countSince(0), 1, "only the metered key's request");
       assert.equal(h.fake.chats.filter((c) => c.headers.authorization === `Bearer ${OTHER_KEY}`).length, 3);
     });
 
-    it('another account\'s window on the same port does not read it: blocked, its own figures only', async () => {
+    it("another account's window on the same port does not read it: blocked, its own figures only", async () => {
       for (let i = 0; i < 5; i++) await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
       const b = await another(OTHER_KEY, h.port, h.root);
       assert.equal(b.host.role.role, 'blocked');
@@ -120,7 +138,11 @@ describe('proxy host', () => {
       const clock = new FakeClock(Date.now());
       let hosting!: () => void;
       const hosts = new Promise<void>((resolve) => (hosting = resolve));
-      const second = await another(TEST_KEY, 0, h.root, { token: TOKEN, clock, onRole: (r) => r.role === 'host' && hosting() });
+      const second = await another(TEST_KEY, 0, h.root, {
+        token: TOKEN,
+        clock,
+        onRole: (r) => r.role === 'host' && hosting(),
+      });
       assert.deepEqual(second.host.role, { role: 'reader', port: h.port });
       assert.equal(second.host.hosted, undefined, 'it opened no ledger');
       const firstPort = h.port;
@@ -129,7 +151,10 @@ describe('proxy host', () => {
       await hosts;
       assert.notEqual(second.host.role.port, 0);
       assert.equal(second.host.ledger!.countSince(0), 7, 'no record lost');
-      assert.equal((await call(second.host.role.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
+      assert.equal(
+        (await call(second.host.role.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status,
+        200,
+      );
       assert.equal(second.host.ledger!.countSince(0), 8);
       assert.ok(firstPort > 0);
     });
@@ -140,7 +165,10 @@ describe('proxy host', () => {
       const log = new MemoryLogger();
       const x = await another(TEST_KEY, 0, file, { log });
       assert.equal(x.host.role.role, 'failed');
-      assert.match((x.host.role as { message: string }).message, new RegExp(`Cannot use ${escape(accountDir(file, accountFingerprint(TEST_KEY)))} for OpenRouter Quota's state`));
+      assert.match(
+        (x.host.role as { message: string }).message,
+        new RegExp(`Cannot use ${escape(accountDir(file, accountFingerprint(TEST_KEY)))} for OpenRouter Quota's state`),
+      );
       assert.equal(log.at('error').length, 1);
     });
   });

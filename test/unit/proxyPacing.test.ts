@@ -32,7 +32,11 @@ describe('MeteringProxy: pacing (fake clock)', () => {
     h.settings.maxWait = 120;
     const replies: Promise<RawResponse>[] = [];
     for (let i = 0; i < 8; i++) replies.push(call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) }));
-    await until(() => h.fake.chats.length === 3 && h.proxy.pacer.waiting === 5, '3 forwarded, 5 waiting', () => `chats ${h.fake.chats.length}, waiting ${h.proxy.pacer.waiting}`);
+    await until(
+      () => h.fake.chats.length === 3 && h.proxy.pacer.waiting === 5,
+      '3 forwarded, 5 waiting',
+      () => `chats ${h.fake.chats.length}, waiting ${h.proxy.pacer.waiting}`,
+    );
     assert.equal(h.ledger.minuteCount(windowOf(clock.now())), 3);
     assert.equal(h.proxy.status().queue.waiting, 5);
 
@@ -49,7 +53,7 @@ describe('MeteringProxy: pacing (fake clock)', () => {
     assert.equal(h.ledger.countSince(0), 8);
   });
 
-  it('queue: a request that cannot get in within maxWaitSeconds gets a per-minute 429 at once, in OpenRouter\'s format', async () => {
+  it("queue: a request that cannot get in within maxWaitSeconds gets a per-minute 429 at once, in OpenRouter's format", async () => {
     h.settings.maxWait = 5; // the next window is 15 s away
     for (let i = 0; i < 3; i++) await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
     const r = await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
@@ -65,23 +69,32 @@ describe('MeteringProxy: pacing (fake clock)', () => {
 
   it('reject: answers 429 at once when the window is full; paid models are never held', async () => {
     h.settings.pacing = 'reject';
-    for (let i = 0; i < 3; i++) assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
     const r = await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
     assert.equal(r.status, 429);
     assert.equal(h.proxy.pacer.waiting, 0);
-    for (let i = 0; i < 5; i++) assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(PAID) })).status, 200);
+    for (let i = 0; i < 5; i++)
+      assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(PAID) })).status, 200);
     assert.equal(h.fake.chats.length, 8);
   });
 
   it('off: only counts', async () => {
     h.settings.pacing = 'off';
-    for (let i = 0; i < 6; i++) assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
+    for (let i = 0; i < 6; i++)
+      assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
     assert.equal(h.ledger.minuteCount(windowOf(clock.now())), 6);
   });
 
   it('a client that gives up while held leaves the queue and is not counted', async () => {
     for (let i = 0; i < 3; i++) await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
-    const req = http.request({ host: '127.0.0.1', port: h.port, path: '/api/v1/chat/completions', method: 'POST', headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
+    const req = http.request({
+      host: '127.0.0.1',
+      port: h.port,
+      path: '/api/v1/chat/completions',
+      method: 'POST',
+      headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    });
     req.on('error', () => undefined);
     req.end(chatBody(FREE));
     await until(() => h.proxy.pacer.waiting === 1, 'held');
@@ -93,7 +106,23 @@ describe('MeteringProxy: pacing (fake clock)', () => {
   });
 
   it('a per-minute 429 from upstream (another tool used the minute) holds the rest of the window', async () => {
-    h.fake.fail('/chat/completions', { kind: 'status', status: 429, body: { error: { code: 429, message: 'Rate limit exceeded: free-models-per-min. ', metadata: { headers: { 'X-RateLimit-Limit': '3', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(windowOf(clock.now()) + 60_000) } } } } });
+    h.fake.fail('/chat/completions', {
+      kind: 'status',
+      status: 429,
+      body: {
+        error: {
+          code: 429,
+          message: 'Rate limit exceeded: free-models-per-min. ',
+          metadata: {
+            headers: {
+              'X-RateLimit-Limit': '3',
+              'X-RateLimit-Remaining': '0',
+              'X-RateLimit-Reset': String(windowOf(clock.now()) + 60_000),
+            },
+          },
+        },
+      },
+    });
     assert.equal((await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 429);
     const held = call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
     await until(() => h.proxy.pacer.waiting === 1, 'held after the 429');

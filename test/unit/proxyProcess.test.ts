@@ -23,7 +23,16 @@ interface Proc {
 }
 
 function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, HTTP_PROXY: '', HTTPS_PROXY: '', OPENROUTER_QUOTA_HOME: path.join(os.tmpdir(), 'orq-cli-home-unused'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: {
+      ...process.env,
+      HTTP_PROXY: '',
+      HTTPS_PROXY: '',
+      OPENROUTER_QUOTA_HOME: path.join(os.tmpdir(), 'orq-cli-home-unused'),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const out: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
   const onText = (b: Buffer) => {
@@ -52,7 +61,9 @@ function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
       }
       return new Promise((resolve, reject) => {
         waiters.push({ re, resolve });
-        void exited.then((code) => reject(new Error(`process exited (${code}) before printing ${re}:\n${out.join('\n')}`)));
+        void exited.then((code) =>
+          reject(new Error(`process exited (${code}) before printing ${re}:\n${out.join('\n')}`)),
+        );
       });
     },
   };
@@ -64,10 +75,21 @@ const LISTENING = /^listening http:\/\/127\.0\.0\.1:(\d+)\/api\/v1$/;
 function directChat(fake: FakeOpenRouter, model: string): Promise<void> {
   const body = chatBody(model);
   return new Promise((resolve, reject) => {
-    const req = http.request(`${fake.baseUrl}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve());
-    });
+    const req = http.request(
+      `${fake.baseUrl}/chat/completions`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TEST_KEY}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -79,7 +101,17 @@ describe('proxy process (CLI)', function () {
   let dir: string;
   const procs: Proc[] = [];
   const env = () => ({ OPENROUTER_API_KEY: TEST_KEY, OPENROUTER_QUOTA_TOKEN: TOKEN });
-  const proxyArgs = (port: number | string) => ['proxy', '--port', String(port), '--upstream', fake.baseUrl, '--state-dir', dir, '--pacing', 'off'];
+  const proxyArgs = (port: number | string) => [
+    'proxy',
+    '--port',
+    String(port),
+    '--upstream',
+    fake.baseUrl,
+    '--state-dir',
+    dir,
+    '--pacing',
+    'off',
+  ];
   const start = (args: string[], e: NodeJS.ProcessEnv = env()) => {
     const p = startCli(args, e);
     procs.push(p);
@@ -140,7 +172,10 @@ describe('proxy process (CLI)', function () {
       // models[] is the ledger's own count (day.used also folds in the server's count from GET /key).
       const counted = q.models[FREE];
       assert.ok(counted >= okAtKill, `round ${round}: ledger has ${counted}, clients saw ${okAtKill} answers`);
-      assert.ok(counted <= forwarded + 8 * (round + 1), `round ${round}: counted ${counted}, at most ${forwarded} forwarded + 8 in flight per kill`);
+      assert.ok(
+        counted <= forwarded + 8 * (round + 1),
+        `round ${round}: counted ${counted}, at most ${forwarded} forwarded + 8 in flight per kill`,
+      );
       again.child.kill('SIGTERM');
       assert.equal(await again.exited, 0);
     }
@@ -149,7 +184,8 @@ describe('proxy process (CLI)', function () {
   it('a second instance on the same port reads the first, and takes over (with the counts) when it stops', async () => {
     const first = start(proxyArgs(0));
     const port = Number((await first.line(LISTENING))[1]);
-    for (let i = 0; i < 5; i++) assert.equal((await call(port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
+    for (let i = 0; i < 5; i++)
+      assert.equal((await call(port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
     const second = start(proxyArgs(port));
     await second.line(/another OpenRouter Quota proxy serves port/);
     first.child.kill('SIGTERM');
@@ -167,7 +203,10 @@ describe('proxy process (CLI)', function () {
     try {
       const p = start(proxyArgs(port));
       assert.equal(await p.exited, 1);
-      assert.ok(p.out.some((l) => /Port \d+ on 127\.0\.0\.1 is used by another program/.test(l)), p.out.join('\n'));
+      assert.ok(
+        p.out.some((l) => /Port \d+ on 127\.0\.0\.1 is used by another program/.test(l)),
+        p.out.join('\n'),
+      );
     } finally {
       other.close();
     }
@@ -186,7 +225,8 @@ describe('proxy process (CLI)', function () {
     fake.setFreeDaily({ used: 4, limit: 50 });
     const px = start(proxyArgs(0));
     const port = Number((await px.line(LISTENING))[1]);
-    for (let i = 0; i < 2; i++) assert.equal((await call(port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await call(port, '/api/v1/chat/completions', { body: chatBody(FREE) })).status, 200);
     // A tool talks to OpenRouter directly: its requests reach the fake without the proxy.
     for (let i = 0; i < 9; i++) await directChat(fake, FREE);
     const js = start(['status', '--json', '--base-url', fake.baseUrl, '--port', String(port), '--state-dir', dir]);
@@ -204,14 +244,16 @@ describe('proxy process (CLI)', function () {
     assert.match(text.out.join('\n'), /this minute ~\d+\/20 \(\d+ through the proxy, ~\d+ elsewhere: estimate\)/);
   });
 
-  it('status for another key beside a running proxy shows that key\'s own figures only', async () => {
+  it("status for another key beside a running proxy shows that key's own figures only", async () => {
     const other = 'sk-or-v1-' + 'c'.repeat(64);
     fake.accept(other);
     fake.setFreeDaily({ used: 3, limit: 50 });
     const px = start(proxyArgs(0));
     const port = Number((await px.line(LISTENING))[1]);
     for (let i = 0; i < 4; i++) await call(port, '/api/v1/chat/completions', { body: chatBody(FREE) });
-    const st = start(['status', '--json', '--base-url', fake.baseUrl, '--port', String(port), '--state-dir', dir], { OPENROUTER_API_KEY: other });
+    const st = start(['status', '--json', '--base-url', fake.baseUrl, '--port', String(port), '--state-dir', dir], {
+      OPENROUTER_API_KEY: other,
+    });
     assert.equal(await st.exited, 0);
     const lines = st.out.filter((l) => !l.startsWith('note:'));
     const q = JSON.parse(lines.join('\n')) as QuotaWire;
@@ -224,7 +266,10 @@ describe('proxy process (CLI)', function () {
   it('a proxy needs its key, and a state directory it can use: a clear message and exit 1, at once', async () => {
     const noKey = start(proxyArgs(0), { OPENROUTER_API_KEY: '', OPENROUTER_QUOTA_TOKEN: TOKEN });
     assert.equal(await noKey.exited, 1);
-    assert.ok(noKey.out.some((l) => /OPENROUTER_API_KEY is not set/.test(l)), noKey.out.join('\n'));
+    assert.ok(
+      noKey.out.some((l) => /OPENROUTER_API_KEY is not set/.test(l)),
+      noKey.out.join('\n'),
+    );
     const file = path.join(dir, 'file');
     fs.writeFileSync(file, 'x');
     for (const bad of ['/proc/nope', path.join(file, 'sub')]) {
@@ -232,7 +277,10 @@ describe('proxy process (CLI)', function () {
       const p = start(['proxy', '--port', '0', '--upstream', fake.baseUrl, '--state-dir', bad]);
       assert.equal(await p.exited, 1);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      assert.ok(p.out.some((l) => l.startsWith(`Cannot use ${bad}`)), p.out.join('\n'));
+      assert.ok(
+        p.out.some((l) => l.startsWith(`Cannot use ${bad}`)),
+        p.out.join('\n'),
+      );
       assert.ok(!p.out.some((l) => /^token|listening/.test(l)), 'no token printed, nothing listening');
       assert.ok(ms < 10_000, `exited after ${ms} ms`);
     }
@@ -250,7 +298,7 @@ describe('proxy process (CLI)', function () {
     assert.ok(help.out.some((l) => /^usage: openrouter-quota/.test(l)));
   });
 
-  it('status prints the quota check, with the proxy\'s exact minute count when one runs', async () => {
+  it("status prints the quota check, with the proxy's exact minute count when one runs", async () => {
     fake.setFreeDaily({ used: 7, limit: 50 });
     const px = start(proxyArgs(0));
     const port = Number((await px.line(LISTENING))[1]);
@@ -262,7 +310,13 @@ describe('proxy process (CLI)', function () {
     const st = start(['status', '--base-url', fake.baseUrl, '--port', String(port), '--state-dir', dir]);
     assert.equal(await st.exited, 0);
     const thisMinute = minute() === m0 ? '1' : '[01]';
-    assert.match(st.out.join('\n'), new RegExp(`^Free today 8/50 \\(42 left, resets in .+\\) · this minute ${thisMinute}/20 · no key cap · balance unavailable$`, 'm'));
+    assert.match(
+      st.out.join('\n'),
+      new RegExp(
+        `^Free today 8/50 \\(42 left, resets in .+\\) · this minute ${thisMinute}/20 · no key cap · balance unavailable$`,
+        'm',
+      ),
+    );
     const js = start(['status', '--json', '--base-url', fake.baseUrl, '--port', String(port), '--state-dir', dir]);
     assert.equal(await js.exited, 0);
     const q = JSON.parse(js.out.join('\n')) as QuotaWire;

@@ -18,7 +18,9 @@ const REASON = 'not-allowed-through-proxy';
 /** The repository root (the tests may be compiled to another directory, run from the root). */
 function repoRoot(): string {
   const candidates = [path.resolve(__dirname, '../../..'), process.cwd()];
-  const root = candidates.find((d) => fs.existsSync(path.join(d, 'README.md')) && fs.existsSync(path.join(d, 'src', 'core', 'proxy', 'scope.ts')));
+  const root = candidates.find(
+    (d) => fs.existsSync(path.join(d, 'README.md')) && fs.existsSync(path.join(d, 'src', 'core', 'proxy', 'scope.ts')),
+  );
   assert.ok(root, `no repository root among ${candidates.join(', ')}`);
   return root;
 }
@@ -35,7 +37,11 @@ describe('proxy: what the local token opens', () => {
   /** Requests the fake OpenRouter saw, other than the model list the proxy loads for itself. */
   const upstream = () => h.fake.requests.filter((r) => !(r.method === 'GET' && r.path === '/models'));
 
-  async function refused(method: string, p: string, o: { body?: string; headers?: Record<string, string> } = {}): Promise<void> {
+  async function refused(
+    method: string,
+    p: string,
+    o: { body?: string; headers?: Record<string, string> } = {},
+  ): Promise<void> {
     const before = upstream().length;
     const res = await call(h.port, p, { method, body: o.body, headers: o.headers });
     assert.equal(res.status, 403, `${method} ${p}: ${res.status} ${res.body.toString()}`);
@@ -48,7 +54,7 @@ describe('proxy: what the local token opens', () => {
     assert.equal(upstream().length, before, `${method} ${p} reached OpenRouter`);
   }
 
-  it('refuses key management, credits and every other endpoint with 403 in OpenRouter\'s envelope, and forwards none of them', async () => {
+  it("refuses key management, credits and every other endpoint with 403 in OpenRouter's envelope, and forwards none of them", async () => {
     await refused('GET', '/api/v1/keys');
     await refused('POST', '/api/v1/keys', { body: '{"name":"evil"}' });
     await refused('DELETE', '/api/v1/keys/abc123');
@@ -72,7 +78,10 @@ describe('proxy: what the local token opens', () => {
     await refused('GET', '/api/v1/key#/../keys');
     await refused('GET', '/api/v1/models/a%3Ab/c/endpoints');
     // A method override header does not turn an allowed request into another one.
-    await refused('POST', '/api/v1/chat/completions', { body: chatBody(FREE), headers: { 'x-http-method-override': 'DELETE' } });
+    await refused('POST', '/api/v1/chat/completions', {
+      body: chatBody(FREE),
+      headers: { 'x-http-method-override': 'DELETE' },
+    });
     assert.equal(h.ledger.countSince(0), 0, 'nothing refused was counted');
   });
 
@@ -106,7 +115,18 @@ describe('proxy: what the local token opens', () => {
 
   it('covers the whole list (every entry is forwarded by the test above)', () => {
     const listed = TOKEN_SCOPE.map((e) => `${e.method} ${e.path}`).sort();
-    assert.deepEqual(listed, ['GET /auth/key', 'GET /generation', 'GET /key', 'GET /models', 'GET /models/user', 'GET /models/{author}/{slug}/endpoints', 'POST /chat/completions', 'POST /completions', 'POST /embeddings', 'POST /responses']);
+    assert.deepEqual(listed, [
+      'GET /auth/key',
+      'GET /generation',
+      'GET /key',
+      'GET /models',
+      'GET /models/user',
+      'GET /models/{author}/{slug}/endpoints',
+      'POST /chat/completions',
+      'POST /completions',
+      'POST /embeddings',
+      'POST /responses',
+    ]);
   });
 
   it('opens a path prefix given in extraPaths, for any method, and nothing beside it', async () => {
@@ -115,7 +135,11 @@ describe('proxy: what the local token opens', () => {
     assert.equal(credits.status, 200, credits.body.toString());
     assert.equal(h.fake.requests.at(-1)!.authorization, `Bearer ${TEST_KEY}`);
     const sub = h.fake.nextRequest('/keys/abc');
-    assert.equal((await call(h.port, '/api/v1/keys/abc', { method: 'DELETE' })).status, 404, 'the fake has no such route, but it was asked');
+    assert.equal(
+      (await call(h.port, '/api/v1/keys/abc', { method: 'DELETE' })).status,
+      404,
+      'the fake has no such route, but it was asked',
+    );
     assert.equal((await sub).method, 'DELETE');
     // "/api/v1/keys/" is the prefix /api/v1/keys: it opens /keys itself too.
     const keys = h.fake.nextRequest('/keys');
@@ -130,10 +154,20 @@ describe('proxy: what the local token opens', () => {
   });
 
   it('ignores extraPaths entries that are not path prefixes under /api/v1', async () => {
-    h.settings.extraPaths = ['credits', '/credits', '/api/v1/../v1/credits', 'https://openrouter.ai/api/v1/credits', '/api/v1/cred%69ts', ''];
+    h.settings.extraPaths = [
+      'credits',
+      '/credits',
+      '/api/v1/../v1/credits',
+      'https://openrouter.ai/api/v1/credits',
+      '/api/v1/cred%69ts',
+      '',
+    ];
     await refused('GET', '/api/v1/credits');
     const scope = new TokenScope(h.settings.extraPaths);
-    assert.deepEqual(scope.invalid.map((i) => i.entry), h.settings.extraPaths);
+    assert.deepEqual(
+      scope.invalid.map((i) => i.entry),
+      h.settings.extraPaths,
+    );
     for (const i of scope.invalid) assert.ok(i.why.length > 10, i.why);
   });
 
@@ -157,7 +191,9 @@ describe('proxy: what the local token opens', () => {
     assert.ok(start >= 0, 'README has a "The local proxy" section');
     const end = readme.indexOf('\n## ', start + 1);
     const section = readme.slice(start, end < 0 ? undefined : end);
-    const documented = [...section.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/api\/v1\/[^`\s]*)`/g)].map((m) => `${m[1]} ${m[2]}`).sort();
+    const documented = [...section.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/api\/v1\/[^`\s]*)`/g)]
+      .map((m) => `${m[1]} ${m[2]}`)
+      .sort();
     const code = TOKEN_SCOPE.map((e) => `${e.method} ${API_PREFIX}${e.path}`).sort();
     assert.deepEqual(documented, code, 'README and src/core/proxy/scope.ts list the same endpoints');
     assert.ok(section.includes('openrouterQuota.proxy.extraPaths'), 'README names the setting that opens more');
@@ -186,7 +222,11 @@ describe('proxy: strict HTTP', () => {
     for (const [a, b] of pairs) {
       for (const second of ['Host', 'host', 'HOST']) {
         const before = upstream();
-        const r = await raw(h.port, [`GET /api/v1/key HTTP/1.1\r\nHost: ${a}\r\nAuthorization: Bearer ${TOKEN}\r\n${second}: ${b}\r\n\r\n`], { responses: 1 });
+        const r = await raw(
+          h.port,
+          [`GET /api/v1/key HTTP/1.1\r\nHost: ${a}\r\nAuthorization: Bearer ${TOKEN}\r\n${second}: ${b}\r\n\r\n`],
+          { responses: 1 },
+        );
         assert.deepEqual(r.statuses, [400], `Host: ${a} + ${second}: ${b}: ${r.text}`);
         assert.match(r.text, /"code":400/);
         assert.match(r.text, /Host/);
@@ -194,14 +234,22 @@ describe('proxy: strict HTTP', () => {
       }
     }
     // /quota too: the guard comes before every route.
-    const q = await raw(h.port, [`GET /quota HTTP/1.1\r\nHost: ${good}\r\nHost: ${good}\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`], { responses: 1 });
+    const q = await raw(
+      h.port,
+      [`GET /quota HTTP/1.1\r\nHost: ${good}\r\nHost: ${good}\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`],
+      { responses: 1 },
+    );
     assert.deepEqual(q.statuses, [400]);
     // One Host is still fine.
-    const one = await raw(h.port, [`GET /api/v1/key HTTP/1.1\r\nHost: ${good}\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`], { responses: 1 });
+    const one = await raw(
+      h.port,
+      [`GET /api/v1/key HTTP/1.1\r\nHost: ${good}\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`],
+      { responses: 1 },
+    );
     assert.deepEqual(one.statuses, [200]);
   });
 
-  it('answers a body that stops arriving with 408 (in OpenRouter\'s envelope) before closing, and forwards nothing', async () => {
+  it("answers a body that stops arriving with 408 (in OpenRouter's envelope) before closing, and forwards nothing", async () => {
     const before = upstream();
     const head = `POST /api/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n`;
     const stalls = [
@@ -212,7 +260,9 @@ describe('proxy: strict HTTP', () => {
     for (const a of answers) {
       assert.deepEqual(a.statuses, [408], a.text);
       assert.match(a.text, /\r\nconnection: close\r\n/i);
-      const body = JSON.parse(a.text.slice(a.text.indexOf('\r\n\r\n') + 4)) as { error: { code: number; message: string } };
+      const body = JSON.parse(a.text.slice(a.text.indexOf('\r\n\r\n') + 4)) as {
+        error: { code: number; message: string };
+      };
       assert.equal(body.error.code, 408);
       assert.match(body.error.message, /body/);
     }
@@ -239,7 +289,7 @@ describe('proxy: the 401 answer', () => {
       assert.equal(res.status, 401);
       const message = res.json().error?.message ?? '';
       assert.match(message, /OpenRouter: Copy Proxy Settings/, 'the VS Code command');
-      assert.match(message, /OPENROUTER_QUOTA_TOKEN/, 'the CLI\'s variable');
+      assert.match(message, /OPENROUTER_QUOTA_TOKEN/, "the CLI's variable");
       assert.match(message, /kept in/, 'the line the CLI prints on stderr');
       assert.match(message, /stderr/);
     }
@@ -268,7 +318,21 @@ describe('cli: proxy --allow-path', function () {
     const ready = new Promise<number>((r) => (listening = r));
     const err: string[] = [];
     const env = { OPENROUTER_API_KEY: TEST_KEY, OPENROUTER_QUOTA_TOKEN: TOKEN };
-    const argv = ['proxy', '--port', '0', '--upstream', fake.baseUrl, '--state-dir', dir, '--pacing', 'off', '--allow-path', '/api/v1/credits', '--allow-path', '/api/v1/activity/'];
+    const argv = [
+      'proxy',
+      '--port',
+      '0',
+      '--upstream',
+      fake.baseUrl,
+      '--state-dir',
+      dir,
+      '--pacing',
+      'off',
+      '--allow-path',
+      '/api/v1/credits',
+      '--allow-path',
+      '/api/v1/activity/',
+    ];
     const done = main(argv, env, {
       out: (s) => {
         const m = /^listening http:\/\/127\.0\.0\.1:(\d+)\/api\/v1$/.exec(s);
@@ -277,7 +341,10 @@ describe('cli: proxy --allow-path', function () {
       err: (s) => err.push(s),
       stopped,
     });
-    const port = await Promise.race([ready, done.then((code) => Promise.reject(new Error(`proxy exited ${code}: ${err.join('\n')}`)))]);
+    const port = await Promise.race([
+      ready,
+      done.then((code) => Promise.reject(new Error(`proxy exited ${code}: ${err.join('\n')}`))),
+    ]);
     try {
       const credits = await call(port, '/api/v1/credits');
       assert.equal(credits.status, 200, credits.body.toString());
@@ -295,10 +362,21 @@ describe('cli: proxy --allow-path', function () {
   });
 
   it('refuses a prefix that is not a path under /api/v1: a usage error naming --help', async () => {
-    for (const bad of ['credits', '/credits', 'https://openrouter.ai/api/v1/credits', '/api/v1/../keys', '/api/v1/cred%69ts', '']) {
+    for (const bad of [
+      'credits',
+      '/credits',
+      'https://openrouter.ai/api/v1/credits',
+      '/api/v1/../keys',
+      '/api/v1/cred%69ts',
+      '',
+    ]) {
       const err: string[] = [];
       const out: string[] = [];
-      const code = await main(['proxy', '--port', '0', '--upstream', fake.baseUrl, '--state-dir', dir, '--allow-path', bad], { OPENROUTER_API_KEY: TEST_KEY }, { out: (s) => out.push(s), err: (s) => err.push(s), stopped: Promise.resolve() });
+      const code = await main(
+        ['proxy', '--port', '0', '--upstream', fake.baseUrl, '--state-dir', dir, '--allow-path', bad],
+        { OPENROUTER_API_KEY: TEST_KEY },
+        { out: (s) => out.push(s), err: (s) => err.push(s), stopped: Promise.resolve() },
+      );
       assert.equal(code, 1, `${JSON.stringify(bad)}: ${err.join('\n')}`);
       assert.match(err.join('\n'), /--allow-path/);
       assert.match(err.join('\n'), /openrouter-quota proxy --help/);

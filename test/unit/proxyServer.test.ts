@@ -21,7 +21,10 @@ describe('MeteringProxy: pass-through', () => {
   it('swaps the local token for the real key and forwards the body bytes unchanged', async () => {
     // Odd spacing and key order: a proxy that re-serialised the JSON would change these bytes.
     const body = `{ "messages":[{"role":"user","content":"héllo"}],   "model" : "${FREE}", "temperature": 0.50 }`;
-    const res = await call(h.port, '/api/v1/chat/completions', { body, headers: { 'x-custom': 'kept', connection: 'keep-alive, x-hop', 'x-hop': 'dropped' } });
+    const res = await call(h.port, '/api/v1/chat/completions', {
+      body,
+      headers: { 'x-custom': 'kept', connection: 'keep-alive, x-hop', 'x-hop': 'dropped' },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.json().model, FREE);
     const seen = h.fake.chats.at(-1)!;
@@ -32,7 +35,7 @@ describe('MeteringProxy: pass-through', () => {
     assert.equal(h.ledger.dayModels(Math.floor(Date.now() / 86_400_000) * 86_400_000)[FREE], 1);
   });
 
-  it('passes a client\'s own sk-or- key through unchanged', async () => {
+  it("passes a client's own sk-or- key through unchanged", async () => {
     const own = 'sk-or-v1-' + 'a'.repeat(64);
     h.fake.accept(own);
     const res = await call(h.port, '/api/v1/chat/completions', { body: chatBody(PAID), token: own });
@@ -52,7 +55,13 @@ describe('MeteringProxy: pass-through', () => {
       });
       return true;
     };
-    const req = http.request({ host: '127.0.0.1', port: h.port, path: '/api/v1/chat/completions', method: 'POST', headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
+    const req = http.request({
+      host: '127.0.0.1',
+      port: h.port,
+      path: '/api/v1/chat/completions',
+      method: 'POST',
+      headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    });
     req.end(chatBody(FREE, { stream: true }));
     const [res] = (await once(req, 'response')) as [http.IncomingMessage];
     assert.equal(res.headers['content-type'], 'text/event-stream');
@@ -70,11 +79,18 @@ describe('MeteringProxy: pass-through', () => {
     const payload = JSON.stringify({ id: 'x', choices: [{ message: { content: 'z'.repeat(5000) } }] });
     const gz = zlib.gzipSync(payload);
     h.fake.onChat = ({ res }) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': gz.length });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': gz.length,
+      });
       res.end(gz);
       return true;
     };
-    const res = await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), headers: { 'accept-encoding': 'gzip' } });
+    const res = await call(h.port, '/api/v1/chat/completions', {
+      body: chatBody(FREE),
+      headers: { 'accept-encoding': 'gzip' },
+    });
     assert.equal(res.headers['content-encoding'], 'gzip');
     assert.deepEqual(res.body, gz);
     assert.equal(zlib.gunzipSync(res.body).toString(), payload);
@@ -90,7 +106,13 @@ describe('MeteringProxy: pass-through', () => {
       res.on('close', () => upstreamClosed());
       return true; // never ends by itself
     };
-    const req = http.request({ host: '127.0.0.1', port: h.port, path: '/api/v1/chat/completions', method: 'POST', headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
+    const req = http.request({
+      host: '127.0.0.1',
+      port: h.port,
+      path: '/api/v1/chat/completions',
+      method: 'POST',
+      headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    });
     req.end(chatBody(FREE, { stream: true }));
     const [res] = (await once(req, 'response')) as [http.IncomingMessage];
     await once(res, 'data');
@@ -116,7 +138,13 @@ describe('MeteringProxy: pass-through', () => {
       void released.then(() => res.end('{"id":"late"}'));
       return true;
     };
-    const req = http.request({ host: '127.0.0.1', port: h.port, path: '/api/v1/chat/completions', method: 'POST', headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
+    const req = http.request({
+      host: '127.0.0.1',
+      port: h.port,
+      path: '/api/v1/chat/completions',
+      method: 'POST',
+      headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    });
     req.end(chatBody(PAID));
     const [res] = (await once(req, 'response')) as [http.IncomingMessage];
     assert.equal(res.headers['x-upstream'], 'yes');
@@ -129,18 +157,38 @@ describe('MeteringProxy: pass-through', () => {
 
   it('serves a client that sends Expect: 100-continue (curl does, for large bodies)', async () => {
     const body = chatBody(FREE);
-    const req = http.request({ host: '127.0.0.1', port: h.port, path: '/api/v1/chat/completions', method: 'POST', headers: { host: `127.0.0.1:${h.port}`, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' } });
+    const req = http.request({
+      host: '127.0.0.1',
+      port: h.port,
+      path: '/api/v1/chat/completions',
+      method: 'POST',
+      headers: {
+        host: `127.0.0.1:${h.port}`,
+        authorization: `Bearer ${TOKEN}`,
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        expect: '100-continue',
+      },
+    });
     req.on('continue', () => req.end(body));
     const [res] = (await once(req, 'response')) as [http.IncomingMessage];
     res.resume();
     await once(res, 'end');
     assert.equal(res.statusCode, 200);
     assert.equal(h.fake.chats.at(-1)!.body.toString(), body);
-    assert.equal(h.fake.chats.at(-1)!.headers.expect, undefined, 'the body is already read: nothing to expect upstream');
+    assert.equal(
+      h.fake.chats.at(-1)!.headers.expect,
+      undefined,
+      'the body is already read: nothing to expect upstream',
+    );
   });
 
   it('serves 200 concurrent streams', async () => {
-    const results = await Promise.all(Array.from({ length: 200 }, () => call(h.port, '/api/v1/chat/completions', { body: chatBody(PAID, { stream: true }) })));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        call(h.port, '/api/v1/chat/completions', { body: chatBody(PAID, { stream: true }) }),
+      ),
+    );
     for (const r of results) {
       assert.equal(r.status, 200);
       assert.match(r.body.toString(), /data: \[DONE\]/);
@@ -166,7 +214,13 @@ describe('MeteringProxy: who may use it', () => {
   };
 
   it('refuses a Host that is not the proxy itself (DNS rebinding)', async () => {
-    for (const host of ['evil.example', `evil.example:${h.port}`, '127.0.0.1:1', `10.0.0.1:${h.port}`, `localhost.evil.example:${h.port}`]) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${h.port}`,
+      '127.0.0.1:1',
+      `10.0.0.1:${h.port}`,
+      `localhost.evil.example:${h.port}`,
+    ]) {
       await refused(call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), host }), 403, /Host not allowed/);
     }
     await refused(call(h.port, '/quota', { host: 'evil.example' }), 403, /Host not allowed/);
@@ -177,21 +231,41 @@ describe('MeteringProxy: who may use it', () => {
   });
 
   it('refuses any request from a web page (Origin)', async () => {
-    await refused(call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), headers: { origin: 'https://evil.example' } }), 403, /web pages/);
-    await refused(call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), headers: { origin: 'null' } }), 403, /web pages/);
+    await refused(
+      call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), headers: { origin: 'https://evil.example' } }),
+      403,
+      /web pages/,
+    );
+    await refused(
+      call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), headers: { origin: 'null' } }),
+      403,
+      /web pages/,
+    );
     await refused(call(h.port, '/quota', { headers: { origin: 'http://localhost:3000' } }), 403, /web pages/);
     assert.equal(h.fake.chats.length, 0);
   });
 
-  it('needs the local token: missing or wrong gets a 401 in OpenRouter\'s envelope', async () => {
-    await refused(call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), token: null }), 401, /Missing Authorization/);
-    const r = await refused(call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), token: 'orq-wrong' }), 401, /Wrong local proxy token/);
+  it("needs the local token: missing or wrong gets a 401 in OpenRouter's envelope", async () => {
+    await refused(
+      call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), token: null }),
+      401,
+      /Missing Authorization/,
+    );
+    const r = await refused(
+      call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE), token: 'orq-wrong' }),
+      401,
+      /Wrong local proxy token/,
+    );
     assert.equal(r.json().error?.code, 401);
     assert.equal(h.fake.chats.length, 0);
   });
 
   it('answers 413 for a body above the limit, by header or by bytes', async () => {
-    await refused(call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE, { pad: 'x'.repeat(2000) }) }), 413, /larger than 1024 bytes/);
+    await refused(
+      call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE, { pad: 'x'.repeat(2000) }) }),
+      413,
+      /larger than 1024 bytes/,
+    );
     assert.equal(h.fake.chats.length, 0);
     assert.equal(h.ledger.countSince(0), 0, 'a refused request is not an attempt');
   });
@@ -201,7 +275,9 @@ describe('MeteringProxy: who may use it', () => {
     h = await startHarness({ requestTimeoutMs: 300 });
     const net = await import('node:net');
     const sock = net.connect(h.port, '127.0.0.1');
-    sock.write(`POST /api/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`);
+    sock.write(
+      `POST /api/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`,
+    );
     const answer: Buffer[] = [];
     sock.on('data', (c: Buffer) => answer.push(c));
     await once(sock, 'close');
@@ -245,7 +321,7 @@ describe('MeteringProxy: counting and 429s', () => {
     assert.match(q.day.resetsAt, /T00:00:00\.000Z$/);
   });
 
-  it('GET /quota/history gives hourly and daily totals, today\'s models and recent 429s, newest first', async () => {
+  it("GET /quota/history gives hourly and daily totals, today's models and recent 429s, newest first", async () => {
     await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
     h.fake.fail('/chat/completions', { kind: 'status', status: 429, body: bodies.RATE_LIMIT_UPSTREAM });
     await call(h.port, '/api/v1/chat/completions', { body: chatBody('openrouter/free') });
@@ -258,9 +334,18 @@ describe('MeteringProxy: counting and 429s', () => {
     assert.equal(hist.daily.length, 30);
     assert.equal(hist.hourly.at(-1)!.count, 3);
     assert.equal(hist.daily.at(-1)!.count, 3);
-    assert.equal(hist.hourly.reduce((a, b) => a + b.count, 0), 3);
+    assert.equal(
+      hist.hourly.reduce((a, b) => a + b.count, 0),
+      3,
+    );
     assert.deepEqual(hist.models, { [FREE]: 2, 'openrouter/free': 1 });
-    assert.deepEqual(hist.events.map((e) => [e.kind, e.model]), [['per-minute', FREE], ['upstream', 'openrouter/free']]);
+    assert.deepEqual(
+      hist.events.map((e) => [e.kind, e.model]),
+      [
+        ['per-minute', FREE],
+        ['upstream', 'openrouter/free'],
+      ],
+    );
     assert.equal((await call(h.port, '/quota/history', { token: null, host: 'evil.example' })).status, 403);
   });
 
@@ -306,9 +391,17 @@ describe('MeteringProxy: counting and 429s', () => {
 
   it('passes a 429 over 1 MB on whole, learning from its headers', async () => {
     const reset = Math.floor(Date.now() / 60_000) * 60_000 + 60_000;
-    const big = JSON.stringify({ error: { code: 429, message: 'Rate limit exceeded: free-models-per-min. ' + 'x'.repeat(1_200_000) } });
+    const big = JSON.stringify({
+      error: { code: 429, message: 'Rate limit exceeded: free-models-per-min. ' + 'x'.repeat(1_200_000) },
+    });
     h.fake.onChat = ({ res }) => {
-      res.writeHead(429, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big), 'X-RateLimit-Limit': '20', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(reset) });
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(big),
+        'X-RateLimit-Limit': '20',
+        'X-RateLimit-Remaining': '0',
+        'X-RateLimit-Reset': String(reset),
+      });
       res.end(big);
       return true;
     };
@@ -328,7 +421,12 @@ describe('MeteringProxy: counting and 429s', () => {
 
   it('after a per-day 429 it answers free requests itself until the reset, without spending attempts; paid ones pass', async () => {
     const reset = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000;
-    h.fake.fail('/chat/completions', { kind: 'status', status: 429, body: bodies.RATE_LIMIT_DAY_B, headers: { 'X-RateLimit-Reset': String(reset), 'X-RateLimit-Limit': '50', 'X-RateLimit-Remaining': '0' } });
+    h.fake.fail('/chat/completions', {
+      kind: 'status',
+      status: 429,
+      body: bodies.RATE_LIMIT_DAY_B,
+      headers: { 'X-RateLimit-Reset': String(reset), 'X-RateLimit-Limit': '50', 'X-RateLimit-Remaining': '0' },
+    });
     await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
     const before = h.fake.chats.length;
     const r = await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
@@ -345,7 +443,22 @@ describe('MeteringProxy: counting and 429s', () => {
     h.fake.onChat = ({ res }) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: {"choices":[{"delta":{"content":"partial"}}]}\n\n');
-      const ev = { id: 'gen-abc123', object: 'chat.completion.chunk', error: { code: 429, message: 'Rate limit exceeded: free-models-per-min. ', metadata: { headers: { 'X-RateLimit-Limit': '20', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(Math.floor(Date.now() / 60000) * 60000 + 60000) } } }, choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }] };
+      const ev = {
+        id: 'gen-abc123',
+        object: 'chat.completion.chunk',
+        error: {
+          code: 429,
+          message: 'Rate limit exceeded: free-models-per-min. ',
+          metadata: {
+            headers: {
+              'X-RateLimit-Limit': '20',
+              'X-RateLimit-Remaining': '0',
+              'X-RateLimit-Reset': String(Math.floor(Date.now() / 60000) * 60000 + 60000),
+            },
+          },
+        },
+        choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
+      };
       // Split the event across writes, as TCP may.
       const line = `data: ${JSON.stringify(ev)}\n\n`;
       res.write(line.slice(0, 40));

@@ -82,7 +82,18 @@ describe('relay: streaming an upstream answer to a client', () => {
       res.on('close', () => {
         if (!res.writableFinished) gone.fire();
       });
-      void relay({ dispatcher: agent.dispatcher, origin: `http://127.0.0.1:${up.port}`, path: req.url ?? '/', method: 'GET', headers: {}, body: [], gone, res, onRateLimited: () => undefined, tapFor: () => undefined }).then((o) => outcomes.push(o));
+      void relay({
+        dispatcher: agent.dispatcher,
+        origin: `http://127.0.0.1:${up.port}`,
+        path: req.url ?? '/',
+        method: 'GET',
+        headers: {},
+        body: [],
+        gone,
+        res,
+        onRateLimited: () => undefined,
+        tapFor: () => undefined,
+      }).then((o) => outcomes.push(o));
     });
     front = fr.server;
     frontPort = fr.port;
@@ -123,7 +134,8 @@ describe('relay: streaming an upstream answer to a client', () => {
     let got = 0;
     let inOrder = true;
     res.on('data', (c: Buffer) => {
-      for (let i = 0; i < c.length; i += 4096) if (c[i] !== (Math.floor((got + i) / block.length) & 0xff)) inOrder = false;
+      for (let i = 0; i < c.length; i += 4096)
+        if (c[i] !== (Math.floor((got + i) / block.length) & 0xff)) inOrder = false;
       got += c.length;
     });
     res.resume();

@@ -40,7 +40,11 @@ describe('requestModel: the model of a body that came in chunks', () => {
   });
 
   it('gives up on a body that is not one JSON object, however it is cut', () => {
-    for (const text of [`{"model":"x:free","content":"${pad}"`, `{"model":"x:free","content":"${pad}"} trailing`, `["model","x:free","${pad}"]`]) {
+    for (const text of [
+      `{"model":"x:free","content":"${pad}"`,
+      `{"model":"x:free","content":"${pad}"} trailing`,
+      `["model","x:free","${pad}"]`,
+    ]) {
       everyCut(text, '"model"', '"x:free"', (chunks) => assert.equal(scanModel(chunks), undefined));
     }
   });

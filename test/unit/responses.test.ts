@@ -21,7 +21,10 @@ describe('parseKeyInfo', () => {
 
   it('reads the spec example: the key cap, its reset, is_free_tier false', () => {
     const k = parseKeyInfo(B.KEY_2026_08_SPEC);
-    assert.deepEqual([k.limit, k.limitRemaining, k.limitReset, k.usageDaily, k.isFreeTier, k.freeDaily], [100, 74.5, 'monthly', 25.5, false, null]);
+    assert.deepEqual(
+      [k.limit, k.limitRemaining, k.limitReset, k.usageDaily, k.isFreeTier, k.freeDaily],
+      [100, 74.5, 'monthly', 25.5, false, null],
+    );
   });
 
   it('reads the legacy body and the used-over-limit reading', () => {
@@ -36,13 +39,49 @@ describe('parseKeyInfo', () => {
   });
 
   it('turns fields of the wrong type into null instead of failing', () => {
-    const k = parseKeyInfo({ data: { label: 7, limit: '100', limit_remaining: NaN, limit_reset: 5, usage: '0.1', usage_daily: Infinity, is_free_tier: 'true' } });
-    assert.deepEqual(k, { label: null, limit: null, limitRemaining: null, limitReset: null, usage: null, usageDaily: null, isFreeTier: null, isManagementKey: false, freeDaily: null });
+    const k = parseKeyInfo({
+      data: {
+        label: 7,
+        limit: '100',
+        limit_remaining: NaN,
+        limit_reset: 5,
+        usage: '0.1',
+        usage_daily: Infinity,
+        is_free_tier: 'true',
+      },
+    });
+    assert.deepEqual(k, {
+      label: null,
+      limit: null,
+      limitRemaining: null,
+      limitReset: null,
+      usage: null,
+      usageDaily: null,
+      isFreeTier: null,
+      isManagementKey: false,
+      freeDaily: null,
+    });
   });
 
   it('throws ResponseShapeError without an object "data"', () => {
-    for (const body of [undefined, null, 'text', 42, [], {}, { data: null }, { data: [] }, { data: 'x' }, B.ERROR_IN_200, B.ERR_401_USER_NOT_FOUND]) {
-      assert.throws(() => parseKeyInfo(body), (e: unknown) => ResponseShapeError.is(e) && /GET \/key/.test((e as Error).message), JSON.stringify(body));
+    for (const body of [
+      undefined,
+      null,
+      'text',
+      42,
+      [],
+      {},
+      { data: null },
+      { data: [] },
+      { data: 'x' },
+      B.ERROR_IN_200,
+      B.ERR_401_USER_NOT_FOUND,
+    ]) {
+      assert.throws(
+        () => parseKeyInfo(body),
+        (e: unknown) => ResponseShapeError.is(e) && /GET \/key/.test((e as Error).message),
+        JSON.stringify(body),
+      );
     }
   });
 });
@@ -50,7 +89,11 @@ describe('parseKeyInfo', () => {
 describe('parseFreeDaily (free_model_daily_requests)', () => {
   it('keeps a well-formed counter', () => {
     assert.deepEqual(parseFreeDaily({ used: 12, limit: 50, remaining: 38 }), { used: 12, limit: 50, remaining: 38 });
-    assert.deepEqual(parseFreeDaily({ used: 0, limit: 1000, remaining: 1000 }), { used: 0, limit: 1000, remaining: 1000 });
+    assert.deepEqual(parseFreeDaily({ used: 0, limit: 1000, remaining: 1000 }), {
+      used: 0,
+      limit: 1000,
+      remaining: 1000,
+    });
   });
 
   it('derives remaining when it is missing, and clamps it at 0', () => {
@@ -64,7 +107,22 @@ describe('parseFreeDaily (free_model_daily_requests)', () => {
   });
 
   it('is null when malformed: not an object, missing or negative or non-numeric used/limit, limit 0', () => {
-    const bad = [null, undefined, 'x', 12, [], {}, { used: 12 }, { limit: 50 }, { used: '12', limit: 50 }, { used: 12, limit: '50' }, { used: -1, limit: 50 }, { used: 1, limit: 0 }, { used: NaN, limit: 50 }, { used: 1, limit: Infinity }];
+    const bad = [
+      null,
+      undefined,
+      'x',
+      12,
+      [],
+      {},
+      { used: 12 },
+      { limit: 50 },
+      { used: '12', limit: 50 },
+      { used: 12, limit: '50' },
+      { used: -1, limit: 50 },
+      { used: 1, limit: 0 },
+      { used: NaN, limit: 50 },
+      { used: 1, limit: Infinity },
+    ];
     for (const v of bad) assert.equal(parseFreeDaily(v), null, JSON.stringify(v));
     assert.equal(parseKeyInfo({ data: { free_model_daily_requests: { used: 'lots' } } }).freeDaily, null);
   });
@@ -77,19 +135,39 @@ describe('parseFreeDaily (free_model_daily_requests)', () => {
 describe('parseCredits', () => {
   it('reads total_credits and total_usage', () => {
     assert.deepEqual(parseCredits(B.CREDITS), { totalCredits: 100.5, totalUsage: 25.75 });
-    assert.deepEqual(parseCredits({ data: { total_credits: 0, total_usage: 0.5 } }), { totalCredits: 0, totalUsage: 0.5 });
+    assert.deepEqual(parseCredits({ data: { total_credits: 0, total_usage: 0.5 } }), {
+      totalCredits: 0,
+      totalUsage: 0.5,
+    });
   });
 
   it('throws ResponseShapeError when a number is missing or of the wrong type, or there is no data', () => {
-    for (const body of [{ data: { total_credits: 1 } }, { data: { total_usage: 1 } }, { data: { total_credits: '10', total_usage: 0 } }, { data: null }, {}, null, B.ERR_403_MANAGEMENT_ONLY]) {
-      assert.throws(() => parseCredits(body), (e: unknown) => ResponseShapeError.is(e), JSON.stringify(body));
+    for (const body of [
+      { data: { total_credits: 1 } },
+      { data: { total_usage: 1 } },
+      { data: { total_credits: '10', total_usage: 0 } },
+      { data: null },
+      {},
+      null,
+      B.ERR_403_MANAGEMENT_ONLY,
+    ]) {
+      assert.throws(
+        () => parseCredits(body),
+        (e: unknown) => ResponseShapeError.is(e),
+        JSON.stringify(body),
+      );
     }
   });
 });
 
 describe('parseFreeModelIds', () => {
   it('keeps :free, openrouter/free and models priced 0/0; drops paid ones', () => {
-    assert.deepEqual(parseFreeModelIds(B.MODELS), ['meta-llama/llama-3.3-70b-instruct:free', 'openrouter/free', 'openrouter/owl-alpha', 'inclusionai/ling-3.1-flash']);
+    assert.deepEqual(parseFreeModelIds(B.MODELS), [
+      'meta-llama/llama-3.3-70b-instruct:free',
+      'openrouter/free',
+      'openrouter/owl-alpha',
+      'inclusionai/ling-3.1-flash',
+    ]);
   });
 
   it('needs both prices to be zero; accepts numbers and "0.0"; rejects empty or missing prices', () => {
@@ -112,7 +190,11 @@ describe('parseFreeModelIds', () => {
   });
 
   it('throws ResponseShapeError when data is not a list', () => {
-    for (const body of [{}, { data: {} }, null, 'x']) assert.throws(() => parseFreeModelIds(body), (e: unknown) => ResponseShapeError.is(e));
+    for (const body of [{}, { data: {} }, null, 'x'])
+      assert.throws(
+        () => parseFreeModelIds(body),
+        (e: unknown) => ResponseShapeError.is(e),
+      );
   });
 
   it('isFreeModelId knows the suffix and the free router only', () => {

@@ -9,7 +9,13 @@ import { TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { MemoryLogger, observation } from './helpers';
 
 const T0 = Date.UTC(2026, 9, 1, 12, 0, 0);
-const record = (over: Partial<SharedRecord> = {}): SharedRecord => ({ keyId: 'k1', obs: observation(T0), writtenBy: 'window-a', writtenAt: T0, ...over });
+const record = (over: Partial<SharedRecord> = {}): SharedRecord => ({
+  keyId: 'k1',
+  obs: observation(T0),
+  writtenBy: 'window-a',
+  writtenAt: T0,
+  ...over,
+});
 
 describe('FileSharedStore', () => {
   let dir: string;
@@ -59,7 +65,14 @@ describe('FileSharedStore', () => {
     assert.equal(log.at('warn').length, 1, log.lines.map((l) => l.message).join('\n'));
     assert.match(log.at('warn')[0], /ignoring unreadable shared quota state/);
 
-    for (const bad of ['null', '[]', '{"writtenAt": 1}', '{"keyId": "k1"}', '{"keyId": "k1", "writtenAt": 1, "obs": {"fetchedAt": "x", "key": {}}}', '{"keyId": "k1", "writtenAt": 1, "obs": {"fetchedAt": 1, "key": null}}']) {
+    for (const bad of [
+      'null',
+      '[]',
+      '{"writtenAt": 1}',
+      '{"keyId": "k1"}',
+      '{"keyId": "k1", "writtenAt": 1, "obs": {"fetchedAt": "x", "key": {}}}',
+      '{"keyId": "k1", "writtenAt": 1, "obs": {"fetchedAt": 1, "key": null}}',
+    ]) {
       fs.writeFileSync(stateFile(), bad);
       assert.equal(s.read(), undefined, bad);
     }

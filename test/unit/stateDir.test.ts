@@ -6,7 +6,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HOST_LOCK, HostLock } from '../../src/core/state/hostLock';
-import { accountDir, accountFingerprint, defaultStateRoot, ensurePrivateDir, StateDirError } from '../../src/core/state/stateDir';
+import {
+  accountDir,
+  accountFingerprint,
+  defaultStateRoot,
+  ensurePrivateDir,
+  StateDirError,
+} from '../../src/core/state/stateDir';
 import { TOKEN_FILE, TokenFile } from '../../src/core/state/tokenFile';
 import { TEST_KEY } from '../fixtures/fakeOpenRouter';
 
@@ -50,7 +56,10 @@ describe('state directory', () => {
     ] as const) {
       assert.throws(
         () => ensurePrivateDir(dir),
-        (e: Error) => e instanceof StateDirError && e.message.startsWith(`Cannot use ${dir} for OpenRouter Quota's state: `) && why.test(e.message),
+        (e: Error) =>
+          e instanceof StateDirError &&
+          e.message.startsWith(`Cannot use ${dir} for OpenRouter Quota's state: `) &&
+          why.test(e.message),
       );
     }
   });

@@ -1,6 +1,13 @@
 // UTC windows and the coarse human durations used everywhere on screen.
 import * as assert from 'node:assert/strict';
-import { formatAge, formatClock, formatDuration, minuteWindowStart, nextUtcMidnight, utcDate } from '../../src/shared/time';
+import {
+  formatAge,
+  formatClock,
+  formatDuration,
+  minuteWindowStart,
+  nextUtcMidnight,
+  utcDate,
+} from '../../src/shared/time';
 
 describe('time', () => {
   it('nextUtcMidnight is strictly after now', () => {

@@ -27,10 +27,20 @@ describe('undici, loaded part by part', () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const agent = new Agent();
     try {
-      const ours = await request(`${base}/a/b?x=1`, { method: 'POST', headers: { 'x-test': 'y' }, body: 'hello', dispatcher: agent });
+      const ours = await request(`${base}/a/b?x=1`, {
+        method: 'POST',
+        headers: { 'x-test': 'y' },
+        body: 'hello',
+        dispatcher: agent,
+      });
       assert.equal(ours.statusCode, 201);
       assert.equal(await ours.body.text(), 'ok');
-      const theirs = await undici.request(`${base}/a/b?x=1`, { method: 'POST', headers: { 'x-test': 'y' }, body: 'hello', dispatcher: agent });
+      const theirs = await undici.request(`${base}/a/b?x=1`, {
+        method: 'POST',
+        headers: { 'x-test': 'y' },
+        body: 'hello',
+        dispatcher: agent,
+      });
       await theirs.body.text();
       assert.deepEqual(seen[0], seen[1]);
       assert.deepEqual(seen[0], { method: 'POST', url: '/a/b?x=1', header: 'y', body: 'hello' });

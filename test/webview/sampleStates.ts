@@ -5,7 +5,13 @@ import { buildDashboardView } from '../../src/core/dashboard/view';
 import type { DashboardInput, ProxyView } from '../../src/core/dashboard/input';
 import type { RateLimitEvent } from '../../src/core/account/view';
 import type { AccountView } from '../../src/core/account/view';
-import { buildSnapshot, DEFAULT_SETTINGS, loadingSnapshot, noKeySnapshot, type Observation } from '../../src/core/quota';
+import {
+  buildSnapshot,
+  DEFAULT_SETTINGS,
+  loadingSnapshot,
+  noKeySnapshot,
+  type Observation,
+} from '../../src/core/quota';
 import { MemoryMeter, meteredView, modelAt } from '../unit/accountSupport';
 import type { KeyInfo } from '../../src/core/responses';
 import { DAY, HOUR, MINUTE } from '../../src/shared/time';
@@ -73,38 +79,78 @@ function hourly(recent: number[], earlier = [0, 0, 0, 1, 0, 2, 3, 1, 0, 0, 0, 0,
 
 function daily(today: number, limit: number): HistoryPoint[] {
   // A plausible month: quiet weekends, a few busy days, one day at the limit.
-  const pattern = [8, 14, 22, 0, 0, 31, 18, 9, 27, 44, 0, 3, 12, 50, 36, 21, 0, 0, 17, 29, 33, 26, 12, 0, 5, 19, 41, 38, 24];
-  return [...pattern.map((c) => Math.min(c, limit)), today].map((count, i) => ({ start: TODAY - (29 - i) * DAY, count }));
+  const pattern = [
+    8, 14, 22, 0, 0, 31, 18, 9, 27, 44, 0, 3, 12, 50, 36, 21, 0, 0, 17, 29, 33, 26, 12, 0, 5, 19, 41, 38, 24,
+  ];
+  return [...pattern.map((c) => Math.min(c, limit)), today].map((count, i) => ({
+    start: TODAY - (29 - i) * DAY,
+    count,
+  }));
 }
 
-const MODELS = { 'deepseek/deepseek-chat-v3.1:free': 6, 'meta-llama/llama-3.3-70b-instruct:free': 4, 'qwen/qwen3-coder:free': 2 };
+const MODELS = {
+  'deepseek/deepseek-chat-v3.1:free': 6,
+  'meta-llama/llama-3.3-70b-instruct:free': 4,
+  'qwen/qwen3-coder:free': 2,
+};
 
 const PROXY: ProxyView = { url: 'http://127.0.0.1:18789/api/v1', role: 'host', pacing: 'queue' };
 
 const OLD_EVENTS: RateLimitEvent[] = [
-  { kind: 'upstream', at: NOW - 2 * HOUR - 14 * MINUTE, message: 'qwen/qwen3-coder:free is temporarily rate-limited upstream. Please retry shortly.', model: 'qwen/qwen3-coder:free' },
-  { kind: 'per-minute', at: NOW - 26 * HOUR, resetsAt: NOW - 26 * HOUR + 40_000, message: 'Rate limit exceeded: free-models-per-min.', model: 'deepseek/deepseek-chat-v3.1:free' },
+  {
+    kind: 'upstream',
+    at: NOW - 2 * HOUR - 14 * MINUTE,
+    message: 'qwen/qwen3-coder:free is temporarily rate-limited upstream. Please retry shortly.',
+    model: 'qwen/qwen3-coder:free',
+  },
+  {
+    kind: 'per-minute',
+    at: NOW - 26 * HOUR,
+    resetsAt: NOW - 26 * HOUR + 40_000,
+    message: 'Rate limit exceeded: free-models-per-min.',
+    model: 'deepseek/deepseek-chat-v3.1:free',
+  },
 ];
 
 function state(over: Partial<DashboardInput> & Pick<DashboardInput, 'snapshot'>): DashboardView {
   return buildDashboardView({ events: [], now: NOW, ...over });
 }
 
-const snap = (o: Observation | undefined, l?: ReturnType<typeof local>) => buildSnapshot(o, undefined, DEFAULT_SETTINGS, NOW, o && l ? meteredView(o, NOW, l) : undefined);
+const snap = (o: Observation | undefined, l?: ReturnType<typeof local>) =>
+  buildSnapshot(o, undefined, DEFAULT_SETTINGS, NOW, o && l ? meteredView(o, NOW, l) : undefined);
 
 export const samples: Record<string, DashboardView> = {
   loading: state({ snapshot: loadingSnapshot(NOW), proxy: PROXY }),
 
   normal: state({
-    snapshot: snap(obs(12, 50, { key: key({ freeDaily: { used: 12, limit: 50, remaining: 38 }, limit: 10, limitRemaining: 4.2, limitReset: 'monthly' }) }), local(12, 50, 3)),
-    history: { hourly: hourly([3, 4, 2]), daily: daily(12, 50), models: MODELS, clients: { Cline: 7, 'VS Code chat / LM API': 4, aider: 1 } },
+    snapshot: snap(
+      obs(12, 50, {
+        key: key({
+          freeDaily: { used: 12, limit: 50, remaining: 38 },
+          limit: 10,
+          limitRemaining: 4.2,
+          limitReset: 'monthly',
+        }),
+      }),
+      local(12, 50, 3),
+    ),
+    history: {
+      hourly: hourly([3, 4, 2]),
+      daily: daily(12, 50),
+      models: MODELS,
+      clients: { Cline: 7, 'VS Code chat / LM API': 4, aider: 1 },
+    },
     proxy: PROXY,
     events: OLD_EVENTS,
   }),
 
   warning: state({
     snapshot: snap(obs(41, 50), local(41, 50, 5)),
-    history: { hourly: hourly([9, 12, 6]), daily: daily(41, 50), models: { ...MODELS, 'deepseek/deepseek-chat-v3.1:free': 25 } },
+    history: {
+      hourly: hourly([9, 12, 6]),
+      daily: daily(41, 50),
+      models: { ...MODELS, 'deepseek/deepseek-chat-v3.1:free': 25 },
+    },
     proxy: PROXY,
     events: OLD_EVENTS,
   }),
@@ -113,15 +159,34 @@ export const samples: Record<string, DashboardView> = {
     snapshot: snap(obs(30, 50), local(30, 50, 20, 3)),
     history: { hourly: hourly([4, 6, 20]), daily: daily(30, 50), models: MODELS },
     proxy: PROXY,
-    events: [{ kind: 'per-minute', at: NOW - 5_000, resetsAt: WINDOW + MINUTE, message: 'Rate limit exceeded: free-models-per-min.', model: 'deepseek/deepseek-chat-v3.1:free' }, ...OLD_EVENTS],
+    events: [
+      {
+        kind: 'per-minute',
+        at: NOW - 5_000,
+        resetsAt: WINDOW + MINUTE,
+        message: 'Rate limit exceeded: free-models-per-min.',
+        model: 'deepseek/deepseek-chat-v3.1:free',
+      },
+      ...OLD_EVENTS,
+    ],
   }),
 
   limit: state({
     snapshot: snap(obs(50, 50), local(50, 50, 2)),
-    history: { hourly: hourly([14, 16, 9]), daily: daily(50, 50), models: { 'deepseek/deepseek-chat-v3.1:free': 38, 'meta-llama/llama-3.3-70b-instruct:free': 12 } },
+    history: {
+      hourly: hourly([14, 16, 9]),
+      daily: daily(50, 50),
+      models: { 'deepseek/deepseek-chat-v3.1:free': 38, 'meta-llama/llama-3.3-70b-instruct:free': 12 },
+    },
     proxy: PROXY,
     events: [
-      { kind: 'per-day', at: NOW - 4 * MINUTE, resetsAt: TODAY + DAY, message: 'Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day', model: 'deepseek/deepseek-chat-v3.1:free' },
+      {
+        kind: 'per-day',
+        at: NOW - 4 * MINUTE,
+        resetsAt: TODAY + DAY,
+        message: 'Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day',
+        model: 'deepseek/deepseek-chat-v3.1:free',
+      },
       ...OLD_EVENTS,
     ],
   }),
@@ -143,7 +208,12 @@ export const samples: Record<string, DashboardView> = {
 
   'proxy-off': state({
     // Funded account, no proxy: the minute is an estimate from two polls, and there is no history.
-    snapshot: snap(obs(212, 1000, { previous: { used: 209, at: NOW - 80_000 }, balance: { kind: 'known', credits: { totalCredits: 25, totalUsage: 3.18 } } })),
+    snapshot: snap(
+      obs(212, 1000, {
+        previous: { used: 209, at: NOW - 80_000 },
+        balance: { kind: 'known', credits: { totalCredits: 25, totalUsage: 3.18 } },
+      }),
+    ),
   }),
 
   upstream: state({
@@ -151,14 +221,27 @@ export const samples: Record<string, DashboardView> = {
     history: { hourly: hourly([5, 7, 4]), daily: daily(18, 50), models: MODELS },
     proxy: { ...PROXY, pacing: 'reject' },
     events: [
-      { kind: 'upstream', at: NOW - 2 * MINUTE, message: 'qwen/qwen3-coder:free is temporarily rate-limited upstream. Please retry shortly.', model: 'qwen/qwen3-coder:free' },
-      { kind: 'upstream', at: NOW - 6 * MINUTE, message: 'Provider returned error (429).', model: 'qwen/qwen3-coder:free' },
+      {
+        kind: 'upstream',
+        at: NOW - 2 * MINUTE,
+        message: 'qwen/qwen3-coder:free is temporarily rate-limited upstream. Please retry shortly.',
+        model: 'qwen/qwen3-coder:free',
+      },
+      {
+        kind: 'upstream',
+        at: NOW - 6 * MINUTE,
+        message: 'Provider returned error (429).',
+        model: 'qwen/qwen3-coder:free',
+      },
       ...OLD_EVENTS,
     ],
   }),
 
   'negative-balance': state({
-    snapshot: snap(obs(7, 1000, { balance: { kind: 'known', credits: { totalCredits: 10, totalUsage: 10.42 } } }), local(7, 1000, 0)),
+    snapshot: snap(
+      obs(7, 1000, { balance: { kind: 'known', credits: { totalCredits: 10, totalUsage: 10.42 } } }),
+      local(7, 1000, 0),
+    ),
     history: { hourly: hourly([2, 1, 0]), daily: daily(7, 1000), models: MODELS },
     proxy: { ...PROXY, role: 'reader' },
   }),

@@ -75,7 +75,10 @@ export function blockEnd(kind: RateLimitKind, resetsAt: number | undefined, now:
 export type MinuteLimitSource = 'setting' | 'learned' | 'default';
 
 /** Setting, else what OpenRouter's last per-minute 429 said (when plausible), else 20. */
-export function minuteLimitOf(setting: number, learned: number | undefined): { limit: number; source: MinuteLimitSource } {
+export function minuteLimitOf(
+  setting: number,
+  learned: number | undefined,
+): { limit: number; source: MinuteLimitSource } {
   if (setting > 0) return { limit: setting, source: 'setting' };
   if (plausibleLimit(learned, PLAUSIBLE_PER_MINUTE)) return { limit: learned, source: 'learned' };
   return { limit: DEFAULT_PER_MINUTE, source: 'default' };
@@ -106,14 +109,33 @@ export function dayLimitOf(obs: Observation | undefined, setting: number, learne
   const credits = obs?.balance.kind === 'known' ? obs.balance.credits.totalCredits : undefined;
   let base: DayLimit;
   if (fd) {
-    base = { limit: fd.limit, source: 'server', candidates: [fd.limit], tier: fd.limit >= FUNDED_DAILY ? 'funded' : 'base', credits, server: fd.limit };
+    base = {
+      limit: fd.limit,
+      source: 'server',
+      candidates: [fd.limit],
+      tier: fd.limit >= FUNDED_DAILY ? 'funded' : 'base',
+      credits,
+      server: fd.limit,
+    };
   } else if (plausibleLimit(learned, PLAUSIBLE_PER_DAY)) {
-    base = { limit: learned, source: 'learned', candidates: [learned], tier: learned >= FUNDED_DAILY ? 'funded' : 'base', credits };
+    base = {
+      limit: learned,
+      source: 'learned',
+      candidates: [learned],
+      tier: learned >= FUNDED_DAILY ? 'funded' : 'base',
+      credits,
+    };
   } else if (obs?.key.isFreeTier === true) {
     base = { limit: BASE_DAILY, source: 'tier', candidates: [BASE_DAILY], tier: 'base', credits };
   } else if (credits !== undefined) {
     const funded = credits >= FUNDED_CREDITS_THRESHOLD;
-    base = { limit: funded ? FUNDED_DAILY : BASE_DAILY, source: 'tier', candidates: [funded ? FUNDED_DAILY : BASE_DAILY], tier: funded ? 'funded' : 'base', credits };
+    base = {
+      limit: funded ? FUNDED_DAILY : BASE_DAILY,
+      source: 'tier',
+      candidates: [funded ? FUNDED_DAILY : BASE_DAILY],
+      tier: funded ? 'funded' : 'base',
+      credits,
+    };
   } else {
     base = { limit: null, source: 'none', candidates: [BASE_DAILY, FUNDED_DAILY], tier: 'unknown', credits };
   }

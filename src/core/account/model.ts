@@ -9,7 +9,15 @@ import type { Clock } from '../clock';
 import type { Observation, QuotaSettings } from '../quota';
 import type { RateLimitInfo } from '../rateLimit';
 import { MINUTE, minuteWindowStart, nextUtcMidnight, utcDayStart } from '../../shared/time';
-import { blockEnd, dayLimitOf, levelOf, minuteLimitOf, PLAUSIBLE_PER_DAY, PLAUSIBLE_PER_MINUTE, plausibleLimit } from './limits';
+import {
+  blockEnd,
+  dayLimitOf,
+  levelOf,
+  minuteLimitOf,
+  PLAUSIBLE_PER_DAY,
+  PLAUSIBLE_PER_MINUTE,
+  plausibleLimit,
+} from './limits';
 import { type ForwardedCounts, OutsideTraffic, type Track } from './outside';
 import { combineRemote, type RemoteAccount } from './remote';
 import type { AccountView, DayView, Known, MinuteView, RateLimitEvent } from './view';
@@ -60,8 +68,15 @@ export class AccountModel {
   observe(obs: Observation): void {
     this.changes++;
     if (!this.latest || obs.fetchedAt >= this.latest.fetchedAt) this.latest = obs;
-    if (obs.previous) this.outsideTraffic.add(obs.previous.at, obs.previous.startedAt ?? obs.previous.at, obs.previous.used, this.meter);
-    if (obs.key.freeDaily) this.outsideTraffic.add(obs.fetchedAt, obs.startedAt ?? obs.fetchedAt, obs.key.freeDaily.used, this.meter);
+    if (obs.previous)
+      this.outsideTraffic.add(
+        obs.previous.at,
+        obs.previous.startedAt ?? obs.previous.at,
+        obs.previous.used,
+        this.meter,
+      );
+    if (obs.key.freeDaily)
+      this.outsideTraffic.add(obs.fetchedAt, obs.startedAt ?? obs.fetchedAt, obs.key.freeDaily.used, this.meter);
   }
 
   /** The last observation (for the tier, the key cap, the balance). */
@@ -104,7 +119,14 @@ export class AccountModel {
     const until = blockEnd(info.kind, info.resetsAt, now);
     // The event shows the reset the proxy acts on (the one it puts in its own 429s), not an absurd one.
     const message = info.message.slice(0, MAX_EVENT_TEXT);
-    this.events.unshift({ kind: info.kind, at: now, resetsAt: until ?? info.resetsAt, limit: info.limit, message, model: model?.slice(0, MAX_EVENT_TEXT) });
+    this.events.unshift({
+      kind: info.kind,
+      at: now,
+      resetsAt: until ?? info.resetsAt,
+      limit: info.limit,
+      message,
+      model: model?.slice(0, MAX_EVENT_TEXT),
+    });
     this.events.length = Math.min(this.events.length, MAX_EVENTS);
     if (info.kind === 'per-minute' && until !== undefined) {
       if (plausibleLimit(info.limit, PLAUSIBLE_PER_MINUTE)) this.learnedPerMinute = info.limit;
@@ -196,7 +218,10 @@ export class AccountModel {
       proxied,
       outside,
       server: last ? { used: last.used, at: last.at } : undefined,
-      unconfirmed: this.meter && last ? this.meter.countUntil(now) - this.outsideTraffic.sentUntil(this.meter, last.start - this.lagMs() - 1) : null,
+      unconfirmed:
+        this.meter && last
+          ? this.meter.countUntil(now) - this.outsideTraffic.sentUntil(this.meter, last.start - this.lagMs() - 1)
+          : null,
       resetsAt: nextUtcMidnight(now),
     };
     return { at: now, day, minute: this.minuteView(now, s, tr), meter: this.meterView(now) };
@@ -236,19 +261,37 @@ export class AccountModel {
       used = ml.limit;
       known = 'estimate';
     }
-    return { used, limit: ml.limit, limitSource: ml.source, level: levelOf(used, ml.limit, s), known, proxied, outside, windowStart, resetsAt: windowStart + MINUTE };
+    return {
+      used,
+      limit: ml.limit,
+      limitSource: ml.source,
+      level: levelOf(used, ml.limit, s),
+      known,
+      proxied,
+      outside,
+      windowStart,
+      resetsAt: windowStart + MINUTE,
+    };
   }
 
   private meterView(now: number): AccountView['meter'] {
     if (!this.meter) return undefined;
-    return { waiting: this.waiting(), lastRateLimit: this.events[0], models: this.meter.dayModels(now), clients: this.meter.dayClients(now), fallback: this.fallback };
+    return {
+      waiting: this.waiting(),
+      lastRateLimit: this.events[0],
+      models: this.meter.dayModels(now),
+      clients: this.meter.dayClients(now),
+      fallback: this.fallback,
+    };
   }
 
   /** The latest observation when it belongs to the UTC day of `now` (a count from yesterday says nothing). */
   private today(now: number): Observation | undefined {
     const o = this.latest;
     if (!o) return undefined;
-    return utcDayStart(o.fetchedAt) === utcDayStart(now) || !o.key.freeDaily ? o : { ...o, key: { ...o.key, freeDaily: null } };
+    return utcDayStart(o.fetchedAt) === utcDayStart(now) || !o.key.freeDaily
+      ? o
+      : { ...o, key: { ...o.key, freeDaily: null } };
   }
 
   /** Whether OpenRouter reports today's count (the latest poll has the field): without it, earlier readings say nothing now. */

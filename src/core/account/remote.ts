@@ -11,8 +11,26 @@ import type { FallbackStatus } from '../fallback/types';
 import { parseFallbackWire } from '../fallback/wire';
 
 export interface RemoteAccount {
-  day: { used: number | null; limit: number | null; limitSource: DayLimitSource; known: Known; proxied: number | null; outside: number | null; serverUsed: number | null; serverAt: number | null; unconfirmed: number | null };
-  minute: { used: number | null; limit: number; limitSource: MinuteLimitSource; known: Known; proxied: number | null; outside: number | null; windowStart: number };
+  day: {
+    used: number | null;
+    limit: number | null;
+    limitSource: DayLimitSource;
+    known: Known;
+    proxied: number | null;
+    outside: number | null;
+    serverUsed: number | null;
+    serverAt: number | null;
+    unconfirmed: number | null;
+  };
+  minute: {
+    used: number | null;
+    limit: number;
+    limitSource: MinuteLimitSource;
+    known: Known;
+    proxied: number | null;
+    outside: number | null;
+    windowStart: number;
+  };
   waiting: number;
   lastRateLimit?: RateLimitEvent;
   models: Record<string, number>;
@@ -33,7 +51,8 @@ const time = (v: unknown): number | null => {
   const t = typeof v === 'string' ? Date.parse(v) : NaN;
   return Number.isFinite(t) ? t : null;
 };
-const oneOf = <T extends string>(v: unknown, all: readonly T[], fallback: T): T => (all.includes(v as T) ? (v as T) : fallback);
+const oneOf = <T extends string>(v: unknown, all: readonly T[], fallback: T): T =>
+  all.includes(v as T) ? (v as T) : fallback;
 
 /** The host's GET /quota answer, or undefined when it is not one. */
 export function parseQuotaWire(json: unknown): RemoteAccount | undefined {
@@ -71,7 +90,12 @@ export function parseQuotaWire(json: unknown): RemoteAccount | undefined {
     waiting: (isObj(json.queue) && count(json.queue.waiting)) || 0,
     lastRateLimit:
       r && at !== null
-        ? { kind: oneOf(r.kind, KINDS, 'unknown'), at, resetsAt: time(r.resetsAt) ?? undefined, message: typeof r.message === 'string' ? r.message.slice(0, 500) : '' }
+        ? {
+            kind: oneOf(r.kind, KINDS, 'unknown'),
+            at,
+            resetsAt: time(r.resetsAt) ?? undefined,
+            message: typeof r.message === 'string' ? r.message.slice(0, 500) : '',
+          }
         : undefined,
     models,
     clients,
@@ -134,7 +158,12 @@ export function combineRemote(r: RemoteAccount, own: AccountView, s: QuotaSettin
       known: dayKnown,
       proxied: r.day.proxied,
       outside: dayOutside,
-      server: ownServer && ownServer.at > remoteServerAt ? ownServer : r.day.serverUsed !== null && r.day.serverAt !== null ? { used: r.day.serverUsed, at: r.day.serverAt } : own.day.server,
+      server:
+        ownServer && ownServer.at > remoteServerAt
+          ? ownServer
+          : r.day.serverUsed !== null && r.day.serverAt !== null
+            ? { used: r.day.serverUsed, at: r.day.serverAt }
+            : own.day.server,
     },
     minute: {
       used: minuteUsed,
@@ -147,7 +176,13 @@ export function combineRemote(r: RemoteAccount, own: AccountView, s: QuotaSettin
       windowStart,
       resetsAt: windowStart + MINUTE,
     },
-    meter: { waiting: r.waiting, lastRateLimit: r.lastRateLimit, models: r.models, clients: r.clients, fallback: r.fallback },
+    meter: {
+      waiting: r.waiting,
+      lastRateLimit: r.lastRateLimit,
+      models: r.models,
+      clients: r.clients,
+      fallback: r.fallback,
+    },
   };
 }
 

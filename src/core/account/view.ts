@@ -68,7 +68,13 @@ export interface AccountView {
   day: DayView;
   minute: MinuteView;
   /** Present when a meter (this process's proxy, or another process's read over loopback) counts for this account. */
-  meter?: { waiting: number; lastRateLimit?: RateLimitEvent; models: Record<string, number>; clients: Record<string, number>; fallback?: FallbackStatus };
+  meter?: {
+    waiting: number;
+    lastRateLimit?: RateLimitEvent;
+    models: Record<string, number>;
+    clients: Record<string, number>;
+    fallback?: FallbackStatus;
+  };
 }
 
 /** GET /quota (and `openrouter-quota status --json`): the view with ISO 8601 times. */
@@ -151,7 +157,9 @@ export function toWire(v: AccountView): QuotaWire {
       proxied: m.proxied,
       outside: m.outside,
     },
-    lastRateLimit: r ? { kind: r.kind, at: iso(r.at), resetsAt: r.resetsAt ? iso(r.resetsAt) : null, message: r.message } : null,
+    lastRateLimit: r
+      ? { kind: r.kind, at: iso(r.at), resetsAt: r.resetsAt ? iso(r.resetsAt) : null, message: r.message }
+      : null,
     queue: { waiting: v.meter?.waiting ?? 0 },
     models: v.meter?.models ?? {},
     clients: v.meter?.clients ?? {},

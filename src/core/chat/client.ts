@@ -35,7 +35,11 @@ export interface ChatCallOptions {
 const MAX_ERROR_BODY = 1 << 20;
 
 /** Streams the answer to `body` (an OpenAI-style chat request with stream: true). */
-export async function* streamChat(target: ChatTarget, body: Record<string, unknown>, o: ChatCallOptions): AsyncGenerator<StreamEvent> {
+export async function* streamChat(
+  target: ChatTarget,
+  body: Record<string, unknown>,
+  o: ChatCallOptions,
+): AsyncGenerator<StreamEvent> {
   const secrets = [target.credential];
   const what = `POST /chat/completions${target.via === 'proxy' ? ' (through the local proxy)' : ''}`;
   const timeoutMs = o.headersTimeoutMs ?? 300_000;
@@ -69,7 +73,15 @@ export async function* streamChat(target: ChatTarget, body: Record<string, unkno
     } catch {
       // an error answer we cannot read whole: its status says enough
     }
-    throw errorForStatus(res.statusCode, res.headers as HeaderBag, parseJson(text), text, '/chat/completions', o.now(), secrets);
+    throw errorForStatus(
+      res.statusCode,
+      res.headers as HeaderBag,
+      parseJson(text),
+      text,
+      '/chat/completions',
+      o.now(),
+      secrets,
+    );
   }
   const parser = new ChatStreamParser();
   try {
@@ -97,5 +109,8 @@ function midStreamError(ev: Extract<StreamEvent, { kind: 'error' }>, now: number
     const info = classifyRateLimit(ev.body, undefined, now);
     return new RateLimitError(redact(info.message, secrets), info.kind, info.resetsAt, info.limit);
   }
-  return new ServerError(redact(ev.message || 'The model stopped with an error.', secrets), typeof ev.code === 'number' ? ev.code : 200);
+  return new ServerError(
+    redact(ev.message || 'The model stopped with an error.', secrets),
+    typeof ev.code === 'number' ? ev.code : 200,
+  );
 }

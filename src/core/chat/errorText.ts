@@ -11,7 +11,8 @@ export type ChatFailure = 'no-permission' | 'blocked' | 'not-found' | 'other';
 export function chatFailureOf(e: unknown): ChatFailure {
   if (!OpenRouterError.is(e)) return 'other';
   if (e.reason === 'auth') return 'no-permission';
-  if (e.reason === 'payment' || (e.reason === 'rate-limit' && (e as { kind?: string }).kind === 'per-day')) return 'blocked';
+  if (e.reason === 'payment' || (e.reason === 'rate-limit' && (e as { kind?: string }).kind === 'per-day'))
+    return 'blocked';
   if (e.reason === 'not-found') return 'not-found';
   return 'other';
 }
@@ -25,7 +26,10 @@ export function chatErrorText(e: unknown, model: string, s: QuotaSnapshot | unde
       if (r.kind === 'per-day') {
         const d = s?.day;
         const limit = d?.limit ?? r.limit;
-        const used = d?.used !== null && d?.used !== undefined && limit !== undefined && limit !== null ? Math.max(d.used, limit) : undefined;
+        const used =
+          d?.used !== null && d?.used !== undefined && limit !== undefined && limit !== null
+            ? Math.max(d.used, limit)
+            : undefined;
         const reset = r.resetsAt && r.resetsAt > now ? r.resetsAt : nextUtcMidnight(now);
         const figure = used !== undefined ? `: ${used}/${limit} today` : '';
         const unlock = d?.tier === 'funded' ? '' : ` ${UNLOCK_SENTENCE}`;

@@ -35,7 +35,12 @@ export function quotaDetailKey(s: QuotaSnapshot | undefined): string {
   return `${s.day.level}|${s.minute.level}|${s.day.limit}|${s.minute.limit}|${s.minute.known}`;
 }
 
-export function chatModelsOf(free: readonly ModelInfo[], paidIds: readonly string[], lookup: (id: string) => ModelInfo | undefined, s: QuotaSnapshot | undefined): ChatModel[] {
+export function chatModelsOf(
+  free: readonly ModelInfo[],
+  paidIds: readonly string[],
+  lookup: (id: string) => ModelInfo | undefined,
+  s: QuotaSnapshot | undefined,
+): ChatModel[] {
   const detail = quotaDetail(s);
   const out: ChatModel[] = free.map((m) => chatModel(m, true, detail));
   const seen = new Set(out.map((m) => m.id));
@@ -43,7 +48,17 @@ export function chatModelsOf(free: readonly ModelInfo[], paidIds: readonly strin
     const id = raw.trim();
     if (!id || seen.has(id)) continue;
     seen.add(id);
-    const m = lookup(id) ?? { id, name: id, free: false, contextLength: null, maxOutputTokens: null, tools: true, imageInput: false, pricePrompt: null, priceCompletion: null };
+    const m = lookup(id) ?? {
+      id,
+      name: id,
+      free: false,
+      contextLength: null,
+      maxOutputTokens: null,
+      tools: true,
+      imageInput: false,
+      pricePrompt: null,
+      priceCompletion: null,
+    };
     out.push(chatModel(m, m.free, m.free ? detail : 'paid: costs credits, no free quota'));
   }
   return out;
@@ -52,7 +67,11 @@ export function chatModelsOf(free: readonly ModelInfo[], paidIds: readonly strin
 function chatModel(m: ModelInfo, free: boolean, detail: string): ChatModel {
   const context = m.contextLength ?? DEFAULT_CONTEXT;
   const output = Math.min(m.maxOutputTokens ?? DEFAULT_OUTPUT, Math.max(1, Math.floor(context / 2)));
-  const family = m.id.replace(/:free$/, '').split('/').pop() ?? m.id;
+  const family =
+    m.id
+      .replace(/:free$/, '')
+      .split('/')
+      .pop() ?? m.id;
   const limits = `${context.toLocaleString('en-US')} tokens of context, up to ${output.toLocaleString('en-US')} out${m.tools ? ', tool calls' : ''}${m.imageInput ? ', images' : ''}`;
   return {
     id: m.id,

@@ -57,8 +57,16 @@ export function toOpenAIRequest(spec: ChatRequestSpec): Record<string, unknown> 
   body.stream = true;
   const tools = spec.tools ?? [];
   if (tools.length > 0) {
-    body.tools = tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.inputSchema ?? { type: 'object', properties: {} } } }));
-    if (spec.toolMode === 'required') body.tool_choice = tools.length === 1 ? { type: 'function', function: { name: tools[0].name } } : 'required';
+    body.tools = tools.map((t) => ({
+      type: 'function',
+      function: {
+        name: t.name,
+        description: t.description,
+        parameters: t.inputSchema ?? { type: 'object', properties: {} },
+      },
+    }));
+    if (spec.toolMode === 'required')
+      body.tool_choice = tools.length === 1 ? { type: 'function', function: { name: tools[0].name } } : 'required';
   }
   return body;
 }
@@ -74,7 +82,15 @@ function convert(m: ChatMessage): OpenAIMessage[] {
         role: 'assistant',
         content: text === '' && calls.length > 0 ? null : text,
         ...name,
-        ...(calls.length > 0 ? { tool_calls: calls.map((c) => ({ id: c.callId, type: 'function' as const, function: { name: c.name, arguments: JSON.stringify(c.input ?? {}) } })) } : {}),
+        ...(calls.length > 0
+          ? {
+              tool_calls: calls.map((c) => ({
+                id: c.callId,
+                type: 'function' as const,
+                function: { name: c.name, arguments: JSON.stringify(c.input ?? {}) },
+              })),
+            }
+          : {}),
       },
     ];
   }
@@ -100,6 +116,13 @@ function userContent(parts: ChatPart[]): OpenAIContent | undefined {
   if (shown.length === 0) return undefined;
   if (shown.every((p) => p.kind === 'text')) return textOf(shown);
   return shown.map((p) =>
-    p.kind === 'text' ? { type: 'text' as const, text: p.text } : { type: 'image_url' as const, image_url: { url: `data:${(p as { mime: string }).mime};base64,${Buffer.from((p as { data: Uint8Array }).data).toString('base64')}` } },
+    p.kind === 'text'
+      ? { type: 'text' as const, text: p.text }
+      : {
+          type: 'image_url' as const,
+          image_url: {
+            url: `data:${(p as { mime: string }).mime};base64,${Buffer.from((p as { data: Uint8Array }).data).toString('base64')}`,
+          },
+        },
   );
 }

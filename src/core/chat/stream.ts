@@ -104,7 +104,8 @@ export class ChatStreamParser {
       out.push({ kind: 'error', code: envelope.code, message: envelope.message, body: json });
       return;
     }
-    const choice = (json as { choices?: unknown[] })?.choices?.[0] as { delta?: Record<string, unknown>; finish_reason?: unknown } | undefined;
+    const choice = (json as { choices?: unknown[] })?.choices?.[0] as
+      { delta?: Record<string, unknown>; finish_reason?: unknown } | undefined;
     if (!choice || typeof choice !== 'object') return;
     const delta = choice.delta;
     if (delta && typeof delta === 'object') {

@@ -35,7 +35,9 @@ export function noKeyCard(): CardView {
     wide: true,
     cta: true,
     lines: [
-      { text: "Set an API key (kept in VS Code's SecretStorage) or sign in with OpenRouter to see today's free requests, this minute's window and your tier." },
+      {
+        text: "Set an API key (kept in VS Code's SecretStorage) or sign in with OpenRouter to see today's free requests, this minute's window and your tier.",
+      },
       { text: freeLimitsText(), tone: 'muted' },
     ],
     actions: [{ action: 'setApiKey', primary: true }, { action: 'signIn' }],
@@ -54,8 +56,13 @@ export function errorCard(s: QuotaSnapshot): CardView {
     title: auth ? 'OpenRouter rejected the API key' : 'The quota could not be read',
     wide: true,
     cta: true,
-    lines: [{ text: s.error?.message ?? 'No data yet.' }, ...(retry ? [{ text: `Next try in ${retry}.`, tone: 'muted' as const }] : [])],
-    actions: auth ? [{ action: 'setApiKey', primary: true }, { action: 'signIn' }] : [{ action: 'refresh', primary: true }, { action: 'showLog' }],
+    lines: [
+      { text: s.error?.message ?? 'No data yet.' },
+      ...(retry ? [{ text: `Next try in ${retry}.`, tone: 'muted' as const }] : []),
+    ],
+    actions: auth
+      ? [{ action: 'setApiKey', primary: true }, { action: 'signIn' }]
+      : [{ action: 'refresh', primary: true }, { action: 'showLog' }],
   };
 }
 
@@ -67,7 +74,12 @@ export function tierCard(d: DayQuota): CardView {
     figure: { text: `${d.limit ?? d.candidates.join(' or ')} a day` },
     lines: [{ text: d.tierReason }],
     note: funded ? FUNDED_TEXT : undefined,
-    callout: funded ? undefined : { lines: [{ text: [{ strong: UNLOCK_TITLE }, UNLOCK_TEXT] }], actions: [{ action: 'addCredits', primary: true }] },
+    callout: funded
+      ? undefined
+      : {
+          lines: [{ text: [{ strong: UNLOCK_TITLE }, UNLOCK_TEXT] }],
+          actions: [{ action: 'addCredits', primary: true }],
+        },
   };
 }
 
@@ -91,12 +103,23 @@ export function balanceCard(s: QuotaSnapshot): CardView {
       title: 'Account balance',
       figure: { text: usd(v), level: v < 0 ? 'limit' : undefined },
       lines: [
-        v < 0 ? { text: `Negative: ${NEGATIVE_BALANCE_TEXT}.`, tone: 'limit' } : { text: `${usd(b.credits.totalCredits)} bought, ${usd(b.credits.totalUsage)} used.` },
+        v < 0
+          ? { text: `Negative: ${NEGATIVE_BALANCE_TEXT}.`, tone: 'limit' }
+          : { text: `${usd(b.credits.totalCredits)} bought, ${usd(b.credits.totalUsage)} used.` },
       ],
       actions: v < 0 ? [{ action: 'addCredits', primary: true }] : undefined,
       note: CREDITS_SOURCE,
     };
   }
-  const why = !b || b.kind === 'known' ? 'Not read yet.' : `${asSentence(balanceUnavailableText(b))}${b.reason === 'needs-management-key' ? ` ${MANAGEMENT_KEY_REMEDY}` : ''}`;
-  return { id: 'balance', title: 'Account balance', figure: { text: 'Unavailable', muted: true }, lines: [{ text: why }], note: CREDITS_SOURCE };
+  const why =
+    !b || b.kind === 'known'
+      ? 'Not read yet.'
+      : `${asSentence(balanceUnavailableText(b))}${b.reason === 'needs-management-key' ? ` ${MANAGEMENT_KEY_REMEDY}` : ''}`;
+  return {
+    id: 'balance',
+    title: 'Account balance',
+    figure: { text: 'Unavailable', muted: true },
+    lines: [{ text: why }],
+    note: CREDITS_SOURCE,
+  };
 }

@@ -6,7 +6,13 @@ import { usd } from '../../shared/money';
 import { type Text, textKey, utcAndLocal } from '../../shared/text';
 import { DAY, formatClock, formatDuration, MINUTE } from '../../shared/time';
 import { balanceOf, FUNDED_CREDITS_THRESHOLD, type QuotaSnapshot } from '../quota';
-import { ADD_CREDITS_REMEDY, MANAGEMENT_KEY_REMEDY, minuteIsSplit, minuteSplitText, NEGATIVE_BALANCE_TEXT } from '../quotaText';
+import {
+  ADD_CREDITS_REMEDY,
+  MANAGEMENT_KEY_REMEDY,
+  minuteIsSplit,
+  minuteSplitText,
+  NEGATIVE_BALANCE_TEXT,
+} from '../quotaText';
 import type { DashboardHistory, DashboardInput } from './input';
 
 /** Upstream-provider 429s this recent are worth a banner. */
@@ -17,7 +23,11 @@ const MAX_REMEDIES = 5;
 export const UPSTREAM_REMEDY =
   'Try another free model, or "openrouter/free" (it picks an available one): these 429s come from the model\'s provider, not from your quota, but failed attempts still count toward today\'s free requests.';
 
-const LEVEL_WORD: Record<BannerView['level'], string> = { warning: 'Warning', critical: 'Critical', limit: 'Limit reached' };
+const LEVEL_WORD: Record<BannerView['level'], string> = {
+  warning: 'Warning',
+  critical: 'Critical',
+  limit: 'Limit reached',
+};
 
 type BannerLevel = BannerView['level'];
 const RANK: Record<BannerLevel, number> = { warning: 1, critical: 2, limit: 3 };
@@ -45,7 +55,8 @@ function paidVariantRemedy(history: DashboardHistory | undefined): string {
 function creditsRemedy(s: QuotaSnapshot): string | undefined {
   const tier = s.day?.tier;
   if (tier === 'base') return ADD_CREDITS_REMEDY;
-  if (tier === 'unknown') return `If this account has bought fewer than ${FUNDED_CREDITS_THRESHOLD} credits: ${ADD_CREDITS_REMEDY.charAt(0).toLowerCase()}${ADD_CREDITS_REMEDY.slice(1)}`;
+  if (tier === 'unknown')
+    return `If this account has bought fewer than ${FUNDED_CREDITS_THRESHOLD} credits: ${ADD_CREDITS_REMEDY.charAt(0).toLowerCase()}${ADD_CREDITS_REMEDY.slice(1)}`;
   return undefined;
 }
 
@@ -73,9 +84,23 @@ function dailyCauses(input: DashboardInput): Cause[] {
   const left = `${d.remaining} left`;
   const resetsText: Text = ['The count resets at ', ...utcAndLocal(d.resetsAt, now), '.'];
   if (level === 'critical') {
-    return [{ level, title: `Almost out of free requests today: ${fig} used, ${left}`, remedies: [...(credits ? [credits] : []), paid, resetsText], actions }];
+    return [
+      {
+        level,
+        title: `Almost out of free requests today: ${fig} used, ${left}`,
+        remedies: [...(credits ? [credits] : []), paid, resetsText],
+        actions,
+      },
+    ];
   }
-  return [{ level: 'warning', title: `${fig} free requests used today (${left})`, remedies: [...(credits ? [credits] : []), resetsText, paid], actions }];
+  return [
+    {
+      level: 'warning',
+      title: `${fig} free requests used today (${left})`,
+      remedies: [...(credits ? [credits] : []), resetsText, paid],
+      actions,
+    },
+  ];
 }
 
 function minuteCauses(input: DashboardInput): Cause[] {
@@ -83,7 +108,9 @@ function minuteCauses(input: DashboardInput): Cause[] {
   const m = s.minute;
   if (!m) return [];
   // A per-minute 429 whose window is still open is the same as a full window.
-  const refused = input.events.find((e) => e.kind === 'per-minute' && e.at <= now && (e.resetsAt ?? e.at + MINUTE) > now);
+  const refused = input.events.find(
+    (e) => e.kind === 'per-minute' && e.at <= now && (e.resetsAt ?? e.at + MINUTE) > now,
+  );
   const level = m.level === 'none' ? undefined : m.level;
   if (!level && !refused) return [];
   const resetAt = Math.max(m.resetsAt, refused?.resetsAt ?? 0);
@@ -97,21 +124,48 @@ function minuteCauses(input: DashboardInput): Cause[] {
         : undefined
       : `The proxy's pacing is "${proxy.pacing}": set openrouterQuota.proxy.pacing to "queue" to hold requests until the window has room instead of failing them.`;
   const bypassed = minuteIsSplit(m) && (m.outside ?? 0) > 0;
-  const actions: UserAction[] = !proxy || bypassed ? ['copyProxySettings'] : proxy.pacing !== 'queue' ? ['openSettings'] : [];
+  const actions: UserAction[] =
+    !proxy || bypassed ? ['copyProxySettings'] : proxy.pacing !== 'queue' ? ['openSettings'] : [];
   const about = m.known === 'estimate' ? 'about ' : '';
-  const route = bypassed ? [`${minuteSplitText(m)}: the proxy cannot hold requests that bypass it. Route that tool through the proxy (OpenRouter: Copy Proxy Settings).`] : [];
+  const route = bypassed
+    ? [
+        `${minuteSplitText(m)}: the proxy cannot hold requests that bypass it. Route that tool through the proxy (OpenRouter: Copy Proxy Settings).`,
+      ]
+    : [];
   if (level === 'limit' || refused || !level) {
-    const title = m.level === 'limit' ? `This minute's window is full: ${about}${m.used} of ${m.limit} free requests` : `OpenRouter refused a free request: per-minute limit (${m.limit} a minute)`;
-    return [{ level: 'limit', title, remedies: [waitFor, ...route, ...(pacing ? [pacing] : []), paidVariantRemedy(history)], actions }];
+    const title =
+      m.level === 'limit'
+        ? `This minute's window is full: ${about}${m.used} of ${m.limit} free requests`
+        : `OpenRouter refused a free request: per-minute limit (${m.limit} a minute)`;
+    return [
+      {
+        level: 'limit',
+        title,
+        remedies: [waitFor, ...route, ...(pacing ? [pacing] : []), paidVariantRemedy(history)],
+        actions,
+      },
+    ];
   }
-  return [{ level, title: `This minute: ${about}${m.used} of ${m.limit} free requests`, remedies: [...route, ...(pacing ? [pacing] : []), waitFor], actions }];
+  return [
+    {
+      level,
+      title: `This minute: ${about}${m.used} of ${m.limit} free requests`,
+      remedies: [...route, ...(pacing ? [pacing] : []), waitFor],
+      actions,
+    },
+  ];
 }
 
 function accountCauses(input: DashboardInput): Cause[] {
   const s = input.snapshot;
   const out: Cause[] = [];
   if (s.error?.reason === 'auth') {
-    out.push({ level: 'critical', title: 'OpenRouter rejected the API key (401): the quota cannot be read', remedies: ['Set a new key: OpenRouter: Set API Key, or Sign In with OpenRouter.'], actions: ['setApiKey', 'signIn'] });
+    out.push({
+      level: 'critical',
+      title: 'OpenRouter rejected the API key (401): the quota cannot be read',
+      remedies: ['Set a new key: OpenRouter: Set API Key, or Sign In with OpenRouter.'],
+      actions: ['setApiKey', 'signIn'],
+    });
   }
   const balance = balanceOf(s.balance);
   if (balance !== undefined && balance < 0) {
@@ -125,7 +179,10 @@ function accountCauses(input: DashboardInput): Cause[] {
     out.push({
       level: 'critical',
       title: 'OpenRouter answered 402 (payment required): the account balance may be negative',
-      remedies: ['Add credits to bring the balance above $0; until then OpenRouter refuses even free models.', ...(s.balance?.kind === 'known' ? [] : [MANAGEMENT_KEY_REMEDY])],
+      remedies: [
+        'Add credits to bring the balance above $0; until then OpenRouter refuses even free models.',
+        ...(s.balance?.kind === 'known' ? [] : [MANAGEMENT_KEY_REMEDY]),
+      ],
       actions: ['addCredits'],
     });
   }
@@ -133,12 +190,20 @@ function accountCauses(input: DashboardInput): Cause[] {
 }
 
 function upstreamCauses(input: DashboardInput): Cause[] {
-  const recent = input.events.filter((e) => e.kind === 'upstream' && e.at <= input.now && input.now - e.at <= UPSTREAM_WINDOW);
+  const recent = input.events.filter(
+    (e) => e.kind === 'upstream' && e.at <= input.now && input.now - e.at <= UPSTREAM_WINDOW,
+  );
   if (recent.length === 0) return [];
   const models = [...new Set(recent.map((e) => e.model).filter((m): m is string => !!m))];
   const who = models.length > 0 ? models.join(', ') : 'a free model';
   const times = recent.length === 1 ? 'a 429' : `${recent.length} 429s`;
-  return [{ level: 'warning', title: `The provider behind ${who} answered ${times} in the last ${formatDuration(UPSTREAM_WINDOW)} (its own limit, not your quota)`, remedies: [UPSTREAM_REMEDY] }];
+  return [
+    {
+      level: 'warning',
+      title: `The provider behind ${who} answered ${times} in the last ${formatDuration(UPSTREAM_WINDOW)} (its own limit, not your quota)`,
+      remedies: [UPSTREAM_REMEDY],
+    },
+  ];
 }
 
 /**
@@ -154,7 +219,10 @@ export function bannerOf(input: DashboardInput): BannerView | undefined {
   // Array.prototype.sort is stable, so equal levels keep the order above.
   const sorted = [...causes].sort((a, b) => RANK[b.level] - RANK[a.level]);
   const seen = new Set<string>();
-  const remedies = sorted.flatMap((c) => c.remedies).filter((r) => !seen.has(textKey(r)) && seen.add(textKey(r))).slice(0, MAX_REMEDIES);
+  const remedies = sorted
+    .flatMap((c) => c.remedies)
+    .filter((r) => !seen.has(textKey(r)) && seen.add(textKey(r)))
+    .slice(0, MAX_REMEDIES);
   const actions = [...new Set(sorted.flatMap((c) => c.actions ?? []))];
   return { level: sorted[0].level, levelWord: LEVEL_WORD[sorted[0].level], title: sorted[0].title, remedies, actions };
 }

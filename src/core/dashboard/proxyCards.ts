@@ -37,7 +37,12 @@ const PACING_TEXT: Record<ProxyView['pacing'], string> = {
   off: 'off: requests are only counted, never held',
 };
 
-export function historyCard(s: QuotaSnapshot, history: DashboardHistory | undefined, proxy: ProxyView | undefined, now: number): CardView {
+export function historyCard(
+  s: QuotaSnapshot,
+  history: DashboardHistory | undefined,
+  proxy: ProxyView | undefined,
+  now: number,
+): CardView {
   const title = 'Free requests over time';
   if (!history) {
     return {
@@ -46,8 +51,13 @@ export function historyCard(s: QuotaSnapshot, history: DashboardHistory | undefi
       lines: proxy
         ? [{ text: HISTORY_MISSING[proxy.role] }]
         : [
-            { text: 'History needs the local proxy: it counts every request your tools send through it, hour by hour.' },
-            { text: 'Turn on openrouterQuota.proxy.enabled and point your tools at it (Copy Proxy Settings).', tone: 'muted' },
+            {
+              text: 'History needs the local proxy: it counts every request your tools send through it, hour by hour.',
+            },
+            {
+              text: 'Turn on openrouterQuota.proxy.enabled and point your tools at it (Copy Proxy Settings).',
+              tone: 'muted',
+            },
           ],
     };
   }
@@ -69,9 +79,11 @@ export function historyCard(s: QuotaSnapshot, history: DashboardHistory | undefi
 export function countsCard(id: 'models' | 'clients', counts: Record<string, number> | undefined): CardView {
   const noun = id === 'models' ? 'model' : 'client';
   const title = `Today's requests by ${noun}`;
-  if (!counts) return { id, title, lines: [{ text: `Needs the local proxy, which counts requests per ${noun}.`, tone: 'muted' }] };
+  if (!counts)
+    return { id, title, lines: [{ text: `Needs the local proxy, which counts requests per ${noun}.`, tone: 'muted' }] };
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  if (entries.length === 0) return { id, title, lines: [{ text: 'No free-model requests through the proxy today.', tone: 'muted' }] };
+  if (entries.length === 0)
+    return { id, title, lines: [{ text: 'No free-model requests through the proxy today.', tone: 'muted' }] };
   const bars: CountBarView[] = entries.slice(0, MAX_BARS).map(([label, count]) => ({ label, count }));
   const rest = entries.slice(MAX_BARS).reduce((a, [, n]) => a + n, 0);
   if (rest > 0) bars.push({ label: `${entries.length - MAX_BARS} other ${noun}s`, count: rest });
@@ -82,7 +94,16 @@ export function countsCard(id: 'models' | 'clients', counts: Record<string, numb
 export function eventsCard(events: RateLimitEvent[], proxy: ProxyView | undefined, now: number): CardView {
   const title = 'Recent 429s';
   if (events.length === 0) {
-    return { id: 'events', title, lines: [{ text: proxy ? 'None recently.' : 'The local proxy records the 429s your tools get through it.', tone: 'muted' }] };
+    return {
+      id: 'events',
+      title,
+      lines: [
+        {
+          text: proxy ? 'None recently.' : 'The local proxy records the 429s your tools get through it.',
+          tone: 'muted',
+        },
+      ],
+    };
   }
   return {
     id: 'events',
@@ -90,7 +111,10 @@ export function eventsCard(events: RateLimitEvent[], proxy: ProxyView | undefine
     events: events.slice(0, MAX_EVENTS).map((e) => ({
       kind: e.kind,
       label: RATE_LIMIT_LABEL[e.kind],
-      when: [{ clock: e.at }, ` local · ${formatDuration(now - e.at)} ago${e.resetsAt && e.resetsAt > now ? ` · resets in ${formatDuration(e.resetsAt - now)}` : ''}`],
+      when: [
+        { clock: e.at },
+        ` local · ${formatDuration(now - e.at)} ago${e.resetsAt && e.resetsAt > now ? ` · resets in ${formatDuration(e.resetsAt - now)}` : ''}`,
+      ],
       model: e.model,
       message: e.message,
     })),
@@ -104,7 +128,11 @@ export function proxyCard(p: ProxyView | undefined): CardView {
       id: 'proxy',
       title,
       figure: { text: 'Off', muted: true },
-      lines: [{ text: 'Point your tools at the local proxy to count every free request exactly, learn limits from 429s, hold requests instead of failing them, and see history.' }],
+      lines: [
+        {
+          text: 'Point your tools at the local proxy to count every free request exactly, learn limits from 429s, hold requests instead of failing them, and see history.',
+        },
+      ],
       actions: [{ action: 'openProxySettings' }],
     };
   }

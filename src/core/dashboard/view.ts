@@ -20,7 +20,10 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
   else {
     const split = splitCard(s);
     rows.push(
-      { layout: 'top', cards: [todayCard(s, s.day), minuteCard(s, s.minute), paceCard(s.day, forecastOf(s, history, now), now)] },
+      {
+        layout: 'top',
+        cards: [todayCard(s, s.day), minuteCard(s, s.minute), paceCard(s.day, forecastOf(s, history, now), now)],
+      },
       ...(split ? [wide(split)] : []),
       { layout: 'three', cards: [tierCard(s.day), keyCapCard(s), balanceCard(s)] },
       wide(historyCard(s, history, proxy, now)),
@@ -29,5 +32,12 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
       wide(proxyCard(proxy)),
     );
   }
-  return { now, header: headerOf(s), banner: bannerOf(input), rows, footer: ['openSettings', 'showLog'], busy: s.status === 'loading' };
+  return {
+    now,
+    header: headerOf(s),
+    banner: bannerOf(input),
+    rows,
+    footer: ['openSettings', 'showLog'],
+    busy: s.status === 'loading',
+  };
 }

@@ -13,7 +13,10 @@ export interface FallbackSettings {
   paid?: { model: string; dailyBudgetUsd: number };
 }
 
-export const FALLBACK_OFF: FallbackSettings = Object.freeze({ enabled: false, models: Object.freeze([]) as readonly string[] });
+export const FALLBACK_OFF: FallbackSettings = Object.freeze({
+  enabled: false,
+  models: Object.freeze([]) as readonly string[],
+});
 
 /**
  * Why a request went to another model than the one it named:

@@ -1,7 +1,13 @@
 // The fallback part of GET /quota: what the host's fallbacks did today, for reader windows and the CLI.
 // Times travel as ISO 8601 like the rest of the wire; a reader checks each field (whatever holds the port
 // may answer anything) and keeps at most MAX_FALLBACK_EVENTS events with bounded names.
-import { type FallbackEvent, type FallbackReason, type FallbackStatus, MAX_FALLBACK_EVENTS, type PaidFallbackStatus } from './types';
+import {
+  type FallbackEvent,
+  type FallbackReason,
+  type FallbackStatus,
+  MAX_FALLBACK_EVENTS,
+  type PaidFallbackStatus,
+} from './types';
 
 export interface FallbackWire {
   enabled: boolean;
@@ -13,7 +19,11 @@ const REASONS: readonly FallbackReason[] = ['upstream-rate-limited', 'capacity',
 const MAX_ID = 200;
 
 export function toFallbackWire(s: FallbackStatus): FallbackWire {
-  return { enabled: s.enabled, recent: s.recent.map((e) => ({ ...e, at: new Date(e.at).toISOString() })), paid: s.paid ? { ...s.paid } : null };
+  return {
+    enabled: s.enabled,
+    recent: s.recent.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+    paid: s.paid ? { ...s.paid } : null,
+  };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -42,6 +52,7 @@ function parsePaid(p: unknown): PaidFallbackStatus | null {
   const budgetUsd = usd(p.budgetUsd);
   const spentUsd = usd(p.spentUsd);
   if (!model || budgetUsd === undefined || spentUsd === undefined) return null;
-  const requests = typeof p.requests === 'number' && Number.isSafeInteger(p.requests) && p.requests >= 0 ? p.requests : 0;
+  const requests =
+    typeof p.requests === 'number' && Number.isSafeInteger(p.requests) && p.requests >= 0 ? p.requests : 0;
   return { model, budgetUsd, spentUsd, requests, active: p.active === true, exhausted: p.exhausted === true };
 }

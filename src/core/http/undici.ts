@@ -8,7 +8,10 @@ import type * as Undici from 'undici';
 /* eslint-disable @typescript-eslint/no-require-imports -- deep CommonJS files without their own types */
 const AgentClass = require('undici/lib/dispatcher/agent') as typeof Undici.Agent;
 const EnvHttpProxyAgentClass = require('undici/lib/dispatcher/env-http-proxy-agent') as typeof Undici.EnvHttpProxyAgent;
-const apiRequest = require('undici/lib/api/api-request') as (this: Undici.Dispatcher, opts: Undici.Dispatcher.RequestOptions) => Promise<Undici.Dispatcher.ResponseData>;
+const apiRequest = require('undici/lib/api/api-request') as (
+  this: Undici.Dispatcher,
+  opts: Undici.Dispatcher.RequestOptions,
+) => Promise<Undici.Dispatcher.ResponseData>;
 const { getGlobalDispatcher } = require('undici/lib/global') as { getGlobalDispatcher(): Undici.Dispatcher };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -27,5 +30,10 @@ export type RequestOptions = Omit<Undici.Dispatcher.RequestOptions, 'origin' | '
 export function request(url: string, opts: RequestOptions = {}): Promise<Undici.Dispatcher.ResponseData> {
   const u = new URL(url);
   const { dispatcher = getGlobalDispatcher(), ...rest } = opts;
-  return apiRequest.call(dispatcher, { ...rest, origin: u.origin, path: `${u.pathname}${u.search}`, method: rest.method ?? (rest.body ? 'PUT' : 'GET') });
+  return apiRequest.call(dispatcher, {
+    ...rest,
+    origin: u.origin,
+    path: `${u.pathname}${u.search}`,
+    method: rest.method ?? (rest.body ? 'PUT' : 'GET'),
+  });
 }

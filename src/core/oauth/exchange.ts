@@ -5,7 +5,16 @@ import type { Dispatcher } from 'undici';
 import { request } from '../http/undici';
 import { checkKeyInput } from '../apiKey';
 import { OpenRouterError, ResponseShapeError } from '../errors';
-import { createDispatcher, DEFAULT_USER_AGENT, errorForStatus, normalizeBaseUrl, parseJson, type ProxySettings, readCapped, transportError } from '../openRouterClient';
+import {
+  createDispatcher,
+  DEFAULT_USER_AGENT,
+  errorForStatus,
+  normalizeBaseUrl,
+  parseJson,
+  type ProxySettings,
+  readCapped,
+  transportError,
+} from '../openRouterClient';
 import type { HeaderBag } from '../rateLimit';
 
 const EXCHANGE_PATH = '/auth/keys';
@@ -45,7 +54,11 @@ export async function exchangeCode(opts: ExchangeOptions): Promise<string> {
         method: 'POST',
         dispatcher,
         signal: combined,
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': opts.userAgent ?? DEFAULT_USER_AGENT },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'user-agent': opts.userAgent ?? DEFAULT_USER_AGENT,
+        },
         body: JSON.stringify({ code: opts.code, code_verifier: opts.verifier, code_challenge_method: 'S256' }),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -66,11 +79,23 @@ export async function exchangeCode(opts: ExchangeOptions): Promise<string> {
       const key = typeof body === 'object' && body !== null ? (body as { key?: unknown }).key : undefined;
       if (typeof key !== 'string') throw new ResponseShapeError(`${what}: the answer has no "key"`, res.statusCode);
       const check = checkKeyInput(key);
-      if (!check.ok || check.key !== key) throw new ResponseShapeError(`${what}: the answer's "key" is not shaped like an OpenRouter key`, res.statusCode);
+      if (!check.ok || check.key !== key)
+        throw new ResponseShapeError(
+          `${what}: the answer's "key" is not shaped like an OpenRouter key`,
+          res.statusCode,
+        );
       return key;
     }
     // A server may echo what it was sent, or a key: redact the code, the verifier and anything key-shaped.
-    throw errorForStatus(res.statusCode, res.headers as HeaderBag, body, text, EXCHANGE_PATH, (opts.now ?? Date.now)(), secrets);
+    throw errorForStatus(
+      res.statusCode,
+      res.headers as HeaderBag,
+      body,
+      text,
+      EXCHANGE_PATH,
+      (opts.now ?? Date.now)(),
+      secrets,
+    );
   } finally {
     if (!opts.dispatcher) await dispatcher.close().catch(() => undefined);
   }

@@ -41,7 +41,11 @@ export class PendingSignIn {
   /** Start a sign-in: a new state and PKCE pair. */
   begin(): SignInAttempt {
     this.purge();
-    const attempt: SignInAttempt = { state: createState(this.random), pkce: createPkce(this.random), createdAt: this.now() };
+    const attempt: SignInAttempt = {
+      state: createState(this.random),
+      pkce: createPkce(this.random),
+      createdAt: this.now(),
+    };
     this.entries.push({ attempt, digest: digest(attempt.state), status: 'pending' });
     return attempt;
   }

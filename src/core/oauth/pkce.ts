@@ -26,7 +26,8 @@ export function challengeFor(verifier: string): string {
  */
 export function createPkce(random: (size: number) => Uint8Array = randomBytes, size = 32): Pkce {
   const verifier = base64url(random(size));
-  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) throw new RangeError(`a PKCE verifier must be 43-128 characters (got ${verifier.length})`);
+  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier))
+    throw new RangeError(`a PKCE verifier must be 43-128 characters (got ${verifier.length})`);
   return { verifier, challenge: challengeFor(verifier), method: 'S256' };
 }
 

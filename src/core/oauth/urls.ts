@@ -17,7 +17,8 @@ export function buildAuthUrl(authBase: string, callbackUrl: string, challenge: s
   } catch {
     throw new RangeError(`not a URL: ${authBase}`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RangeError(`the sign-in page must be an http(s) URL, not ${url.protocol}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new RangeError(`the sign-in page must be an http(s) URL, not ${url.protocol}`);
   url.searchParams.set('callback_url', callbackUrl);
   url.searchParams.set('code_challenge', challenge);
   url.searchParams.set('code_challenge_method', 'S256');
@@ -44,5 +45,10 @@ export function parseCallbackQuery(query: string): CallbackParams {
     const v = q.get(name)?.trim();
     return v ? v : undefined;
   };
-  return { state: pick('state'), code: pick('code'), error: pick('error'), errorDescription: pick('error_description') };
+  return {
+    state: pick('state'),
+    code: pick('code'),
+    error: pick('error'),
+    errorDescription: pick('error_description'),
+  };
 }

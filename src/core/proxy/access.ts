@@ -8,16 +8,27 @@ import { API_PREFIX, describeScope, suggestedPrefix, type TokenScope } from './s
 export { API_PREFIX } from './scope';
 
 /** Refusals that apply to every route, /quota included: the key must not be reachable from a web page. */
-export function refuseForeign(headers: IncomingHttpHeaders, rawHeaders: readonly string[], port: number): HttpError | undefined {
-  if (hostHeaderCount(rawHeaders) > 1) return new HttpError(400, 'Bad Request: more than one Host header.', { connection: 'close' });
-  if (!hostAllowed(headers.host, port)) return new HttpError(403, 'Host not allowed: the local proxy answers only 127.0.0.1, localhost or [::1] with its own port.');
-  if (fromBrowser(headers)) return new HttpError(403, 'Requests from web pages are refused: the local proxy holds your OpenRouter key.');
+export function refuseForeign(
+  headers: IncomingHttpHeaders,
+  rawHeaders: readonly string[],
+  port: number,
+): HttpError | undefined {
+  if (hostHeaderCount(rawHeaders) > 1)
+    return new HttpError(400, 'Bad Request: more than one Host header.', { connection: 'close' });
+  if (!hostAllowed(headers.host, port))
+    return new HttpError(
+      403,
+      'Host not allowed: the local proxy answers only 127.0.0.1, localhost or [::1] with its own port.',
+    );
+  if (fromBrowser(headers))
+    return new HttpError(403, 'Requests from web pages are refused: the local proxy holds your OpenRouter key.');
   return undefined;
 }
 
 /** Only /api/v1/* is forwarded, and only paths the upstream URL cannot normalise out of it. */
 export function refuseOutsideApi(path: string): HttpError | undefined {
-  if ((path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) || escapesPrefix(path)) return new HttpError(404, `Not found: the proxy serves ${API_PREFIX}/*, /quota and /quota/history.`);
+  if ((path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) || escapesPrefix(path))
+    return new HttpError(404, `Not found: the proxy serves ${API_PREFIX}/*, /quota and /quota/history.`);
   return undefined;
 }
 
@@ -62,9 +73,15 @@ export function credentialsFor(
   const given = bearer(headers);
   if (given?.startsWith('sk-or-')) return { authorization: `Bearer ${given}`, ours: given === apiKey };
   if (!tokenMatches(given, token())) {
-    return new HttpError(401, given ? `Wrong local proxy token (or one since rotated). ${WHERE_THE_TOKEN_IS}` : `Missing Authorization: send "Authorization: Bearer <local proxy token>". ${WHERE_THE_TOKEN_IS}`);
+    return new HttpError(
+      401,
+      given
+        ? `Wrong local proxy token (or one since rotated). ${WHERE_THE_TOKEN_IS}`
+        : `Missing Authorization: send "Authorization: Bearer <local proxy token>". ${WHERE_THE_TOKEN_IS}`,
+    );
   }
-  if (!request.scope.opens(request.method, request.target, headers)) return outsideScope(request.method, request.target);
+  if (!request.scope.opens(request.method, request.target, headers))
+    return outsideScope(request.method, request.target);
   return { authorization: `Bearer ${apiKey}`, ours: true };
 }
 

@@ -50,7 +50,8 @@ export class AdmissionControl {
     }
     const recorded = ledger.record(model, clock.now(), client);
     this.opts.onChange();
-    if (a.waitedMs > 0) this.opts.log.info(`proxy: held a request to ${model} for ${formatDuration(a.waitedMs)} (minute window full)`);
+    if (a.waitedMs > 0)
+      this.opts.log.info(`proxy: held a request to ${model} for ${formatDuration(a.waitedMs)} (minute window full)`);
     return recorded;
   }
 
@@ -73,7 +74,13 @@ export class AdmissionControl {
  * A 429 in OpenRouter's own format, with its headers, so a client backs off exactly as it would for
  * OpenRouter's (and can tell from `limit_source` and the message that the proxy answered).
  */
-export function rateLimitAnswer(kind: 'day' | 'minute', resetsAt: number, now: number, limit: number, why?: string): HttpError {
+export function rateLimitAnswer(
+  kind: 'day' | 'minute',
+  resetsAt: number,
+  now: number,
+  limit: number,
+  why?: string,
+): HttpError {
   const headers = {
     'X-RateLimit-Limit': String(limit),
     'X-RateLimit-Remaining': '0',
@@ -84,5 +91,9 @@ export function rateLimitAnswer(kind: 'day' | 'minute', resetsAt: number, now: n
     kind === 'day'
       ? `Rate limit exceeded: free-models-per-day. Answered by the local OpenRouter Quota proxy: today's free-model quota is spent; it resets at ${new Date(resetsAt).toISOString()}.`
       : `Rate limit exceeded: free-models-per-min. Answered by the local OpenRouter Quota proxy (${why === 'timeout' ? 'waited the longest allowed' : why === 'queue-full' ? 'the wait queue is full' : 'the minute window is full'}); the window resets in ${formatDuration(resetsAt - now)}.`;
-  return new HttpError(429, message, headers, { headers, limit_source: kind === 'day' ? 'openrouter_free_tier_daily' : 'local_proxy_pacing', provider_name: null });
+  return new HttpError(429, message, headers, {
+    headers,
+    limit_source: kind === 'day' ? 'openrouter_free_tier_daily' : 'local_proxy_pacing',
+    provider_name: null,
+  });
 }

@@ -76,9 +76,15 @@ export class BodyBudget {
   /** Take `bytes`, waiting up to maxWaitMs for room: false on timeout, a full queue, a cancel, or bytes > capacity. */
   take(bytes: number, signal?: CancelSignal): Promise<boolean> {
     if (this.tryTake(bytes)) return Promise.resolve(true);
-    if (bytes > this.capacity || this.waiters.length >= this.maxWaiters || signal?.aborted) return Promise.resolve(false);
+    if (bytes > this.capacity || this.waiters.length >= this.maxWaiters || signal?.aborted)
+      return Promise.resolve(false);
     return new Promise((resolve) => {
-      const w: Waiter = { bytes, resolve, signal, timer: this.clock.setTimer(this.maxWaitMs, () => this.leave(w, false)) };
+      const w: Waiter = {
+        bytes,
+        resolve,
+        signal,
+        timer: this.clock.setTimer(this.maxWaitMs, () => this.leave(w, false)),
+      };
       if (signal) {
         w.onCancel = () => this.leave(w, false);
         signal.addEventListener('abort', w.onCancel);

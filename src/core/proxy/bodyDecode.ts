@@ -43,7 +43,11 @@ export class BodyDecoder {
   private out = 0;
   private failed = false;
 
-  constructor(codings: string[], maxBytes: number, private readonly sink: DecodeSink) {
+  constructor(
+    codings: string[],
+    maxBytes: number,
+    private readonly sink: DecodeSink,
+  ) {
     this.chain = codings.map((c) => DECODERS[c]());
     this.first = this.chain[0];
     for (let i = 0; i < this.chain.length; i++) {

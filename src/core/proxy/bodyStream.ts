@@ -63,14 +63,24 @@ export class RequestBodyStream {
     o.budget.openReader();
     // Refused on the declared length alone, before a byte is read; a body that lied is caught as it grows.
     // No Content-Length and no Transfer-Encoding: no body (RFC 9112 §6.3); chunked: a length not known yet.
-    const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : req.headers['transfer-encoding'] === undefined ? 0 : NaN;
+    const declared =
+      req.headers['content-length'] !== undefined
+        ? Number(req.headers['content-length'])
+        : req.headers['transfer-encoding'] === undefined
+          ? 0
+          : NaN;
     if (declared > o.maxBytes) {
       this.fail(new HttpError(413, `Request body larger than ${o.maxBytes} bytes.`));
       return;
     }
     const codings = o.scan ? codingsOf(req.headers['content-encoding']) : { decode: [] };
     if ('unsupported' in codings) {
-      this.fail(new HttpError(415, `Content-Encoding "${codings.unsupported}" cannot be read by the local proxy, which reads a request's model to count it: send the body uncompressed, or with gzip, deflate or br.`));
+      this.fail(
+        new HttpError(
+          415,
+          `Content-Encoding "${codings.unsupported}" cannot be read by the local proxy, which reads a request's model to count it: send the body uncompressed, or with gzip, deflate or br.`,
+        ),
+      );
       return;
     }
     if (codings.decode.length > 0) {
@@ -82,7 +92,14 @@ export class RequestBodyStream {
         },
         end: () => this.scanEnded(scanner.end()),
         error: (kind) =>
-          this.fail(kind === 'too-large' ? new HttpError(413, `Request body larger than ${o.maxBytes} bytes once decoded.`) : new HttpError(400, `The request body is not valid ${codings.decode.join(' + ')}: the local proxy could not read its model.`)),
+          this.fail(
+            kind === 'too-large'
+              ? new HttpError(413, `Request body larger than ${o.maxBytes} bytes once decoded.`)
+              : new HttpError(
+                  400,
+                  `The request body is not valid ${codings.decode.join(' + ')}: the local proxy could not read its model.`,
+                ),
+          ),
         drain: () => {
           this.decoderFull = false;
           this.pull();
@@ -216,12 +233,19 @@ export class RequestBodyStream {
 
   private busy(): void {
     const mib = Math.round(this.o.budget.capacity / (1024 * 1024));
-    this.fail(new HttpError(503, `The local proxy holds as many request bodies in memory as it may (${mib} MiB): try again shortly.`, { 'Retry-After': String(this.o.budget.retryAfterSeconds) }));
+    this.fail(
+      new HttpError(
+        503,
+        `The local proxy holds as many request bodies in memory as it may (${mib} MiB): try again shortly.`,
+        { 'Retry-After': String(this.o.budget.retryAfterSeconds) },
+      ),
+    );
   }
 
   private onChunk(c: Buffer): void {
     this.received += c.length;
-    if (this.received > this.o.maxBytes) return this.fail(new HttpError(413, `Request body larger than ${this.o.maxBytes} bytes.`));
+    if (this.received > this.o.maxBytes)
+      return this.fail(new HttpError(413, `Request body larger than ${this.o.maxBytes} bytes.`));
     this.held.push(c);
     if (this.decoder) {
       if (!this.decoder.write(c)) this.decoderFull = true;
@@ -249,11 +273,18 @@ export class RequestBodyStream {
 
   /** Deciding: is the model known yet? Short bodies are read whole (JSON.parse); long ones decide on their first "model". */
   private check(): void {
-    if (this.scanner?.unreadable) return this.fail(new HttpError(400, 'The request body\'s "model" is too long to be a model id: the local proxy does not forward it.'));
+    if (this.scanner?.unreadable)
+      return this.fail(
+        new HttpError(
+          400,
+          'The request body\'s "model" is too long to be a model id: the local proxy does not forward it.',
+        ),
+      );
     if (this.decided) return;
     const s = this.scanner;
     if (!this.o.scan && this.received > PARSE_LIMIT) this.conclude(undefined);
-    else if (s && this.received > PARSE_LIMIT && (s.broken || s.first !== undefined)) this.conclude(s.broken ? undefined : s.first);
+    else if (s && this.received > PARSE_LIMIT && (s.broken || s.first !== undefined))
+      this.conclude(s.broken ? undefined : s.first);
   }
 
   private scanEnded(model: string | undefined): void {
@@ -262,8 +293,16 @@ export class RequestBodyStream {
     if (!this.decided) return this.conclude(model);
     const first = this.decided.model;
     if (model !== first) {
-      const why = model === undefined ? `broke off being one JSON object after naming its model "${first}"` : `names its model more than once ("${first}", then "${model}")`;
-      return this.fail(new HttpError(400, `The request body ${why}: the local proxy counts free-model requests by their model and does not forward it.`));
+      const why =
+        model === undefined
+          ? `broke off being one JSON object after naming its model "${first}"`
+          : `names its model more than once ("${first}", then "${model}")`;
+      return this.fail(
+        new HttpError(
+          400,
+          `The request body ${why}: the local proxy counts free-model requests by their model and does not forward it.`,
+        ),
+      );
     }
     this.change();
   }

@@ -52,6 +52,9 @@ function first(v: string | string[] | undefined): string | undefined {
 }
 
 function clean(s: string): string {
-  const t = s.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_LENGTH);
+  const t = s
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, MAX_LENGTH);
   return t || UNKNOWN_CLIENT;
 }

@@ -41,14 +41,23 @@ export function isControlRoute(method: string | undefined, path: string): boolea
   return method === 'GET' && (path === '/quota' || path === `${API_PREFIX}/quota` || path === '/quota/history');
 }
 
-export function serveControl(req: http.IncomingMessage, res: http.ServerResponse, path: string, source: ControlSource): void {
+export function serveControl(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  path: string,
+  source: ControlSource,
+): void {
   const denied = controlDenied(req.headers, source);
   if (denied) return sendError(res, denied);
   if (path === '/quota/history') return sendJson(res, 200, source.history());
   const status = source.status();
   let text = serialised.get(status);
   if (text === undefined) serialised.set(status, (text = JSON.stringify(status)));
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   res.end(text);
 }
 
@@ -77,7 +86,12 @@ function deepFreeze<T extends object>(o: T): T {
 }
 
 /** GET /quota/history: hourly (24 h) and daily (30 days) totals, today's models, recent 429s. */
-export function quotaHistory(ledger: Ledger, account: AccountModel, now: number, health: ModelHealthRow[] = []): ProxyHistory {
+export function quotaHistory(
+  ledger: Ledger,
+  account: AccountModel,
+  now: number,
+  health: ModelHealthRow[] = [],
+): ProxyHistory {
   return {
     hourly: ledger.hourly(now, 24).map((h) => ({ start: h.hourStart, count: h.count })),
     daily: ledger.daily(now, 30).map((d) => ({ start: d.dayStart, count: d.count })),
@@ -93,8 +107,18 @@ function controlDenied(headers: http.IncomingHttpHeaders, source: ControlSource)
   const account = headers[ACCOUNT_HEADER];
   if (typeof account === 'string') {
     if (account === source.fingerprint) return undefined;
-    return new HttpError(403, 'This OpenRouter Quota proxy meters another account: its counts are not yours.', {}, { reason: 'other-account' });
+    return new HttpError(
+      403,
+      'This OpenRouter Quota proxy meters another account: its counts are not yours.',
+      {},
+      { reason: 'other-account' },
+    );
   }
   if (tokenMatches(bearer(headers), source.token())) return undefined;
-  return new HttpError(401, 'Send the local proxy token (Authorization: Bearer <token>) to read the counts.', {}, { reason: 'credentials' });
+  return new HttpError(
+    401,
+    'Send the local proxy token (Authorization: Bearer <token>) to read the counts.',
+    {},
+    { reason: 'credentials' },
+  );
 }

@@ -58,7 +58,12 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /** GET `path` from whatever holds the port, as the account with this fingerprint. */
-export async function probeProxy(port: number, fingerprint: string, path = '/quota', signal?: AbortSignal): Promise<Probe> {
+export async function probeProxy(
+  port: number,
+  fingerprint: string,
+  path = '/quota',
+  signal?: AbortSignal,
+): Promise<Probe> {
   try {
     const res = await request(`http://127.0.0.1:${port}${path}`, {
       headers: { host: `127.0.0.1:${port}`, [ACCOUNT_HEADER]: fingerprint },
@@ -121,7 +126,11 @@ export class ProxyCoordinator {
       .catch((e: unknown) => {
         // Never thrown out of a timer: an unexpected failure becomes a role, and a slow retry.
         this.log.error(`proxy: ${errorText(e)}`);
-        this.setRole({ role: 'failed', port: this.opts.port, message: `The OpenRouter Quota proxy could not start: ${(e as Error).message}` });
+        this.setRole({
+          role: 'failed',
+          port: this.opts.port,
+          message: `The OpenRouter Quota proxy could not start: ${(e as Error).message}`,
+        });
       })
       .finally(() => {
         this.running = undefined;
@@ -161,7 +170,12 @@ export class ProxyCoordinator {
         taken.lock.release();
         if (!(e instanceof PortInUseError)) {
           this.log.error(`proxy: cannot listen on 127.0.0.1:${port}: ${errorText(e)}`);
-          return this.setRole({ role: 'blocked', port, reason: 'listen', message: `Cannot listen on 127.0.0.1:${port}: ${(e as Error).message}` });
+          return this.setRole({
+            role: 'blocked',
+            port,
+            reason: 'listen',
+            message: `Cannot listen on 127.0.0.1:${port}: ${(e as Error).message}`,
+          });
         }
         return this.read(port); // lost a race with another process: read it
       }
@@ -212,7 +226,10 @@ export class ProxyCoordinator {
   }
 
   private fail(e: unknown): void {
-    const message = e instanceof StateDirError ? e.message : `The OpenRouter Quota proxy could not open its state in ${this.opts.stateDir}: ${(e as Error).message}`;
+    const message =
+      e instanceof StateDirError
+        ? e.message
+        : `The OpenRouter Quota proxy could not open its state in ${this.opts.stateDir}: ${(e as Error).message}`;
     this.log.error(`proxy: ${message}`);
     this.setRole({ role: 'failed', port: this.opts.port, message });
   }
@@ -227,7 +244,10 @@ export class ProxyCoordinator {
 
   private setRole(r: ProxyRole): void {
     const prev = this.role;
-    const changed = r.role !== prev.role || r.port !== prev.port || ('message' in r && 'message' in prev && r.message !== prev.message);
+    const changed =
+      r.role !== prev.role ||
+      r.port !== prev.port ||
+      ('message' in r && 'message' in prev && r.message !== prev.message);
     this.role = r;
     if (changed) this.opts.onRole?.(r);
   }

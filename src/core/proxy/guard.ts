@@ -20,13 +20,16 @@ export function hostAllowed(host: string | undefined, port: number): boolean {
  */
 export function hostHeaderCount(rawHeaders: readonly string[]): number {
   let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === 'host') n++;
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === 'host') n++;
   return n;
 }
 
 /** Any Origin (or a Sec-Fetch-Site from a browser) means a web page is asking: refused. */
 export function fromBrowser(headers: IncomingHttpHeaders): boolean {
-  return headers.origin !== undefined || (headers['sec-fetch-site'] !== undefined && headers['sec-fetch-site'] !== 'none');
+  return (
+    headers.origin !== undefined || (headers['sec-fetch-site'] !== undefined && headers['sec-fetch-site'] !== 'none')
+  );
 }
 
 /** A new client token: 32 random bytes, URL-safe, recognisably ours (never starts with sk-or-). */

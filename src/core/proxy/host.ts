@@ -34,7 +34,12 @@ export interface ProxyHostOptions {
    * Pacing, max wait and the path prefixes opened beyond the token's scope (scope.ts), read per request:
    * keep it a cheap getter, and keep `extraPaths` the same array until it changes (it is compiled once per array).
    */
-  live: () => { pacing: PacingMode; maxWaitSeconds: number; extraPaths?: readonly string[]; fallback?: FallbackSettings };
+  live: () => {
+    pacing: PacingMode;
+    maxWaitSeconds: number;
+    extraPaths?: readonly string[];
+    fallback?: FallbackSettings;
+  };
   /** OpenRouter's model list, shared with the chat models (else one of its own from `loadModels`). */
   catalog?: ModelCatalog;
   /** GET /models (the client's getModels), when no catalog is given. */
@@ -76,7 +81,8 @@ export class ProxyHost {
   private constructor(private readonly opts: ProxyHostOptions) {
     this.fingerprint = accountFingerprint(opts.apiKey);
     this.tokens = new TokenFile(opts.stateDir);
-    this.catalog = opts.catalog ?? new ModelCatalog(opts.loadModels ?? (() => Promise.resolve([])), () => opts.clock.now());
+    this.catalog =
+      opts.catalog ?? new ModelCatalog(opts.loadModels ?? (() => Promise.resolve([])), () => opts.clock.now());
     this.coordinator = new ProxyCoordinator({
       port: opts.port,
       fingerprint: this.fingerprint,
@@ -176,7 +182,11 @@ export class ProxyHost {
     const o = this.opts;
     const catalog = this.catalog;
     // The catalog's free models keep their names on any day; other ids share a bounded few (ledgerNames.ts).
-    const ledger = Ledger.open(o.stateDir, { now: () => o.clock.now(), log: o.log, knownModel: (id) => catalog.get(id)?.free === true });
+    const ledger = Ledger.open(o.stateDir, {
+      now: () => o.clock.now(),
+      log: o.log,
+      knownModel: (id) => catalog.get(id)?.free === true,
+    });
     const proxy = new MeteringProxy({
       port: o.port,
       upstream: o.upstream,
@@ -229,5 +239,12 @@ export class ProxyHost {
 
 function isHistory(v: unknown): v is ProxyHistory {
   const h = v as ProxyHistory | undefined;
-  return typeof h === 'object' && h !== null && Array.isArray(h.hourly) && Array.isArray(h.daily) && typeof h.models === 'object' && Array.isArray(h.events);
+  return (
+    typeof h === 'object' &&
+    h !== null &&
+    Array.isArray(h.hourly) &&
+    Array.isArray(h.daily) &&
+    typeof h.models === 'object' &&
+    Array.isArray(h.events)
+  );
 }

@@ -19,7 +19,11 @@ export class HttpError extends Error {
  * A loopback HTTP server that answers `handle`'s failures with a 500 (or drops the connection once the
  * answer has begun), and the protocol errors Node meets before any handler runs like Node itself would.
  */
-export function createProxyServer(requestTimeoutMs: number, log: Logger, handle: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.Server {
+export function createProxyServer(
+  requestTimeoutMs: number,
+  log: Logger,
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>,
+): http.Server {
   /** The request being answered on each socket: a parse error there must not write into its response. */
   const answering = new WeakMap<object, { req: http.IncomingMessage; res: http.ServerResponse }>();
   // Slow or idle clients: Node answers 408 and closes when the request is not complete in time.
@@ -47,9 +51,20 @@ export function createProxyServer(requestTimeoutMs: number, log: Logger, handle:
   // clientError listener replaces) when no response is under way on the socket, then drop the connection.
   server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
     const current = answering.get(socket);
-    if (e.code === 'ERR_HTTP_REQUEST_TIMEOUT' && current && answerBodyTimeout(current.req, current.res, requestTimeoutMs)) return;
-    const status = e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    if (socket.writable && !answering.has(socket) && e.code !== 'ECONNRESET') socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    if (
+      e.code === 'ERR_HTTP_REQUEST_TIMEOUT' &&
+      current &&
+      answerBodyTimeout(current.req, current.res, requestTimeoutMs)
+    )
+      return;
+    const status =
+      e.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    if (socket.writable && !answering.has(socket) && e.code !== 'ECONNRESET')
+      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     socket.destroy();
   });
   return server;
@@ -63,17 +78,42 @@ export function createProxyServer(requestTimeoutMs: number, log: Logger, handle:
  */
 function answerBodyTimeout(req: http.IncomingMessage, res: http.ServerResponse, timeoutMs: number): boolean {
   if (req.complete || res.headersSent || !req.socket.writable) return false;
-  sendError(res, new HttpError(408, `The request was not received in full within ${timeoutMs / 1000} s: the client stopped sending its body.`), true);
+  sendError(
+    res,
+    new HttpError(
+      408,
+      `The request was not received in full within ${timeoutMs / 1000} s: the client stopped sending its body.`,
+    ),
+    true,
+  );
   return true;
 }
 
-export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, close = false): void {
+export function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  close = false,
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...(close ? { connection: 'close' } : {}),
+    ...headers,
+  });
   res.end(text);
 }
 
 /** `close`: after a body too large to read, the connection cannot be reused. */
 export function sendError(res: http.ServerResponse, e: HttpError, close = false): void {
-  sendJson(res, e.status, { error: { code: e.status, message: e.message, ...(e.metadata ? { metadata: e.metadata } : {}) } }, e.headers, close);
+  sendJson(
+    res,
+    e.status,
+    { error: { code: e.status, message: e.message, ...(e.metadata ? { metadata: e.metadata } : {}) } },
+    e.headers,
+    close,
+  );
 }

@@ -29,7 +29,12 @@ export function rateLimitOfEvent(event: unknown, now: number): RateLimitInfo | u
  * A watcher for the rate limits a 200 answer may carry in its body. Compressed bodies are not inspected:
  * inflating them only to look would cost every response for a rare error.
  */
-export function rateLimitTap(status: number, headers: HeaderBag, now: () => number, onRateLimit: (info: RateLimitInfo) => void): ResponseTap | undefined {
+export function rateLimitTap(
+  status: number,
+  headers: HeaderBag,
+  now: () => number,
+  onRateLimit: (info: RateLimitInfo) => void,
+): ResponseTap | undefined {
   if (status !== 200 || headers['content-encoding']) return undefined;
   const type = String(headers['content-type'] ?? '');
   const onError = (v: unknown) => {
@@ -49,10 +54,19 @@ export function rateLimitTap(status: number, headers: HeaderBag, now: () => numb
 export function learnRateLimit(info: RateLimitInfo, model: string | undefined, now: number, into: Learner): string {
   const blockUntil = into.account.learn(info, now, model);
   if (blockUntil !== undefined) into.pacer.blockUntil(blockUntil);
-  const range = info.kind === 'per-minute' ? PLAUSIBLE_PER_MINUTE : info.kind === 'per-day' ? PLAUSIBLE_PER_DAY : undefined;
-  const limit = info.limit === undefined ? '' : range && !plausibleLimit(info.limit, range) ? `, limit ${info.limit} ignored (not within ${range[0]}-${range[1]})` : `, limit ${info.limit}`;
+  const range =
+    info.kind === 'per-minute' ? PLAUSIBLE_PER_MINUTE : info.kind === 'per-day' ? PLAUSIBLE_PER_DAY : undefined;
+  const limit =
+    info.limit === undefined
+      ? ''
+      : range && !plausibleLimit(info.limit, range)
+        ? `, limit ${info.limit} ignored (not within ${range[0]}-${range[1]})`
+        : `, limit ${info.limit}`;
   const end = blockEnd(info.kind, info.resetsAt, now);
-  const reset = info.resetsAt === undefined ? '' : `, resets ${iso(info.resetsAt)}${end !== undefined && end < info.resetsAt ? `, believed only until ${iso(end)}` : ''}`;
+  const reset =
+    info.resetsAt === undefined
+      ? ''
+      : `, resets ${iso(info.resetsAt)}${end !== undefined && end < info.resetsAt ? `, believed only until ${iso(end)}` : ''}`;
   return `OpenRouter answered 429 (${info.kind}${limit}${reset}) for ${model ?? 'a request'}`;
 }
 

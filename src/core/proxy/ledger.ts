@@ -27,7 +27,16 @@ import { DAY, HOUR } from '../../shared/time';
 import { type Bucket, CountIndex } from './countIndex';
 import { HEADER, LEDGER_COMPACT, LEDGER_LOG, splitKey } from './ledgerFormat';
 import { CompactionSchedule, planCompaction } from './ledgerCompaction';
-import { boundEntry, boundKey, type KnownModel, knowsNothing, LOAD_SCALE, OTHER_MODELS, shownClients, shownModels } from './ledgerNames';
+import {
+  boundEntry,
+  boundKey,
+  type KnownModel,
+  knowsNothing,
+  LOAD_SCALE,
+  OTHER_MODELS,
+  shownClients,
+  shownModels,
+} from './ledgerNames';
 import { ExactRecords, type Recorded } from './ledgerRecords';
 import { removeLeftovers, replayCompact, replayLog } from './ledgerReplay';
 
@@ -222,7 +231,9 @@ export class Ledger {
     const compact = replayCompact(this.compactPath, this.now(), this.log, this.folded, this.index, this.known);
     if (compact === 'set aside') this.compactDirty = true;
     else if (compact !== undefined) this.foldedThrough = compact;
-    const read = replayLog(this.logPath, this.foldedThrough, this.log, (t, key) => this.insert(t, this.records.id(boundKey(key, this.index.day(t), this.known, LOAD_SCALE))));
+    const read = replayLog(this.logPath, this.foldedThrough, this.log, (t, key) =>
+      this.insert(t, this.records.id(boundKey(key, this.index.day(t), this.known, LOAD_SCALE))),
+    );
     if (read) this.schedule.loaded(read.lines, read.bytes);
   }
 
@@ -268,7 +279,10 @@ export class Ledger {
   }
 
   private writeFailed(e: unknown): void {
-    if (this.retryWriteAt === undefined) this.log.error(`request ledger: cannot write ${this.logPath} (${(e as Error).message}); counting in memory until it works again`);
+    if (this.retryWriteAt === undefined)
+      this.log.error(
+        `request ledger: cannot write ${this.logPath} (${(e as Error).message}); counting in memory until it works again`,
+      );
     this.retryWriteAt = this.now() + RETRY_WRITE_MS;
     this.closeLog();
   }
@@ -281,7 +295,14 @@ export class Ledger {
   /** Fold, drop, write ledger.json (when it changed), rewrite the log. Throws on I/O errors (state stays consistent). */
   private compact(): void {
     const now = this.now();
-    const c = planCompaction({ now, retentionDays: this.retentionDays, foldedThrough: this.foldedThrough, folded: this.folded, records: this.records, compactDirty: this.compactDirty });
+    const c = planCompaction({
+      now,
+      retentionDays: this.retentionDays,
+      foldedThrough: this.foldedThrough,
+      folded: this.folded,
+      records: this.records,
+      compactDirty: this.compactDirty,
+    });
     if (c.compactFile) writeFileAtomic(this.compactPath, JSON.stringify(c.compactFile));
     // From here on ledger.json says "everything before exactFrom is folded": log lines before it are ignored.
     this.foldedThrough = c.exactFrom;
@@ -296,8 +317,12 @@ export class Ledger {
     // `records`: the descriptor stays closed, and the next write is a full rewrite.
     this.closeLog();
     writeFileAtomic(this.logPath, c.logText);
-    this.file = AppendFile.open(this.logPath, HEADER, SYNC_INTERVAL_MS, (e) => this.log.warn(`request ledger: fdatasync failed: ${e.message}`));
+    this.file = AppendFile.open(this.logPath, HEADER, SYNC_INTERVAL_MS, (e) =>
+      this.log.warn(`request ledger: fdatasync failed: ${e.message}`),
+    );
     this.schedule.compacted(now, c.logLines, Buffer.byteLength(c.logText));
-    this.log.debug(`request ledger: compacted (${c.records.length} exact record(s) kept, ${c.cut} folded into hours, ${c.dropped} older than ${this.retentionDays} days dropped)`);
+    this.log.debug(
+      `request ledger: compacted (${c.records.length} exact record(s) kept, ${c.cut} folded into hours, ${c.dropped} older than ${this.retentionDays} days dropped)`,
+    );
   }
 }

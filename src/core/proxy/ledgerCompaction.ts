@@ -88,7 +88,9 @@ export function planCompaction(input: CompactionInput): Compaction {
 
   const folded = new Map<number, Bucket>();
   for (const [hour, b] of input.folded) folded.set(hour, copyBucket(b));
-  const { cut, kept, logText, logLines } = input.records.split(exactFrom, (t, key) => addTo(folded, Math.floor(t / HOUR) * HOUR, key, 1));
+  const { cut, kept, logText, logLines } = input.records.split(exactFrom, (t, key) =>
+    addTo(folded, Math.floor(t / HOUR) * HOUR, key, 1),
+  );
   let dropped = 0;
   for (const [hour, b] of folded) {
     if (hour < keepFrom) {
@@ -97,7 +99,17 @@ export function planCompaction(input: CompactionInput): Compaction {
     }
   }
   const changed = input.compactDirty || cut > 0 || dropped > 0 || exactFrom !== input.foldedThrough;
-  return { exactFrom, keepFrom, folded, compactFile: changed ? compactFileOf(folded, exactFrom) : undefined, records: kept, logText, logLines, cut, dropped };
+  return {
+    exactFrom,
+    keepFrom,
+    folded,
+    compactFile: changed ? compactFileOf(folded, exactFrom) : undefined,
+    records: kept,
+    logText,
+    logLines,
+    cut,
+    dropped,
+  };
 }
 
 function compactFileOf(folded: Map<number, Bucket>, foldedThrough: number): CompactFile {

@@ -73,7 +73,8 @@ export function parseDictionaryLine(line: string): { id: number; key: string } |
     return undefined;
   }
   if (typeof v === 'string') return { id: Number(m[1]), key: entryKey(v) };
-  if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string') return { id: Number(m[1]), key: entryKey(v[0], v[1]) };
+  if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string')
+    return { id: Number(m[1]), key: entryKey(v[0], v[1]) };
   return undefined;
 }
 
@@ -117,8 +118,11 @@ function checkHours(hours: unknown, foldedThrough: number, what: string): void {
   if (typeof hours !== 'object' || hours === null || Array.isArray(hours)) throw new Error(`bad ${what}`);
   for (const [key, counts] of Object.entries(hours)) {
     const hour = Number(key);
-    if (!Number.isSafeInteger(hour) || hour % HOUR !== 0 || hour >= foldedThrough) throw new Error(`bad hour ${key} in ${what}`);
-    if (typeof counts !== 'object' || counts === null || Array.isArray(counts)) throw new Error(`bad bucket for hour ${key} in ${what}`);
-    for (const n of Object.values(counts)) if (!Number.isSafeInteger(n) || (n as number) <= 0) throw new Error(`bad count in hour ${key} in ${what}`);
+    if (!Number.isSafeInteger(hour) || hour % HOUR !== 0 || hour >= foldedThrough)
+      throw new Error(`bad hour ${key} in ${what}`);
+    if (typeof counts !== 'object' || counts === null || Array.isArray(counts))
+      throw new Error(`bad bucket for hour ${key} in ${what}`);
+    for (const n of Object.values(counts))
+      if (!Number.isSafeInteger(n) || (n as number) <= 0) throw new Error(`bad count in hour ${key} in ${what}`);
   }
 }

@@ -62,8 +62,17 @@ export function clientName(client: string, day: Bucket | undefined, max = MAX_CL
  * The entry key to count an attempt under (model and client, see ledgerFormat.ts), bounded as above; `scale`
  * multiplies both bounds (LOAD_SCALE when reading the files back).
  */
-export function boundEntry(model: string, client: string, day: Bucket | undefined, known: KnownModel, scale = 1): string {
-  return entryKey(modelName(cleanName(model), day, known, scale * MAX_NAMES_PER_DAY), clientName(cleanClient(client), day, scale * MAX_CLIENTS_PER_DAY));
+export function boundEntry(
+  model: string,
+  client: string,
+  day: Bucket | undefined,
+  known: KnownModel,
+  scale = 1,
+): string {
+  return entryKey(
+    modelName(cleanName(model), day, known, scale * MAX_NAMES_PER_DAY),
+    clientName(cleanClient(client), day, scale * MAX_CLIENTS_PER_DAY),
+  );
 }
 
 /** boundEntry() of an entry key read from a file. */
@@ -76,7 +85,12 @@ export function boundKey(key: string, day: Bucket | undefined, known: KnownModel
  * A day's counts as shown: every name `keep` says yes to, the top `max` of the others by count (ties by name),
  * and the rest summed under `other`; the total is unchanged. Largest first.
  */
-export function shownCounts(counts: ReadonlyMap<string, number> | undefined, keep: (name: string) => boolean, max: number, other: string): Record<string, number> {
+export function shownCounts(
+  counts: ReadonlyMap<string, number> | undefined,
+  keep: (name: string) => boolean,
+  max: number,
+  other: string,
+): Record<string, number> {
   const shown: Array<[string, number]> = [];
   const rest: Array<[string, number]> = [];
   let others = 0;

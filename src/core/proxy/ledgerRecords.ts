@@ -93,7 +93,10 @@ export class ExactRecords {
    * Hands each record before `from` to `fold`, and returns the rest as new records with a fresh dictionary,
    * with the text of a log file that holds exactly them (header first) and its line count. Leaves this as it was.
    */
-  split(from: number, fold: (t: number, key: string) => void): { cut: number; kept: ExactRecords; logText: string; logLines: number } {
+  split(
+    from: number,
+    fold: (t: number, key: string) => void,
+  ): { cut: number; kept: ExactRecords; logText: string; logLines: number } {
     const cut = lowerBound(this.times, from);
     for (let i = 0; i < cut; i++) fold(this.times[i], this.keys[this.ids[i]]);
     const kept = new ExactRecords();

@@ -6,7 +6,16 @@ import * as path from 'node:path';
 import type { Logger } from '../logger';
 import { addClients, addTo, type Bucket, type CountIndex } from './countIndex';
 import { boundEntry, type KnownModel, LOAD_SCALE } from './ledgerNames';
-import { type CompactFile, LEDGER_COMPACT, parseDictionaryLine, parsed, parseRecordLine, parseTakeBackLine, splitKey, validateCompact } from './ledgerFormat';
+import {
+  type CompactFile,
+  LEDGER_COMPACT,
+  parseDictionaryLine,
+  parsed,
+  parseRecordLine,
+  parseTakeBackLine,
+  splitKey,
+  validateCompact,
+} from './ledgerFormat';
 
 /** Removes what a compaction killed before its rename left behind: never the live data. */
 export function removeLeftovers(files: string[]): void {
@@ -17,7 +26,14 @@ export function removeLeftovers(files: string[]): void {
  * Reads ledger.json into `folded` and `index`; returns its foldedThrough. 'set aside' when it exists but
  * cannot be used: it is moved aside (kept for a human to look at) and must be written anew.
  */
-export function replayCompact(file: string, now: number, log: Logger, folded: Map<number, Bucket>, index: CountIndex, known: KnownModel): number | 'set aside' | undefined {
+export function replayCompact(
+  file: string,
+  now: number,
+  log: Logger,
+  folded: Map<number, Bucket>,
+  index: CountIndex,
+  known: KnownModel,
+): number | 'set aside' | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -35,7 +51,8 @@ export function replayCompact(file: string, now: number, log: Logger, folded: Ma
   }
   // Names are bounded again (loosely: the catalog is not loaded yet) in hour order, for files from before the
   // bound (ledgerNames.ts).
-  const bound = (model: string, client: string, hour: number) => boundEntry(model, client, index.day(hour), known, LOAD_SCALE);
+  const bound = (model: string, client: string, hour: number) =>
+    boundEntry(model, client, index.day(hour), known, LOAD_SCALE);
   for (const [key, models] of Object.entries(data.hours)) {
     const hour = Number(key);
     for (const [model, n] of Object.entries(models)) {
@@ -61,9 +78,13 @@ function setAside(file: string, now: number, why: string, log: Logger): void {
   for (let i = 1; fs.existsSync(target); i++) target = `${file}.corrupt-${stamp}-${i}`;
   try {
     fs.renameSync(file, target);
-    log.warn(`request ledger: ${file} is unreadable (${why}); moved it to ${path.basename(target)} and kept only the recent exact records`);
+    log.warn(
+      `request ledger: ${file} is unreadable (${why}); moved it to ${path.basename(target)} and kept only the recent exact records`,
+    );
   } catch (e) {
-    log.warn(`request ledger: ${file} is unreadable (${why}) and could not be moved aside (${(e as Error).message}); it will be overwritten`);
+    log.warn(
+      `request ledger: ${file} is unreadable (${why}) and could not be moved aside (${(e as Error).message}); it will be overwritten`,
+    );
   }
 }
 
@@ -72,7 +93,12 @@ function setAside(file: string, now: number, why: string, log: Logger): void {
  * oldest first, and returns the file's line and byte counts (undefined when there is no file). Throws
  * only when the file exists and cannot be read.
  */
-export function replayLog(file: string, foldedThrough: number, log: Logger, insert: (t: number, key: string) => void): { lines: number; bytes: number } | undefined {
+export function replayLog(
+  file: string,
+  foldedThrough: number,
+  log: Logger,
+  insert: (t: number, key: string) => void,
+): { lines: number; bytes: number } | undefined {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
@@ -97,7 +123,7 @@ export function replayLog(file: string, foldedThrough: number, log: Logger, inse
   /** `<ms> <model>` → how many attempts of that time and model were taken back. */
   const takenBack = new Map<string, number>();
   // A byte-level scan: a record line is digits, a space, digits, a newline. Anything else is decoded.
-  for (let pos = 0; pos < complete; ) {
+  for (let pos = 0; pos < complete;) {
     lineNo++;
     const end = buf.indexOf(0x0a, pos);
     if (parseRecordLine(buf, pos, end)) {
@@ -118,13 +144,15 @@ export function replayLog(file: string, foldedThrough: number, log: Logger, inse
       const back = def ? undefined : parseTakeBackLine(line);
       const backKey = back ? ids.get(back.id) : undefined;
       if (def) ids.set(def.id, def.key);
-      else if (back && backKey !== undefined) takenBack.set(`${back.t} ${backKey}`, (takenBack.get(`${back.t} ${backKey}`) ?? 0) + 1);
+      else if (back && backKey !== undefined)
+        takenBack.set(`${back.t} ${backKey}`, (takenBack.get(`${back.t} ${backKey}`) ?? 0) + 1);
       else if (!line.startsWith('#') && bad++ === 0) firstBad = lineNo;
     }
     pos = end + 1;
   }
   if (bad) log.warn(`request ledger: skipped ${bad} unreadable line(s) in ${file} (first: line ${firstBad})`);
-  if (alreadyFolded) log.debug(`request ledger: ${alreadyFolded} record(s) already in ${LEDGER_COMPACT} (an interrupted compaction)`);
+  if (alreadyFolded)
+    log.debug(`request ledger: ${alreadyFolded} record(s) already in ${LEDGER_COMPACT} (an interrupted compaction)`);
   const order = times.map((_, i) => i);
   if (!sorted) order.sort((x, y) => times[x] - times[y] || x - y);
   for (const i of order) {

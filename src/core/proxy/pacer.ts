@@ -43,7 +43,9 @@ export interface CancelSignal {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
-export type Admission = { ok: true; waitedMs: number } | { ok: false; reason: 'full' | 'queue-full' | 'timeout' | 'aborted'; resetsAt: number };
+export type Admission =
+  | { ok: true; waitedMs: number }
+  | { ok: false; reason: 'full' | 'queue-full' | 'timeout' | 'aborted'; resetsAt: number };
 
 interface Waiter {
   enqueuedAt: number;
@@ -91,7 +93,8 @@ export class MinutePacer {
 
   private decide(signal: CancelSignal | undefined): Promise<Admission> {
     const now = this.opts.clock.now();
-    if (this.disposed || signal?.aborted) return answer({ ok: false, reason: 'aborted', resetsAt: this.safeResetsAt() });
+    if (this.disposed || signal?.aborted)
+      return answer({ ok: false, reason: 'aborted', resetsAt: this.safeResetsAt() });
     // Waiters first (FIFO): a window may have gained room since the last timer (a raised limit, a block that ended).
     this.pump();
     const mode = this.opts.mode();
@@ -101,7 +104,8 @@ export class MinutePacer {
     }
     const resetsAt = this.earliestRoom(now);
     if (mode === 'reject') return answer({ ok: false, reason: 'full', resetsAt });
-    if (this.queue.length >= Math.max(0, this.opts.maxQueue)) return answer({ ok: false, reason: 'queue-full', resetsAt });
+    if (this.queue.length >= Math.max(0, this.opts.maxQueue))
+      return answer({ ok: false, reason: 'queue-full', resetsAt });
     const maxWait = Math.max(0, finite(this.opts.maxWaitMs(), 0));
     if (resetsAt > now + maxWait) return answer({ ok: false, reason: 'timeout', resetsAt });
 

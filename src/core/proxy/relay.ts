@@ -14,10 +14,24 @@ import type { ResponseTap } from './sseTap';
 const MAX_RATE_LIMIT_BODY = 1 << 20;
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus the ones we set ourselves.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 
 /** End-to-end headers only: hop-by-hop ones, those named in Connection, and `drop` are left out. */
-export function forwardHeaders(headers: http.IncomingHttpHeaders | HeaderBag, drop?: ReadonlySet<string>): Record<string, string | string[]> {
+export function forwardHeaders(
+  headers: http.IncomingHttpHeaders | HeaderBag,
+  drop?: ReadonlySet<string>,
+): Record<string, string | string[]> {
   const connection = headers.connection;
   const named = connection
     ? new Set(
@@ -191,10 +205,20 @@ export function relay(r: RelayRequest): Promise<RelayOutcome> {
     // undici sends an iterable body chunk by chunk, a sync one or an async one (lib/dispatcher/client-h1.js
     // writeIterable: the next chunk is asked for once the last is written, so a slow upstream slows the reading).
     const chunks = r.body;
-    const body = (!isArray(chunks) ? chunks : chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : chunks) as Buffer | null;
+    const body = (
+      !isArray(chunks) ? chunks : chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : chunks
+    ) as Buffer | null;
     try {
       r.dispatcher.dispatch(
-        { origin: r.origin, path: r.path, method: r.method as Dispatcher.HttpMethod, headers: r.headers, body, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS },
+        {
+          origin: r.origin,
+          path: r.path,
+          method: r.method as Dispatcher.HttpMethod,
+          headers: r.headers,
+          body,
+          headersTimeout: TIMEOUT_MS,
+          bodyTimeout: TIMEOUT_MS,
+        },
         handler,
       );
     } catch (e) {

@@ -50,7 +50,10 @@ function segmentsOf(target: string): string[] | undefined {
   if (target.includes('#')) return undefined;
   const pathname = target.split('?', 1)[0];
   if (pathname !== API_PREFIX && !pathname.startsWith(`${API_PREFIX}/`)) return undefined;
-  return pathname.slice(API_PREFIX.length).split('/').filter((s) => s !== '');
+  return pathname
+    .slice(API_PREFIX.length)
+    .split('/')
+    .filter((s) => s !== '');
 }
 
 const COMPILED = TOKEN_SCOPE.map((e) => ({ method: e.method, segments: e.path.split('/').filter((s) => s !== '') }));
@@ -60,7 +63,11 @@ function onList(method: string, segments: readonly string[]): boolean {
     (e) =>
       e.method === method &&
       e.segments.length === segments.length &&
-      e.segments.every((want, i) => (want.startsWith('{') ? WILDCARD_SEGMENT.test(segments[i]) && segments[i] !== '.' && segments[i] !== '..' : want === segments[i])),
+      e.segments.every((want, i) =>
+        want.startsWith('{')
+          ? WILDCARD_SEGMENT.test(segments[i]) && segments[i] !== '.' && segments[i] !== '..'
+          : want === segments[i],
+      ),
   );
 }
 
@@ -73,9 +80,14 @@ const METHOD_OVERRIDES = ['x-http-method-override', 'x-http-method', 'x-method-o
 /** A prefix for extraPaths as its segments, or why it is not one. */
 export function parseExtraPath(entry: string): { segments: string[] } | { why: string } {
   const p = entry.trim();
-  if (p !== API_PREFIX && !p.startsWith(`${API_PREFIX}/`)) return { why: `must start with ${API_PREFIX}/ (e.g. ${API_PREFIX}/credits)` };
-  if (/[?#%\\\s]/.test(p)) return { why: 'must be a plain path: no query, fragment, percent-encoding, backslash or space' };
-  const segments = p.slice(API_PREFIX.length).split('/').filter((s) => s !== '');
+  if (p !== API_PREFIX && !p.startsWith(`${API_PREFIX}/`))
+    return { why: `must start with ${API_PREFIX}/ (e.g. ${API_PREFIX}/credits)` };
+  if (/[?#%\\\s]/.test(p))
+    return { why: 'must be a plain path: no query, fragment, percent-encoding, backslash or space' };
+  const segments = p
+    .slice(API_PREFIX.length)
+    .split('/')
+    .filter((s) => s !== '');
   if (segments.some((s) => s === '.' || s === '..')) return { why: 'must not contain . or .. segments' };
   return { segments };
 }
@@ -114,6 +126,10 @@ export function describeScope(): string {
 
 /** The prefix a user would add to open this request: /api/v1 and its first segment. */
 export function suggestedPrefix(target: string): string {
-  const first = target.split(/[?#]/, 1)[0].slice(API_PREFIX.length).split('/').find((s) => s !== '');
+  const first = target
+    .split(/[?#]/, 1)[0]
+    .slice(API_PREFIX.length)
+    .split('/')
+    .find((s) => s !== '');
   return first ? `${API_PREFIX}/${first.slice(0, 60)}` : API_PREFIX;
 }

@@ -23,7 +23,14 @@ import { AdmissionControl } from './admission';
 import { BodyBudget } from './bodyBudget';
 import { RequestBodyStream } from './bodyStream';
 import { ClientNames } from './clientName';
-import { type ControlSource, isControlRoute, type ProxyHistory, quotaHistory, quotaStatus, serveControl } from './controlRoutes';
+import {
+  type ControlSource,
+  isControlRoute,
+  type ProxyHistory,
+  quotaHistory,
+  quotaStatus,
+  serveControl,
+} from './controlRoutes';
 import { createProxyServer, HttpError, sendError } from './httpUtil';
 import { learnRateLimit, rateLimitOfAnswer, rateLimitTap } from './learning';
 import type { Ledger, Recorded } from './ledger';
@@ -117,14 +124,20 @@ export class MeteringProxy {
       onChange: () => opts.onChange?.(),
     });
     this.pacer = this.admission.pacer;
-    this.control = { fingerprint: opts.fingerprint, token: opts.token, status: () => this.status(), history: () => this.history() };
+    this.control = {
+      fingerprint: opts.fingerprint,
+      token: opts.token,
+      status: () => this.status(),
+      history: () => this.history(),
+    };
     this.server = createProxyServer(opts.requestTimeoutMs ?? 120_000, this.log, (req, res) => this.handle(req, res));
   }
 
   /** Bind to 127.0.0.1:port. Rejects with PortInUseError when the port is taken. */
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new PortInUseError(this.opts.port) : e);
+      const onError = (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'EADDRINUSE' ? new PortInUseError(this.opts.port) : e);
       this.server.once('error', onError);
       this.server.listen(this.opts.port, '127.0.0.1', () => {
         this.server.off('error', onError);
@@ -180,10 +193,18 @@ export class MeteringProxy {
     if (isControlRoute(req.method, path)) return serveControl(req, res, path, this.control);
     const outside = refuseOutsideApi(path);
     if (outside) return sendError(res, outside);
-    const credentials = credentialsFor(req.headers, this.opts.apiKey, this.opts.token, { method: req.method, target: path, scope: this.scope() });
+    const credentials = credentialsFor(req.headers, this.opts.apiKey, this.opts.token, {
+      method: req.method,
+      target: path,
+      scope: this.scope(),
+    });
     if (credentials instanceof HttpError) return sendError(res, credentials);
 
-    const body = new RequestBodyStream(req, { maxBytes: this.maxBody, budget: this.bodyBudget, scan: req.method === 'POST' });
+    const body = new RequestBodyStream(req, {
+      maxBytes: this.maxBody,
+      budget: this.bodyBudget,
+      scan: req.method === 'POST',
+    });
     try {
       await this.admitAndForward(req, res, body, credentials);
     } finally {
@@ -193,7 +214,12 @@ export class MeteringProxy {
   }
 
   /** Reads the body as far as its model, counts and paces it, then forwards it as the rest arrives. */
-  private async admitAndForward(req: http.IncomingMessage, res: http.ServerResponse, body: RequestBodyStream, credentials: { authorization: string; ours: boolean }): Promise<void> {
+  private async admitAndForward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: RequestBodyStream,
+    credentials: { authorization: string; ours: boolean },
+  ): Promise<void> {
     const decided = await body.decide();
     if (decided === 'aborted') return;
     if (decided instanceof HttpError) return sendError(res, decided, true);
@@ -225,7 +251,8 @@ export class MeteringProxy {
    * whole request: an attempt it never had in full is not counted, and a client still there gets the reason.
    */
   private lost(res: http.ServerResponse, body: RequestBodyStream, recorded: Recorded | undefined, why: string): void {
-    if (recorded && !body.sentAll) this.admission.takeBack(recorded, body.failure ? 'its body did not arrive in full' : why);
+    if (recorded && !body.sentAll)
+      this.admission.takeBack(recorded, body.failure ? 'its body did not arrive in full' : why);
     if (body.failure instanceof HttpError && !res.headersSent && !res.destroyed) sendError(res, body.failure, true);
   }
 
@@ -250,17 +277,32 @@ export class MeteringProxy {
       gone,
       res,
       onRateLimited: (raw, h) => this.learn(rateLimitOfAnswer(raw, h, this.clock.now()), model),
-      tapFor: (status, h) => rateLimitTap(status, h, () => this.clock.now(), (info) => this.learn(info, model)),
+      tapFor: (status, h) =>
+        rateLimitTap(
+          status,
+          h,
+          () => this.clock.now(),
+          (info) => this.learn(info, model),
+        ),
     });
     switch (outcome.kind) {
       case 'cancelled':
         return this.lost(res, body, recorded, 'the client left before its request was sent in full');
       case 'failed':
         if (body.failure) return this.lost(res, body, recorded, '');
-        this.log.warn(`proxy: upstream ${req.method} ${req.url} failed: ${redact(errorText(outcome.error), [authorization])}`);
-        if (recorded && neverReachedUpstream(outcome.error)) this.admission.takeBack(recorded, 'OpenRouter could not be reached');
+        this.log.warn(
+          `proxy: upstream ${req.method} ${req.url} failed: ${redact(errorText(outcome.error), [authorization])}`,
+        );
+        if (recorded && neverReachedUpstream(outcome.error))
+          this.admission.takeBack(recorded, 'OpenRouter could not be reached');
         this.finished(model, free, 502);
-        return sendError(res, new HttpError(502, `The local proxy could not reach OpenRouter: ${redact(outcome.error.message ?? String(outcome.error), [authorization])}`));
+        return sendError(
+          res,
+          new HttpError(
+            502,
+            `The local proxy could not reach OpenRouter: ${redact(outcome.error.message ?? String(outcome.error), [authorization])}`,
+          ),
+        );
       case 'broken':
         this.log.warn(`proxy: response from upstream broke off: ${redact(outcome.error.message, [authorization])}`);
         return this.finished(model, free, outcome.status);
@@ -280,7 +322,9 @@ export class MeteringProxy {
   }
 
   private learn(info: RateLimitInfo, model: string | undefined): void {
-    this.log.info(`proxy: ${learnRateLimit(info, model, this.clock.now(), { account: this.opts.account, pacer: this.pacer })}`);
+    this.log.info(
+      `proxy: ${learnRateLimit(info, model, this.clock.now(), { account: this.opts.account, pacer: this.pacer })}`,
+    );
     this.opts.onChange?.();
   }
 

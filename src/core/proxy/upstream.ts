@@ -4,7 +4,22 @@ import type * as http from 'node:http';
 import { forwardHeaders } from './relay';
 
 /** Connection errors after which the request certainly never reached OpenRouter (so it cannot have counted it). */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'EPROTO']);
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'EPROTO',
+]);
 
 export function neverReachedUpstream(e: unknown): boolean {
   for (let c = e as { code?: unknown; cause?: unknown } | undefined, i = 0; c && i < 4; c = c.cause as typeof c, i++) {
@@ -20,7 +35,11 @@ export function neverReachedUpstream(e: unknown): boolean {
  */
 const DROP_REQUEST_HEADERS = new Set(['authorization', 'x-api-key', 'content-length', 'expect']);
 
-export function upstreamHeaders(client: http.IncomingHttpHeaders, authorization: string, bodySize: number): Record<string, string | string[]> {
+export function upstreamHeaders(
+  client: http.IncomingHttpHeaders,
+  authorization: string,
+  bodySize: number,
+): Record<string, string | string[]> {
   const headers = forwardHeaders(client, DROP_REQUEST_HEADERS);
   headers.authorization = authorization;
   if (bodySize > 0) headers['content-length'] = String(bodySize);

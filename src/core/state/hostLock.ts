@@ -69,7 +69,8 @@ export class HostLock {
     if (this.released || port === this.owner.port) return;
     this.owner.port = port;
     // A tmp of our own: a would-be host breaking a stale lock at this moment must not rename our half file.
-    if (readOwner(this.file)?.nonce === this.owner.nonce) writeFileAtomic(this.file, JSON.stringify(this.owner), `${this.file}.${this.owner.nonce}.tmp`);
+    if (readOwner(this.file)?.nonce === this.owner.nonce)
+      writeFileAtomic(this.file, JSON.stringify(this.owner), `${this.file}.${this.owner.nonce}.tmp`);
   }
 
   release(): void {
@@ -84,7 +85,13 @@ export class HostLock {
 function readOwner(file: string): LockOwner | undefined {
   try {
     const v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockOwner>;
-    if (typeof v.pid === 'number' && typeof v.port === 'number' && typeof v.since === 'number' && typeof v.nonce === 'string') return v as LockOwner;
+    if (
+      typeof v.pid === 'number' &&
+      typeof v.port === 'number' &&
+      typeof v.since === 'number' &&
+      typeof v.nonce === 'string'
+    )
+      return v as LockOwner;
   } catch {
     // missing, empty or not ours: no owner
   }

@@ -54,7 +54,8 @@ export class TokenFile {
 
   /** Replace the token (rotation, or a token the user chose). */
   set(token: string, flag: 'w' | 'wx' = 'w'): string {
-    if (!validToken(token)) throw new Error('A proxy token is 16 to 256 printable characters without spaces, and not an sk-or- key.');
+    if (!validToken(token))
+      throw new Error('A proxy token is 16 to 256 printable characters without spaces, and not an sk-or- key.');
     if (flag === 'wx') {
       try {
         createExclusive(this.file, `${token}\n`);

@@ -21,7 +21,9 @@ const RUNS = { numRuns: 400 };
 /** A time to be "now": any millisecond from 2020 to 2040 (minute and day boundaries included on purpose). */
 const nowArb = fc.oneof(
   fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2040, 0, 1) }),
-  fc.integer({ min: Date.UTC(2020, 0, 1) / DAY, max: Date.UTC(2040, 0, 1) / DAY }).chain((d) => fc.constantFrom(d * DAY, d * DAY - 1, d * DAY + MINUTE - 1, d * DAY - MINUTE)),
+  fc
+    .integer({ min: Date.UTC(2020, 0, 1) / DAY, max: Date.UTC(2040, 0, 1) / DAY })
+    .chain((d) => fc.constantFrom(d * DAY, d * DAY - 1, d * DAY + MINUTE - 1, d * DAY - MINUTE)),
 );
 
 /** A reset as OpenRouter might (or never would) send it, relative to `now`. */
@@ -44,7 +46,11 @@ const resetArb = (now: number): fc.Arbitrary<string> =>
     fc.integer({ min: -10 * DAY, max: 20 * 365 * DAY }).map((d) => String(now + d)),
   );
 
-const limitArb = fc.oneof(numberText, nastyString, fc.constantFrom('1', '0', '-5', '9', '10', '16', '20', '50', '1000', '1001', '10000', '10001', '1e9', '2.5'));
+const limitArb = fc.oneof(
+  numberText,
+  nastyString,
+  fc.constantFrom('1', '0', '-5', '9', '10', '16', '20', '50', '1000', '1001', '10000', '10001', '1e9', '2.5'),
+);
 
 const messageArb = fc.oneof(
   fc.constantFrom(
@@ -62,7 +68,15 @@ const messageArb = fc.oneof(
 const answerArb = (now: number) =>
   fc.record({
     message: messageArb,
-    source: fc.option(fc.constantFrom('openrouter_per_model_minute', 'openrouter_free_tier_daily', 'upstream_provider_shared_pool', 'x'), { nil: undefined }),
+    source: fc.option(
+      fc.constantFrom(
+        'openrouter_per_model_minute',
+        'openrouter_free_tier_daily',
+        'upstream_provider_shared_pool',
+        'x',
+      ),
+      { nil: undefined },
+    ),
     reset: fc.option(resetArb(now), { nil: undefined }),
     limit: fc.option(limitArb, { nil: undefined }),
     retryAfter: fc.option(fc.oneof(numberText, nastyString), { nil: undefined }),
@@ -70,7 +84,15 @@ const answerArb = (now: number) =>
     model: fc.oneof(fc.constantFrom('m:free', 'openai/gpt-4.1', undefined), nastyString),
   });
 
-type Answer = { message: string; source?: string; reset?: string; limit?: string; retryAfter?: string; where: string; model?: string };
+type Answer = {
+  message: string;
+  source?: string;
+  reset?: string;
+  limit?: string;
+  retryAfter?: string;
+  where: string;
+  model?: string;
+};
 
 function asResponse(a: Answer): { body: Buffer; headers: Record<string, string> } {
   const h: Record<string, string> = {};
@@ -87,11 +109,24 @@ describe('hostile input: what the proxy learns from 429s (fast-check)', () => {
   it('whatever the reset and limit, blocks end within their window and learned limits are plausible', async () => {
     await fc.assert(
       fc.asyncProperty(
-        nowArb.chain((now) => fc.tuple(fc.constant(now), fc.array(fc.tuple(answerArb(now), fc.nat({ max: 90_000 })), { minLength: 1, maxLength: 4 }))),
+        nowArb.chain((now) =>
+          fc.tuple(
+            fc.constant(now),
+            fc.array(fc.tuple(answerArb(now), fc.nat({ max: 90_000 })), { minLength: 1, maxLength: 4 }),
+          ),
+        ),
         async ([start, answers]) => {
           const clock = new FakeClock(start);
           const account = new AccountModel({ clock, settings: () => DEFAULT_SETTINGS });
-          const pacer = new MinutePacer({ clock, mode: () => 'reject', limit: () => account.minuteLimit(), used: () => 0, admit: () => undefined, maxQueue: 8, maxWaitMs: () => 0 });
+          const pacer = new MinutePacer({
+            clock,
+            mode: () => 'reject',
+            limit: () => account.minuteLimit(),
+            used: () => 0,
+            admit: () => undefined,
+            maxQueue: 8,
+            maxWaitMs: () => 0,
+          });
           let latestMinuteEnd = 0;
           let latestDayEnd = 0;
           for (const [a, later] of answers) {
@@ -102,18 +137,28 @@ describe('hostile input: what the proxy learns from 429s (fast-check)', () => {
             assert.equal(typeof line, 'string');
             const windowEnd = Math.floor(now / MINUTE) * MINUTE + MINUTE;
             const midnight = Math.floor(now / DAY) * DAY + DAY;
-            if (info.kind === 'per-minute') latestMinuteEnd = Math.max(latestMinuteEnd, windowEnd + MINUTE_BLOCK_MARGIN_MS);
+            if (info.kind === 'per-minute')
+              latestMinuteEnd = Math.max(latestMinuteEnd, windowEnd + MINUTE_BLOCK_MARGIN_MS);
             if (info.kind === 'per-day') latestDayEnd = Math.max(latestDayEnd, midnight);
 
             // A day's block ends by the next 00:00 UTC (no meter: dayExhausted is the block alone).
             const dayEnd = account.dayExhausted(now);
-            if (dayEnd !== undefined) assert.ok(dayEnd <= latestDayEnd, `day blocked until ${new Date(dayEnd).toISOString()}`);
+            if (dayEnd !== undefined)
+              assert.ok(dayEnd <= latestDayEnd, `day blocked until ${new Date(dayEnd).toISOString()}`);
             assert.equal(account.dayExhausted(Math.max(latestDayEnd, midnight)), undefined, 'no block past midnight');
 
             const limit = account.minuteLimit();
-            assert.ok(limit === 20 || (Number.isInteger(limit) && limit >= PLAUSIBLE_PER_MINUTE[0] && limit <= PLAUSIBLE_PER_MINUTE[1]), `minute limit ${limit}`);
+            assert.ok(
+              limit === 20 ||
+                (Number.isInteger(limit) && limit >= PLAUSIBLE_PER_MINUTE[0] && limit <= PLAUSIBLE_PER_MINUTE[1]),
+              `minute limit ${limit}`,
+            );
             const view = account.view(now);
-            assert.ok(view.day.limit === null || (view.day.limit >= PLAUSIBLE_PER_DAY[0] && view.day.limit <= PLAUSIBLE_PER_DAY[1]), `day limit ${view.day.limit}`);
+            assert.ok(
+              view.day.limit === null ||
+                (view.day.limit >= PLAUSIBLE_PER_DAY[0] && view.day.limit <= PLAUSIBLE_PER_DAY[1]),
+              `day limit ${view.day.limit}`,
+            );
             assert.ok(JSON.stringify(toWire(view)).length < 2048, 'GET /quota stays small');
             clock.advance(later);
           }

@@ -16,7 +16,11 @@ export interface RawExchange {
  * Writes `parts` (in order, each as its own write), then waits for `responses` complete responses or the
  * close of the connection, whichever comes first. `end` half-closes our side after writing.
  */
-export function raw(port: number, parts: Array<string | Buffer>, opts: { responses?: number; end?: boolean } = {}): Promise<RawExchange> {
+export function raw(
+  port: number,
+  parts: Array<string | Buffer>,
+  opts: { responses?: number; end?: boolean } = {},
+): Promise<RawExchange> {
   return new Promise((resolve) => {
     const sock = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -30,7 +34,8 @@ export function raw(port: number, parts: Array<string | Buffer>, opts: { respons
     };
     sock.on('data', (c: Buffer) => {
       chunks.push(c);
-      if (opts.responses !== undefined && completeResponses(Buffer.concat(chunks).toString('latin1')) >= opts.responses) finish(false);
+      if (opts.responses !== undefined && completeResponses(Buffer.concat(chunks).toString('latin1')) >= opts.responses)
+        finish(false);
     });
     sock.on('error', () => finish(true));
     sock.on('close', () => finish(true));
