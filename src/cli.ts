@@ -10,6 +10,8 @@ import { renderSummary } from './core/format';
 import type { Logger } from './core/logger';
 import { fetchObservation } from './core/observe';
 import { ClientFactory, cliUserAgent } from './core/clientFactory';
+import { fallbackModelId, fallbackSettings, MAX_FALLBACK_MODELS } from './core/fallback/settings';
+import type { FallbackSettings } from './core/fallback/types';
 import { DEFAULT_BASE_URL, normalizeBaseUrl } from './core/openRouterClient';
 import { QuotaPoller } from './core/poller';
 import { probeProxy, type ProxyRole } from './core/proxy/coordinator';
@@ -32,6 +34,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const PROXY_HELP = `openrouter-quota proxy [--port N] [--upstream URL] [--state-dir DIR] [--pacing queue|reject|off] [--max-wait S] [--allow-path PREFIX]...
+                       [--fallback] [--fallback-models ID,ID] [--paid-fallback-model ID --paid-budget-usd N]
   Runs the local metering proxy on 127.0.0.1 for the account of OPENROUTER_API_KEY. Prints
   "listening http://127.0.0.1:N/api/v1" when ready; stops on Ctrl-C or SIGTERM.
   --port N          loopback port (default ${DEFAULT_PROXY_PORT}; 0: any free port)
@@ -40,7 +43,13 @@ const PROXY_HELP = `openrouter-quota proxy [--port N] [--upstream URL] [--state-
   --pacing MODE     queue (hold a request until the minute has room), reject (429 at once), off (only count); default queue
   --max-wait S      longest a request is held, in seconds (default 30)
   --allow-path P    also send the key with the token on this path prefix (e.g. ${API_PREFIX}/credits), any method;
-                    repeatable. By default the token opens only inference and read-only endpoints (README: "The local proxy")`;
+                    repeatable. By default the token opens only inference and read-only endpoints (README: "The local proxy")
+  --fallback        retry once on another free model when a free model is rate-limited upstream, at capacity, or
+                    ended (the retry counts against the day like any request); default off
+  --fallback-models ID,ID   free model ids to try, in order (default: chosen by health)
+  --paid-fallback-model ID  once today's free requests are used up, send free-model requests to this paid model
+                    (it costs credits) until --paid-budget-usd is spent; back to free at 00:00 UTC
+  --paid-budget-usd N       what the paid fallback may spend a UTC day, in US dollars (0: off); needs the model`;
 
 const STATUS_HELP = `openrouter-quota status [--json] [--base-url URL] [--port N] [--state-dir DIR]
   Prints today's free-model quota in one line, with the proxy's exact counts when one runs for this key.
@@ -111,6 +120,10 @@ export const OPTIONS = {
     pacing: { type: 'string' },
     'max-wait': { type: 'string' },
     'allow-path': { type: 'string', multiple: true },
+    fallback: { type: 'boolean' },
+    'fallback-models': { type: 'string' },
+    'paid-fallback-model': { type: 'string' },
+    'paid-budget-usd': { type: 'string' },
   },
   status: { ...COMMON, json: { type: 'boolean' } },
 } as const;
@@ -153,6 +166,36 @@ function allowedPathsOf(o: Partial<Record<string, unknown>>): readonly string[] 
     const r = typeof p === 'string' ? parseExtraPath(p) : { why: 'must be a path' };
     if ('why' in r) throw new UsageError(`--allow-path "${String(p)}" ${r.why}`, 'proxy');
     return (p as string).trim();
+  });
+}
+
+/** --fallback, --fallback-models, --paid-fallback-model and --paid-budget-usd, through the settings' own mapping. */
+export function fallbackOf(o: Partial<Record<string, string | boolean>>): FallbackSettings {
+  const list = typeof o['fallback-models'] === 'string' ? o['fallback-models'].split(',') : [];
+  const models = list.map((m) => m.trim()).filter((m) => m !== '');
+  const bad = models.find((m) => fallbackModelId(m) === undefined);
+  if (bad !== undefined) throw new UsageError(`--fallback-models: "${bad}" is not a model id`, 'proxy');
+  if (models.length > MAX_FALLBACK_MODELS)
+    throw new UsageError(`--fallback-models takes at most ${MAX_FALLBACK_MODELS} model ids`, 'proxy');
+  // Flags cannot change while the proxy runs: a list without --fallback would never be used.
+  if (models.length && o.fallback !== true) throw new UsageError('--fallback-models needs --fallback', 'proxy');
+  const rawModel = o['paid-fallback-model'];
+  const rawBudget = o['paid-budget-usd'];
+  if (rawModel !== undefined && fallbackModelId(rawModel) === undefined)
+    throw new UsageError(`--paid-fallback-model must be a model id, not "${String(rawModel)}"`, 'proxy');
+  if (rawBudget !== undefined && (typeof rawBudget !== 'string' || !/^\d+(\.\d+)?$/.test(rawBudget.trim())))
+    throw new UsageError(
+      `--paid-budget-usd must be an amount in US dollars (0 or more), not "${String(rawBudget)}"`,
+      'proxy',
+    );
+  // The paid fallback spends money: half of it given is a mistake to point out, not a quiet "off".
+  if ((rawModel === undefined) !== (rawBudget === undefined))
+    throw new UsageError('--paid-fallback-model and --paid-budget-usd go together: give both, or neither', 'proxy');
+  return fallbackSettings({
+    enabled: o.fallback === true,
+    models,
+    paidModel: rawModel,
+    paidBudgetUsd: rawBudget === undefined ? 0 : Number(rawBudget),
   });
 }
 
@@ -282,6 +325,7 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
     throw new UsageError(`--max-wait must be a number of seconds (0 or more), not "${String(rawWait)}"`);
   const maxWait = rawWait === undefined ? 30 : Number(rawWait);
   const extraPaths = allowedPathsOf(o);
+  const fallback = fallbackOf(o);
   const upstream = baseUrlOf(o, env);
   const key = keyOf(env);
   const dir = accountDir(
@@ -324,7 +368,7 @@ async function proxy(o: Partial<Record<string, string | boolean>>, env: NodeJS.P
     upstream: () => upstream,
     clock: systemClock,
     log,
-    live: () => ({ pacing, maxWaitSeconds: maxWait, extraPaths }),
+    live: () => ({ pacing, maxWaitSeconds: maxWait, extraPaths, fallback }),
     loadModels: (signal) => client.getModels(signal),
     refreshKey: () => void poller.refresh(),
     token: envToken,

@@ -13,15 +13,17 @@
 // - Key rejected (401): once per rejection (the error's time, shared by every window, fingerprints it).
 // - Negative balance (402 risk): once per UTC day while it lasts.
 // - Upstream-provider 429 streak: 3 or more within 10 minutes, once per streak (a streak ends after 10 quiet
-//   minutes).
+//   minutes). While the free fallback is off it offers Turn On Fallback (once).
+// - Paid fallback started / budget spent: once per UTC day each (alertsFallback.ts).
 // - `level`: all | limits (daily and minute only) | off. Mute for today: nothing but the key-rejected alert
 //   until the next 00:00 UTC. An alert held back by the level or the mute is not shown later either: the
 //   memory records it as handled (only the minute cooldown starts solely when an alert is really shown).
 import { usd } from '../shared/money';
 import type { UserAction } from '../shared/actions';
 import { LEVEL_RANK } from './account/limits';
+import { offersFallback, paidFallbackAlerts } from './alertsFallback';
 import { balanceOf, type QuotaSnapshot } from './quota';
-import { minuteIsSplit, NEGATIVE_BALANCE_TEXT, UNLOCK_SENTENCE } from './quotaText';
+import { FALLBACK_OFFER_TEXT, minuteIsSplit, NEGATIVE_BALANCE_TEXT, UNLOCK_SENTENCE } from './quotaText';
 import { formatClock, formatDuration, MINUTE, nextUtcMidnight, utcDate } from '../shared/time';
 
 export type NotificationLevel = 'all' | 'limits' | 'off';
@@ -39,6 +41,8 @@ export interface AlertSettings {
   mutedUntil?: number;
   /** Time zone of the "local" reset time; the machine's when undefined. */
   timeZone?: string;
+  /** openrouterQuota.fallback.enabled in this window: then the upstream streak offers no Turn On Fallback. */
+  fallbackEnabled?: boolean;
 }
 
 /** At most one minute-limit alert this often. */
@@ -57,7 +61,9 @@ export type AlertKind =
   | 'minute'
   | 'key-rejected'
   | 'negative-balance'
-  | 'upstream-streak';
+  | 'upstream-streak'
+  | 'paid-fallback-started'
+  | 'paid-fallback-spent';
 
 /** How windows agree on who shows an alert (see AlertClaims.tryClaim). */
 export interface AlertClaim {
@@ -99,6 +105,12 @@ export interface AlertMemory {
   authAt?: number;
   /** UTC date the negative balance was last handled. */
   balanceDay?: string;
+  /** UTC date the paid fallback's start was handled. */
+  paidStartedDay?: string;
+  /** UTC date its spent budget was handled. */
+  paidSpentDay?: string;
+  /** Turn On Fallback was offered (it is offered once). */
+  fallbackOffered?: boolean;
 }
 
 export interface Decision {
@@ -126,6 +138,9 @@ export function normalizeMemory(raw: unknown): AlertMemory {
   if (typeof r.upstreamStreak === 'boolean') m.upstreamStreak = r.upstreamStreak;
   if (isNum(r.authAt)) m.authAt = r.authAt;
   if (typeof r.balanceDay === 'string') m.balanceDay = r.balanceDay;
+  if (typeof r.paidStartedDay === 'string') m.paidStartedDay = r.paidStartedDay;
+  if (typeof r.paidSpentDay === 'string') m.paidSpentDay = r.paidSpentDay;
+  if (r.fallbackOffered === true) m.fallbackOffered = true;
   return m;
 }
 
@@ -282,14 +297,21 @@ export function decide(s: QuotaSnapshot, memory: AlertMemory, settings: AlertSet
   m.upstream429s = history.sort((a, b) => a - b).slice(-MAX_HISTORY);
   if (!m.upstreamStreak && m.upstream429s.length >= STREAK_COUNT) {
     m.upstreamStreak = true;
+    const offer = offersFallback(s, m, settings.fallbackEnabled);
+    // Offered once when really shown: a streak held back by the level or the mute keeps the offer for later.
+    if (offer && allowed('upstream-streak', settings, now)) m.fallbackOffered = true;
     add({
       kind: 'upstream-streak',
       severity: 'info',
-      message: `OpenRouter: ${m.upstream429s.length} requests in the last ${STREAK_WINDOW_MS / MINUTE} min were refused with 429 by the upstream provider, not by your quota. That free model is busy right now: try another free model (or its paid variant).`,
-      actions: ['openDashboard', 'muteToday'],
+      message:
+        `OpenRouter: ${m.upstream429s.length} requests in the last ${STREAK_WINDOW_MS / MINUTE} min were refused with 429 by the upstream provider, not by your quota. That free model is busy right now: try another free model (or its paid variant).` +
+        (offer ? ` ${FALLBACK_OFFER_TEXT}` : ''),
+      actions: offer ? ['enableFallback', 'openDashboard', 'muteToday'] : ['openDashboard', 'muteToday'],
       claim: { key: 'upstream-streak', everyMs: STREAK_WINDOW_MS },
     });
   }
+
+  for (const a of paidFallbackAlerts(s, m, today)) add(a);
 
   return { show, memory: m };
 }

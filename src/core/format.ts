@@ -11,6 +11,8 @@ import {
   BYPASS_SUMMARY,
   dayFigure,
   daySourceText,
+  FALLBACK_HEADING,
+  fallbackEventText,
   keyCapText,
   minuteFigure,
   minuteHowText,
@@ -18,9 +20,11 @@ import {
   minuteLimitNote,
   NEGATIVE_BALANCE_TEXT,
   OUTSIDE_REMEDY,
+  paidFallbackFigure,
+  paidFallbackText,
   RATE_LIMIT_LABEL,
 } from './quotaText';
-import { formatAge, formatClock, formatDuration } from '../shared/time';
+import { formatAge, formatClock, formatDuration, utcDayStart } from '../shared/time';
 
 export interface StatusBarView {
   text: string;
@@ -76,12 +80,15 @@ export function renderStatusBar(s: QuotaSnapshot, opts: FormatOptions = {}): Sta
   const icon = s.error ? '$(debug-disconnect)' : '$(pulse)';
   const d = s.day;
   const m = s.minute;
+  // While the paid fallback serves free-model requests they cost money: the one thing worth the extra width.
+  const paid = s.fallback?.paid?.active ? paidFallbackFigure(s.fallback.paid) : undefined;
   const spoken =
     `OpenRouter free requests: ${d.used === null ? 'unknown' : `${approx(d.known, d.used) ? 'about ' : ''}${d.used}`} of ${d.limit ?? 'unknown'} today, ` +
     `${m.used === null ? 'unknown' : `${approx(m.known, m.used) ? 'about ' : ''}${m.used}`} of ${m.limit} this minute` +
+    (paid ? `, ${paid}` : '') +
     (s.stale ? ', out of date' : '');
   return {
-    text: `${icon} ${dayFigure(d)} · ${minuteFigure(m)}`,
+    text: `${icon} ${dayFigure(d)} · ${minuteFigure(m)}${paid ? ` · ${paid}` : ''}`,
     severity: s.severity,
     tooltip: renderTooltip(s, opts),
     accessibilityLabel: spoken,
@@ -140,6 +147,7 @@ export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): strin
         `Last 429: ${RATE_LIMIT_LABEL[r.kind]}, ${formatAge(s.at - r.at)}${r.resetsAt && r.resetsAt > s.at ? `, resets in ${formatDuration(r.resetsAt - s.at)}` : ''}: ${escapeMarkdown(r.message)}`,
       );
     }
+    lines.push(...fallbackLines(s, opts));
     lines.push(`Tier: ${escapeMarkdown(d.tierReason)}` + (d.tier !== 'funded' ? ` ${actionLink('addCredits')}` : ''));
     lines.push(`Key: ${keyCapText(s.keyCap)}${s.keyLabel ? ` · ${escapeMarkdown(s.keyLabel)}` : ''}`);
     lines.push(`Balance: ${balanceText(s)}`);
@@ -150,6 +158,25 @@ export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): strin
     `${actionLink('openDashboard', 'Dashboard')} · ${actionLink('refresh')} · [Show Quota](command:${CommandId.showQuota}) · ${actionLink('showLog', 'Log')}`,
   );
   return lines.join('\n\n');
+}
+
+/** How many of today's fallbacks the tooltip lists (the dashboard has room for the rest). */
+const TOOLTIP_FALLBACKS = 5;
+
+/** The paid fallback's budget line (when configured) and today's latest fallbacks under a heading (when any). */
+function fallbackLines(s: QuotaSnapshot, opts: FormatOptions): string[] {
+  const f = s.fallback;
+  if (!f) return [];
+  const lines: string[] = [];
+  // Model ids come from the network (a reader window's host): escaped like every other such text.
+  if (f.paid) lines.push(escapeMarkdown(paidFallbackText(f.paid)));
+  const today = utcDayStart(s.at);
+  const recent = f.recent.filter((e) => e.at >= today).slice(0, TOOLTIP_FALLBACKS);
+  if (recent.length)
+    lines.push(
+      `**${FALLBACK_HEADING}**\n\n${recent.map((e) => `- ${escapeMarkdown(fallbackEventText(e, opts.timeZone))}`).join('\n')}`,
+    );
+  return lines;
 }
 
 /** The quota check's answer in one line: "Free today 12/50 (38 left, resets in 5 h 12 min) · …". */
@@ -184,6 +211,8 @@ export function renderSummary(s: QuotaSnapshot): string {
     const b = balanceOf(s.balance);
     parts.push(b !== undefined ? `balance ${usd(b)}` : 'balance unavailable');
     if (minuteIsSplit(m) && (m.outside ?? 0) > 0) parts.push(BYPASS_SUMMARY);
+    const p = s.fallback?.paid;
+    if (p) parts.push(`${paidFallbackFigure(p)}${p.exhausted ? ' (spent)' : p.active ? ' (active)' : ''}`);
   }
   if (s.error) parts.push(`last refresh failed: ${s.error.message}`);
   if (s.fetchedAt !== undefined && s.stale) parts.push(`data from ${formatAge(s.at - s.fetchedAt)}`);

@@ -12,6 +12,7 @@ import {
 } from './account/limits';
 import { type AccountView, daySource, type DayView, type MinuteView, type RateLimitEvent } from './account/view';
 import type { ErrorReason } from './errors';
+import type { FallbackStatus } from './fallback/types';
 import { UNLOCK_SENTENCE } from './quotaText';
 import type { Credits, KeyInfo } from './responses';
 
@@ -105,6 +106,8 @@ export interface QuotaSnapshot {
   balance?: BalanceReading;
   /** Present while the local proxy meters this account (in this process or another). */
   proxy?: { waiting: number; lastRateLimit?: RateLimitEvent };
+  /** What the meter's fallbacks did today (the host's, in every window); absent when it reports none. */
+  fallback?: FallbackStatus;
   /** Severity of the worst limit, for colour. */
   severity: Severity;
 }
@@ -187,6 +190,7 @@ export function buildSnapshot(
     keyCap,
     balance: obs.balance,
     proxy: v.meter ? { waiting: v.meter.waiting, lastRateLimit: v.meter.lastRateLimit } : undefined,
+    ...(v.meter?.fallback ? { fallback: v.meter.fallback } : {}),
     severity,
   };
 }

@@ -2,8 +2,10 @@
 // tooltip and the quota check (format.ts), the dashboard (dashboardModel.ts), notifications (alerts.ts) and
 // the CLI. Plain text: callers that render markdown escape or link around them.
 import { usd } from '../shared/money';
+import { formatClock } from '../shared/time';
 import { BASE_DAILY, DEFAULT_PER_MINUTE, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY } from './account/limits';
 import type { RateLimitEvent } from './account/view';
+import type { FallbackEvent, FallbackReason, PaidFallbackStatus } from './fallback/types';
 import type { BalanceReading, DayQuota, KeyCap, MinuteQuota } from './quota';
 
 const DASH = '—';
@@ -133,3 +135,50 @@ export function minuteLimitNote(m: MinuteQuota): string | undefined {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** Why a request went to another model than the one it named, in a few words. */
+export const FALLBACK_REASON_LABEL: Record<FallbackReason, string> = {
+  'upstream-rate-limited': 'rate-limited upstream',
+  capacity: 'at capacity',
+  ended: 'free variant ended',
+  'day-spent': "today's free requests used up",
+};
+
+/** The tooltip's heading over today's fallbacks. */
+export const FALLBACK_HEADING = 'Fallbacks today';
+
+/** "12:03 deepseek/deepseek-r1:free → qwen/qwen3-32b:free (rate-limited upstream)"; ", paid" for the paid fallback. */
+export function fallbackEventText(e: FallbackEvent, timeZone?: string): string {
+  return `${formatClock(e.at, timeZone)} ${e.from} → ${e.to} (${FALLBACK_REASON_LABEL[e.reason]}${e.paid ? ', paid' : ''})`;
+}
+
+/** "paid fallback $0.12 of $1.00": short, for the status bar while the paid fallback serves requests. */
+export function paidFallbackFigure(p: PaidFallbackStatus): string {
+  return `paid fallback ${usd(p.spentUsd)} of ${usd(p.budgetUsd)}`;
+}
+
+/** What the paid fallback does right now, after "Paid fallback: … spent today on <model> (n requests); ". */
+export function paidFallbackStateText(p: PaidFallbackStatus): string {
+  if (p.exhausted) return 'budget spent: free-model requests get 429 until 00:00 UTC';
+  if (p.active) return 'active: free-model requests go to it until the budget is spent';
+  return "standing by: it takes over once today's free requests are used up";
+}
+
+/** The tooltip's line: "Paid fallback: $0.12 of $1.00 spent today on openai/gpt-4.1-mini (3 requests); active: …". */
+export function paidFallbackText(p: PaidFallbackStatus): string {
+  return `Paid fallback: ${usd(p.spentUsd)} of ${usd(p.budgetUsd)} spent today on ${p.model} (${plural(p.requests, 'request')}); ${paidFallbackStateText(p)}`;
+}
+
+/** The notification when the paid fallback starts serving free-model requests (once per UTC day). */
+export function paidFallbackStartedText(p: PaidFallbackStatus): string {
+  return `Paid fallback started: free-model requests go to ${p.model} until ${usd(p.budgetUsd)} is spent today.`;
+}
+
+/** The notification when its budget is spent (once per UTC day). */
+export function paidFallbackSpentText(p: PaidFallbackStatus): string {
+  return `Paid fallback budget spent (${usd(p.budgetUsd)}): free-model requests get 429 until 00:00 UTC.`;
+}
+
+/** Offered with the upstream-429 streak while the free fallback is off (the button: Turn On Fallback). */
+export const FALLBACK_OFFER_TEXT =
+  'Turn on fallback to retry such a request once on another free model (the retry counts against the day like any request).';

@@ -15,7 +15,8 @@ export type UserAction =
   | 'showLog'
   | 'openDashboard'
   | 'muteToday'
-  | 'copySummary';
+  | 'copySummary'
+  | 'enableFallback';
 
 export const ACTION_LABEL: Record<UserAction, string> = {
   refresh: 'Refresh',
@@ -30,10 +31,17 @@ export const ACTION_LABEL: Record<UserAction, string> = {
   openDashboard: 'Open Dashboard',
   muteToday: 'Mute for Today',
   copySummary: 'Copy Summary',
+  enableFallback: 'Turn On Fallback',
 };
 
-/** The command behind an action that is one (copySummary needs the text it copies: the caller runs it). */
-export const ACTION_COMMAND: Record<Exclude<UserAction, 'copySummary'>, { command: string; args?: unknown[] }> = {
+/**
+ * Actions that are no command: copySummary needs the text it copies (the caller runs it); enableFallback
+ * writes the setting openrouterQuota.fallback.enabled (vscode/actions.ts runAction).
+ */
+export type CommandAction = Exclude<UserAction, 'copySummary' | 'enableFallback'>;
+
+/** The command behind an action that is one. */
+export const ACTION_COMMAND: Record<CommandAction, { command: string; args?: unknown[] }> = {
   refresh: { command: CommandId.refresh },
   addCredits: { command: CommandId.addCredits },
   copyProxySettings: { command: CommandId.copyProxySettings },
@@ -54,7 +62,7 @@ export function isUserAction(v: unknown): v is UserAction {
 }
 
 /** A markdown link that runs the action (tooltips; the status bar trusts exactly our commands). */
-export function actionLink(a: Exclude<UserAction, 'copySummary'>, label: string = ACTION_LABEL[a]): string {
+export function actionLink(a: CommandAction, label: string = ACTION_LABEL[a]): string {
   const c = ACTION_COMMAND[a];
   const args = c.args ? `?${encodeURIComponent(JSON.stringify(c.args))}` : '';
   return `[${label}](command:${c.command}${args})`;

@@ -3,12 +3,20 @@
 // told once.
 import * as vscode from 'vscode';
 import { errorText, type Logger } from '../core/logger';
+import { SECTION } from './config';
 import { ACTION_COMMAND, ACTION_LABEL, type UserAction } from '../shared/actions';
-
 export async function runAction(action: UserAction, log: Logger, context: { summary?: string } = {}): Promise<void> {
   try {
     if (action === 'copySummary') {
       await vscode.env.clipboard.writeText(context.summary ?? '');
+      return;
+    }
+    if (action === 'enableFallback') {
+      // Global: the proxy serves every window and tool of the account, so the choice is not a workspace's.
+      await vscode.workspace
+        .getConfiguration(SECTION)
+        .update('fallback.enabled', true, vscode.ConfigurationTarget.Global);
+      log.info('fallback turned on (openrouterQuota.fallback.enabled)');
       return;
     }
     const c = ACTION_COMMAND[action];

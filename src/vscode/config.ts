@@ -44,6 +44,14 @@ export interface Config {
   'chat.paidModels': string[];
   /** Give the integrated terminal OPENAI_BASE_URL/OPENAI_API_KEY/OPENROUTER_BASE_URL pointing at the proxy. */
   'terminal.proxyEnvironment': boolean;
+  /** Retry once on another free model when a free model is rate-limited upstream, at capacity, or ended. */
+  'fallback.enabled': boolean;
+  /** Free model ids to try, in order; empty: chosen by health. */
+  'fallback.models': string[];
+  /** Paid model for free-model requests once today's are used up; empty: off. */
+  'paidFallback.model': string;
+  /** What the paid fallback may spend a UTC day, in USD; 0: off. */
+  'paidFallback.dailyBudgetUsd': number;
 }
 
 export type ConfigKey = keyof Config;
@@ -66,6 +74,10 @@ const DEFAULTS: Config = {
   'signIn.authUrl': DEFAULT_AUTH_URL,
   'chat.paidModels': [],
   'terminal.proxyEnvironment': false,
+  'fallback.enabled': false,
+  'fallback.models': [],
+  'paidFallback.model': '',
+  'paidFallback.dailyBudgetUsd': 0,
 };
 
 export function get<K extends ConfigKey>(key: K): Config[K] {

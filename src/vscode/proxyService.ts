@@ -9,6 +9,8 @@ import * as vscode from 'vscode';
 import type { AccountModel } from '../core/account/model';
 import { systemClock } from '../core/clock';
 import { errorText, type Logger } from '../core/logger';
+import { fallbackSettings } from '../core/fallback/settings';
+import type { FallbackSettings } from '../core/fallback/types';
 import type { ModelCatalog } from '../core/modelCatalog';
 import type { ProxyRole } from '../core/proxy/coordinator';
 import { ProxyHost } from '../core/proxy/host';
@@ -160,12 +162,24 @@ function describeRole(r: ProxyRole): string {
   }
 }
 
-function readLiveSettings(): { pacing: PacingMode; maxWaitSeconds: number; extraPaths: readonly string[] } {
+function readLiveSettings(): {
+  pacing: PacingMode;
+  maxWaitSeconds: number;
+  extraPaths: readonly string[];
+  fallback: FallbackSettings;
+} {
   const extra = config.get('proxy.extraPaths');
   // The proxy ignores (and logs) entries that are not path prefixes; anything but a list opens nothing.
   return {
     pacing: config.get('proxy.pacing') as PacingMode,
     maxWaitSeconds: config.get('proxy.maxWaitSeconds'),
     extraPaths: Array.isArray(extra) ? extra : [],
+    // The same mapping as the CLI's flags (core/fallback/settings.ts): a wrong value turns a feature off.
+    fallback: fallbackSettings({
+      enabled: config.get('fallback.enabled'),
+      models: config.get('fallback.models'),
+      paidModel: config.get('paidFallback.model'),
+      paidBudgetUsd: config.get('paidFallback.dailyBudgetUsd'),
+    }),
   };
 }

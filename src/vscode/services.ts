@@ -62,7 +62,10 @@ export class Services implements vscode.Disposable {
     this.notifications = new QuotaNotifications(
       path.join(context.globalStorageUri.fsPath, 'alerts'),
       this.log,
-      () => ({ level: notificationLevel(config.get('notifications.level')) }),
+      () => ({
+        level: notificationLevel(config.get('notifications.level')),
+        fallbackEnabled: config.get('fallback.enabled') === true,
+      }),
       { state: context.workspaceState, isFocused: () => vscode.window.state.focused },
     );
     this.keys = new KeyStore(context.secrets);
