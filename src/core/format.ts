@@ -148,6 +148,7 @@ export function renderTooltip(s: QuotaSnapshot, opts: FormatOptions = {}): strin
       );
     }
     lines.push(...fallbackLines(s, opts));
+    lines.push(`[Free models](command:${CommandId.freeModels}): the last hour's health; copy an id or pick fallbacks`);
     lines.push(`Tier: ${escapeMarkdown(d.tierReason)}` + (d.tier !== 'funded' ? ` ${actionLink('addCredits')}` : ''));
     lines.push(`Key: ${keyCapText(s.keyCap)}${s.keyLabel ? ` · ${escapeMarkdown(s.keyLabel)}` : ''}`);
     lines.push(`Balance: ${balanceText(s)}`);

@@ -5,7 +5,7 @@ import { usd } from '../shared/money';
 import { formatClock } from '../shared/time';
 import { BASE_DAILY, DEFAULT_PER_MINUTE, FUNDED_CREDITS_THRESHOLD, FUNDED_DAILY } from './account/limits';
 import type { RateLimitEvent } from './account/view';
-import type { FallbackEvent, FallbackReason, PaidFallbackStatus } from './fallback/types';
+import type { FallbackEvent, FallbackReason, ModelHealthRow, PaidFallbackStatus } from './fallback/types';
 import type { BalanceReading, DayQuota, KeyCap, MinuteQuota } from './quota';
 
 const DASH = '—';
@@ -182,3 +182,102 @@ export function paidFallbackSpentText(p: PaidFallbackStatus): string {
 /** Offered with the upstream-429 streak while the free fallback is off (the button: Turn On Fallback). */
 export const FALLBACK_OFFER_TEXT =
   'Turn on fallback to retry such a request once on another free model (the retry counts against the day like any request).';
+
+/** "128k", "1M": a context size, short. */
+export function contextSizeText(tokens: number): string {
+  if (tokens >= 1_000_000) return `${Number((tokens / 1_000_000).toFixed(1))}M`;
+  return tokens >= 1000 ? `${Math.round(tokens / 1000)}k` : String(tokens);
+}
+
+/** "850 ms", "1.2 s": a median time to first token. */
+export function ttftText(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/** "2 upstream 429s · 1 at capacity · 1 ended" (a free model's last hour); undefined when it had none. */
+export function modelTroubleText(r: ModelHealthRow): string | undefined {
+  const parts = [
+    r.upstream429 ? `${plural(r.upstream429, 'upstream 429')}` : '',
+    r.capacity ? `${r.capacity} at capacity` : '',
+    r.ended ? `${r.ended} ended` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(' · ') : undefined;
+}
+
+/** "11 of 12 ok (92%)" this hour, or "Not tried this hour". */
+export function modelRequestsText(r: ModelHealthRow): string {
+  if (r.requests === 0) return 'Not tried this hour';
+  return `${r.successes} of ${r.requests} ok (${Math.round((100 * r.successes) / r.requests)}%)`;
+}
+
+/** The Free Models pick's detail: "ok 12/14 · 2 upstream 429s · TTFT 850 ms · 128k ctx · tools · images". */
+export function modelHealthDetail(r: ModelHealthRow): string {
+  return [
+    r.requests ? `ok ${r.successes}/${r.requests}` : 'not tried this hour',
+    modelTroubleText(r),
+    r.medianTtftMs !== null ? `TTFT ${ttftText(r.medianTtftMs)}` : '',
+    r.contextLength ? `${contextSizeText(r.contextLength)} ctx` : '',
+    ...modelBadges(r),
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/** The Free models card's detail line: "TTFT 850 ms · 128k context" ("TTFT —" when none succeeded). */
+export function modelCardDetail(r: ModelHealthRow): string {
+  const ttft = r.medianTtftMs !== null ? `TTFT ${ttftText(r.medianTtftMs)}` : 'TTFT —';
+  return r.contextLength ? `${ttft} · ${contextSizeText(r.contextLength)} context` : ttft;
+}
+
+/** "tools", "images": what a free model accepts besides text. */
+export function modelBadges(r: ModelHealthRow): string[] {
+  return [r.tools ? 'tools' : '', r.imageInput ? 'images' : ''].filter(Boolean);
+}
+
+/** A free model's health in a word or two, by its score (untried: no requests this hour). */
+export const MODEL_HEALTH_LABEL: Record<'good' | 'fair' | 'poor' | 'untried', string> = {
+  good: 'Healthy',
+  fair: 'Some trouble',
+  poor: 'Struggling',
+  untried: 'Untried',
+};
+
+/** The Free models card and the Free Models pick, when and why they have nothing (or little) to go on. */
+export const FREE_MODELS_TEXT = {
+  title: 'Free models, last hour',
+  label: 'Free models, healthiest first',
+  meterNote: 'Measured by the local proxy over the last hour (requests through it only).',
+  untried: 'No free-model requests through the local proxy this hour: these models are untried.',
+  catalogOnly:
+    "The local proxy measures each free model's health from the requests it forwards; without it these are the catalog's free models, untried.",
+  none: 'No free models known yet: the list comes from OpenRouter once the proxy or the chat models ask for it.',
+  copied: (ids: readonly string[]) => `Copied ${ids.join(', ')}`,
+  copyAria: (id: string) => `Copy the id ${id}`,
+  addAria: (id: string) => `Add ${id} to the fallback list`,
+  setTop: (n: number) => (n === 1 ? 'Set the Top One as Fallback List' : `Set Top ${n} as Fallback List`),
+  more: (n: number) => `${plural(n, 'more free model')} in OpenRouter: Free Models.`,
+  fallbacksTitle: 'Fallbacks today',
+  fallbacksLabel: "Today's fallbacks, newest first",
+  fallbacksOff:
+    'Fallback is off: a request to a rate-limited free model gets the 429. Turn it on to retry once on another free model.',
+  fallbacksNone: 'No fallbacks today.',
+  fallbacksNeedProxy:
+    'Fallback needs the local proxy: it retries a request to a rate-limited free model once on another.',
+  paidBadge: 'paid',
+  pickPlaceholder: 'Free models, healthiest first (last hour through the local proxy)',
+  pickCatalogPlaceholder: 'Free models from the catalog (untried: the local proxy measures health)',
+  pickNone: 'No free models known yet: OpenRouter did not answer the model list.',
+} as const;
+
+/** What the Free Models pick offers for the chosen model. */
+export const FREE_MODEL_CHOICES = {
+  copy: 'Copy Id',
+  add: 'Add to Fallback List',
+  only: 'Use Only This as Fallback',
+} as const;
+
+/** After the fallback list was set: "Fallback models: a, b." plus a word when the fallback is off. */
+export function fallbackListSetText(ids: readonly string[], enabled: boolean): string {
+  const list = ids.length ? `Fallback models: ${ids.join(', ')}.` : 'Fallback models cleared: chosen by health.';
+  return enabled ? list : `${list} Fallback is off (openrouterQuota.fallback.enabled).`;
+}

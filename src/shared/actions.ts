@@ -55,6 +55,35 @@ export const ACTION_COMMAND: Record<CommandAction, { command: string; args?: unk
   muteToday: { command: CommandId.muteToday },
 };
 
+/**
+ * What a user can do with one or more free models (the dashboard's Free models card, the Free Models pick):
+ * unlike a UserAction these carry model ids, so they are not commands. vscode/actions.ts runModelAction runs them.
+ */
+export type ModelAction = 'copyModelId' | 'addFallbackModel' | 'setFallbackModels';
+
+export const MODEL_ACTION_LABEL: Record<ModelAction, string> = {
+  copyModelId: 'Copy Id',
+  addFallbackModel: 'Use as Fallback',
+  setFallbackModels: 'Set as Fallback List',
+};
+
+/** Ids a model action may carry: a few, each a plausible model id (no spaces or control characters). */
+export const MAX_MODEL_ACTION_IDS = 10;
+const MODEL_ID = /^[\x21-\x7e]{1,200}$/;
+
+export function isModelAction(v: unknown): v is ModelAction {
+  return typeof v === 'string' && Object.hasOwn(MODEL_ACTION_LABEL, v);
+}
+
+export function isModelIds(v: unknown): v is string[] {
+  return (
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.length <= MAX_MODEL_ACTION_IDS &&
+    v.every((id) => typeof id === 'string' && MODEL_ID.test(id))
+  );
+}
+
 const ACTIONS = Object.keys(ACTION_LABEL) as UserAction[];
 
 export function isUserAction(v: unknown): v is UserAction {

@@ -13,6 +13,7 @@ export const CommandId = {
   muteToday: 'openrouterQuota.muteNotificationsToday',
   addCredits: 'openrouterQuota.addCredits',
   openSettings: 'openrouterQuota.openSettings',
+  freeModels: 'openrouterQuota.freeModels',
 } as const;
 
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];

@@ -1,7 +1,7 @@
 // What the dashboard shows, prepared in core (src/core/dashboard/) and drawn by the webview as it is: every
 // word, level and number is decided before it gets here. The webview adds only what it alone knows: the
 // reader's time zone, the live countdowns, the width of the page. No vscode, no DOM, no Node.
-import type { UserAction } from './actions';
+import type { ModelAction, UserAction } from './actions';
 import type { Text } from './text';
 
 /** How close a figure is to its limit (the colour). */
@@ -54,6 +54,45 @@ export interface EventView {
   message: string;
 }
 
+/** A button that acts on model ids (copy one, make them the fallback list). */
+export interface ModelButtonView {
+  action: ModelAction;
+  ids: string[];
+  label: string;
+  /** What the button does, in full, for screen readers ("Copy the id of …"). */
+  ariaLabel?: string;
+  primary?: boolean;
+}
+
+/** One free model's last hour (the Free models card), its words prepared. */
+export interface ModelRowView {
+  id: string;
+  name: string;
+  /** good / fair / poor from the score; untried: no requests this hour. */
+  health: 'good' | 'fair' | 'poor' | 'untried';
+  /** "Healthy", "Some trouble", …: the health in words (shown, and read before the name). */
+  healthLabel: string;
+  /** "11 of 12 ok (92%)" or "Not tried this hour". */
+  requests: string;
+  /** "2 upstream 429s · 1 at capacity"; absent when there was no trouble. */
+  trouble?: string;
+  /** "TTFT 850 ms · 128k context". */
+  detail: string;
+  /** "tools", "images". */
+  badges: string[];
+  actions: ModelButtonView[];
+}
+
+/** One of today's fallbacks: a request that went to another model than it named. */
+export interface FallbackEventView {
+  when: Text;
+  from: string;
+  to: string;
+  reason: string;
+  /** "paid" when it went to the paid fallback. */
+  badge?: string;
+}
+
 export interface HistoryPoint {
   /** Start of the hour (hourly) or UTC day (daily), ms since the epoch. */
   start: number;
@@ -85,6 +124,11 @@ export interface CardView {
   counts?: { label: string; bars: CountBarView[] };
   events?: EventView[];
   history?: HistoryView;
+  /** The Free models card's rows, healthiest first. */
+  models?: { label: string; rows: ModelRowView[] };
+  fallbacks?: { label: string; items: FallbackEventView[] };
+  /** Card-wide buttons on model ids ("Set Top 3 as Fallback List"). */
+  modelActions?: ModelButtonView[];
   /** A boxed offer inside the card (the tier's "unlock 1000 a day"). */
   callout?: { lines: LineView[]; actions: ButtonView[] };
   actions?: ButtonView[];

@@ -4,7 +4,9 @@
 import * as vscode from 'vscode';
 import { errorText, type Logger } from '../core/logger';
 import { SECTION } from './config';
-import { ACTION_COMMAND, ACTION_LABEL, type UserAction } from '../shared/actions';
+import { ACTION_COMMAND, ACTION_LABEL, MODEL_ACTION_LABEL, type ModelAction, type UserAction } from '../shared/actions';
+import { FREE_MODELS_TEXT, fallbackListSetText } from '../core/quotaText';
+
 export async function runAction(action: UserAction, log: Logger, context: { summary?: string } = {}): Promise<void> {
   try {
     if (action === 'copySummary') {
@@ -45,4 +47,40 @@ export function offerActions(
     },
     (e: unknown) => log.error(`notification: ${errorText(e)}`),
   );
+}
+
+/** The most ids openrouterQuota.fallback.models holds (its maxItems in the manifest). */
+const MAX_FALLBACK_MODELS = 20;
+
+/**
+ * Runs a ModelAction (the dashboard's Free models card, the Free Models pick): copy a model's id, add it to
+ * the fallback list, or make the given ids the list. The list is written globally, like fallback.enabled:
+ * the proxy serves every window and tool of the account. Never throws.
+ */
+export async function runModelAction(action: ModelAction, ids: readonly string[], log: Logger): Promise<void> {
+  try {
+    if (action === 'copyModelId') {
+      await vscode.env.clipboard.writeText(ids.join('\n'));
+      void vscode.window.setStatusBarMessage(FREE_MODELS_TEXT.copied(ids), 3000);
+      return;
+    }
+    const settings = vscode.workspace.getConfiguration(SECTION);
+    const current = settings.get<unknown>('fallback.models');
+    const old = Array.isArray(current) ? current.filter((x): x is string => typeof x === 'string') : [];
+    const next = (action === 'addFallbackModel' ? [...new Set([...old, ...ids])] : [...new Set(ids)]).slice(
+      0,
+      MAX_FALLBACK_MODELS,
+    );
+    await settings.update('fallback.models', next, vscode.ConfigurationTarget.Global);
+    log.info(`fallback models set to ${next.join(', ')} (openrouterQuota.fallback.models)`);
+    const enabled = settings.get<boolean>('fallback.enabled') === true;
+    const message = fallbackListSetText(next, enabled);
+    if (enabled) void vscode.window.showInformationMessage(message);
+    else offerActions(vscode.window.showInformationMessage, message, ['enableFallback'], log);
+  } catch (e) {
+    log.error(`${MODEL_ACTION_LABEL[action]} (${action}) failed: ${errorText(e)}`);
+    void vscode.window.showErrorMessage(
+      `OpenRouter Quota: ${MODEL_ACTION_LABEL[action]} failed. See the log (OpenRouter: Show Log).`,
+    );
+  }
 }

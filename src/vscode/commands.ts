@@ -4,6 +4,7 @@ import { errorText } from '../core/logger';
 import { ADD_CREDITS_URL, CommandId } from '../shared/commandIds';
 import { clearApiKey, setApiKey } from './keyCommands';
 import { copyProxySettings, rotateProxyToken } from './proxyCommands';
+import { showFreeModels } from './freeModelsCommands';
 import { refresh, showQuota } from './quotaCommands';
 import type { Services } from './services';
 import type { SignInController } from './signIn';
@@ -55,6 +56,10 @@ export function registerCommands(services: Services, signIn: SignInController): 
     vscode.commands.registerCommand(
       CommandId.rotateProxyToken,
       safe('Rotate Proxy Token', () => rotateProxyToken(services)),
+    ),
+    vscode.commands.registerCommand(
+      CommandId.freeModels,
+      safe('Free Models', () => showFreeModels(services)),
     ),
     // Internal (hidden from the palette): what the "Add Credits" and "Open Settings" actions and links run.
     vscode.commands.registerCommand(

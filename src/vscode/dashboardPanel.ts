@@ -2,12 +2,13 @@
 // by a serializer. The host pushes full DashboardViews (update); the panel posts them only while visible
 // and again when the webview (re)loads or becomes visible, since retainContextWhenHidden is off (a hidden
 // webview is torn down; reloading it is cheaper than keeping it in memory). Clicks in the webview arrive as
-// UserActions and run through runAction, like a notification's buttons; nothing else from it is trusted.
+// UserActions and run through runAction, like a notification's buttons (the Free models card's buttons as
+// ModelActions with their ids, through runModelAction); nothing else from it is trusted.
 import * as vscode from 'vscode';
 import { errorText, type Logger } from '../core/logger';
 import type { DashboardView } from '../shared/dashboardView';
 import { type HostMessage, isWebviewMessage } from '../shared/protocol';
-import { runAction } from './actions';
+import { runAction, runModelAction } from './actions';
 import { dashboardWebviewOptions, renderDashboardHtml } from './dashboardHtml';
 
 /** Also the `onWebviewPanel:` activation event in the manifest. */
@@ -127,7 +128,8 @@ export class DashboardPanel implements vscode.Disposable {
       this.postCurrent();
       return;
     }
-    void runAction(m.action, this.opts.log);
+    if (m.type === 'modelAction') void runModelAction(m.action, m.ids, this.opts.log);
+    else void runAction(m.action, this.opts.log);
   }
 
   dispose(): void {

@@ -17,6 +17,9 @@ import { offerActions } from './actions';
 import { ExtensionLog } from './log';
 import type { ProxyService } from './proxyService';
 import type { ProxyView } from '../core/dashboard/input';
+import type { FreeModelsInput } from '../core/dashboard/freeModelsCard';
+import { freeModelRows, parseHealthRows } from '../core/freeModels';
+import type { ProxyHistory } from '../core/proxy/server';
 import type { DashboardView } from '../shared/dashboardView';
 import { DashboardPanel } from './dashboardPanel';
 import { notificationLevel } from '../core/alerts';
@@ -233,9 +236,28 @@ export class Services implements vscode.Disposable {
     this.render(this.snapshot);
   }
 
+  /** Free models, healthiest first, for the Free Models pick (which loads the model list if it is not yet). */
+  async freeModels(): Promise<FreeModelsInput | undefined> {
+    const history = await this.proxy?.history().catch(() => undefined);
+    await this.session?.catalog.refresh();
+    return this.freeModelsOf(history);
+  }
+
+  /**
+   * The proxy's last hour (ours, or the host's over loopback: checked row by row, whatever answered), else
+   * the catalog's free models, untried; nothing without a key.
+   */
+  private freeModelsOf(history: ProxyHistory | undefined): FreeModelsInput | undefined {
+    const catalog = this.session?.catalog;
+    const health = parseHealthRows(history?.health);
+    if (health.length === 0 && !catalog) return undefined;
+    return freeModelRows(health, catalog?.freeModels() ?? []);
+  }
+
   /** The dashboard's full state, now (a reader window reads the proxy's history from the host window). */
   private async dashboardState(): Promise<DashboardView> {
     const history = await this.proxy?.history().catch(() => undefined);
+    const freeModels = this.freeModelsOf(history);
     const { buildDashboardView } = await this.network();
     return buildDashboardView({
       snapshot: this.snapshot,
@@ -247,6 +269,7 @@ export class Services implements vscode.Disposable {
       },
       proxy: this.proxyView(),
       events: history?.events ?? [],
+      freeModels,
       now: Date.now(),
     });
   }

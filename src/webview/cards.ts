@@ -12,6 +12,7 @@ import type {
 } from '../shared/dashboardView';
 import type { DashboardAction } from '../shared/protocol';
 import { actionButton, type Attrs, type Child, h, svg } from './dom';
+import { fallbackList, modelButtonRow, modelList } from './modelCards';
 import { textNodes } from './text';
 
 const TONE_CLASS: Record<NonNullable<LineView['tone']>, string> = {
@@ -206,11 +207,14 @@ export function card(c: CardView, range: 'hourly' | 'daily'): HTMLElement {
     ...body,
     c.counts ? counts(c.counts) : null,
     c.events ? h('ul', { class: 'events' }, ...c.events.map(event)) : null,
+    c.models ? modelList(c.models) : null,
+    c.fallbacks ? fallbackList(c.fallbacks) : null,
     ...(c.history ? historyBody(range) : []),
     c.callout
       ? h('div', { class: 'unlock' }, ...c.callout.lines.map(line), buttonRow(`${c.id}-callout`, c.callout.actions))
       : null,
     buttonRow(c.id, c.actions),
+    modelButtonRow(c.id, c.modelActions),
     c.note ? h('p', { class: 'muted small' }, ...textNodes(c.note)) : null,
   );
 }

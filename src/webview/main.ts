@@ -72,6 +72,11 @@ app.addEventListener('click', (e) => {
     vscode.postMessage(message);
     return;
   }
+  const modelMessage = { type: 'modelAction', action: target.dataset.modelAction, ids: modelIds(target) };
+  if (isWebviewMessage(modelMessage)) {
+    vscode.postMessage(modelMessage);
+    return;
+  }
   const range = target.dataset.range;
   if (range === 'hourly' || range === 'daily') {
     ui = { ...ui, range };
@@ -79,6 +84,15 @@ app.addEventListener('click', (e) => {
     render();
   }
 });
+
+/** The ids a Free models button carries (JSON in data-model-ids); the host checks them again. */
+function modelIds(el: HTMLElement): unknown {
+  try {
+    return el.dataset.modelIds ? (JSON.parse(el.dataset.modelIds) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
   if (!isHostMessage(e.data)) return;

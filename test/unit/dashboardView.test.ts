@@ -414,7 +414,8 @@ describe('buildDashboardView: the cards', () => {
     assert.equal(v.banner?.level, 'limit');
     assert.deepEqual(
       v.rows.map((r) => r.layout),
-      ['top', 'wide', 'three', 'wide', 'two', 'wide', 'wide'],
+      // …, free models, recent 429s, fallbacks today, the proxy
+      ['top', 'wide', 'three', 'wide', 'two', 'wide', 'wide', 'wide', 'wide'],
     );
   });
 

@@ -203,7 +203,14 @@ describe('renderTooltip', () => {
     assert.ok(renderTooltip(snap(typicalObs())).includes('Updated just now'));
     assert.deepEqual(
       commandLinks(md).sort(),
-      [CommandId.addCredits, CommandId.openDashboard, CommandId.refresh, CommandId.showLog, CommandId.showQuota].sort(),
+      [
+        CommandId.addCredits,
+        CommandId.freeModels,
+        CommandId.openDashboard,
+        CommandId.refresh,
+        CommandId.showLog,
+        CommandId.showQuota,
+      ].sort(),
     );
   });
 

@@ -20,7 +20,7 @@ import {
   parseFreeModelIds,
   parseKeyInfo,
 } from '../../src/core/responses';
-import { isUserAction } from '../../src/shared/actions';
+import { isModelAction, isModelIds, isUserAction } from '../../src/shared/actions';
 import { isWebviewMessage } from '../../src/shared/protocol';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { isolateProxyEnv } from './helpers';
@@ -326,21 +326,24 @@ describe('hostile input: parsers of OpenRouter answers (fast-check)', () => {
     );
   });
 
-  it('isWebviewMessage: a boolean, true only for the two known shapes', () => {
+  it('isWebviewMessage: a boolean, true only for the three known shapes', () => {
     const msg = fc.oneof(
       hostileJson,
       objectText({
-        type: fc.constantFrom('"ready"', '"action"', '"command"', '"state"', '1', 'null'),
+        type: fc.constantFrom('"ready"', '"action"', '"modelAction"', '"command"', '"state"', '1', 'null'),
         action: fc.constantFrom(
           '"refresh"',
           '"showLog"',
           '"copySummary"',
+          '"copyModelId"',
+          '"setFallbackModels"',
           '"toString"',
           '"__proto__"',
           '"constructor"',
           '1',
           '["refresh"]',
         ),
+        ids: fc.constantFrom('["a/b:free"]', '[]', '["a b"]', '"a/b:free"', '[1]', '["\\u0000"]', 'null'),
       }).map((t) => JSON.parse(t) as unknown),
       fc.constantFrom(undefined, null, 0, '', 'ready', Symbol('x'), () => undefined, Object.create(null) as unknown, [
         { type: 'ready' },
@@ -351,10 +354,12 @@ describe('hostile input: parsers of OpenRouter answers (fast-check)', () => {
         const ok = isWebviewMessage(m);
         assert.equal(typeof ok, 'boolean');
         if (ok) {
-          const o = m as { type: string; action?: unknown };
-          // Only the action table's names, and never the one that needs the host's text.
+          const o = m as { type: string; action?: unknown; ids?: unknown };
+          // Only the action tables' names, never the one that needs the host's text, and model ids that are ids.
           assert.ok(
-            o.type === 'ready' || (o.type === 'action' && isUserAction(o.action) && o.action !== 'copySummary'),
+            o.type === 'ready' ||
+              (o.type === 'action' && isUserAction(o.action) && o.action !== 'copySummary') ||
+              (o.type === 'modelAction' && isModelAction(o.action) && isModelIds(o.ids)),
           );
           assert.ok(Object.hasOwn(o, 'type'), "type must be the message's own");
         }

@@ -147,7 +147,8 @@ const THEMES = {
 };
 
 /**
- * The cases: `expect` must all appear in the page text; `click` is [button selector, action it posts].
+ * The cases: `expect` must all appear in the page text; `click` is [button selector, action it posts];
+ * `modelClick` is [button selector, model action, ids it posts].
  * `ui` is the UI state VS Code would hand back from getState() (restored after a reload).
  */
 const CASES = [
@@ -180,6 +181,13 @@ const CASES = [
       'upstream provider (not your quota)',
       "Today's requests by client",
       'VS Code chat / LM API',
+      'Free models, last hour',
+      'DeepSeek: DeepSeek V3.1 (free)',
+      '13 of 14 ok (93%)',
+      'TTFT 850 ms · 164k context',
+      '4 upstream 429s · 1 at capacity',
+      'Untried',
+      'Set Top 3 as Fallback List',
     ],
     absent: ['Warning:', 'Critical:', 'Limit reached:'],
     meters: 3,
@@ -268,10 +276,19 @@ const CASES = [
       'Try another free model',
       'openrouter/free',
       'reject:',
+      'Fallbacks today',
+      'qwen/qwen3-coder:free → deepseek/deepseek-chat-v3.1:free',
+      'rate-limited upstream',
+      'at capacity',
     ],
     banner: 'warning',
     meters: 3,
     click: ['footer [data-action="openSettings"]', 'openSettings'],
+    modelClick: [
+      '.card-free-models [data-model-action="addFallbackModel"]',
+      'addFallbackModel',
+      ['deepseek/deepseek-chat-v3.1:free'],
+    ],
   },
   {
     name: 'bypassed',
@@ -575,6 +592,25 @@ async function runCase(browser, env, c, themeName, width, shot) {
       );
       const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
       check(outline !== 'none', `no visible focus outline on ${selector}`);
+    }
+    // A Free models button posts its model action with the row's id.
+    if (c.modelClick) {
+      const [selector, action, ids] = c.modelClick;
+      const before = await page.evaluate(() => /** @type {any} */ (window).__posted.length);
+      const btn = page.locator(selector).first();
+      if ((await btn.count()) === 0) failures.push(`no button ${selector}`);
+      else {
+        await btn.focus();
+        await page.keyboard.press('Enter');
+        const posted = await page.evaluate((n) => /** @type {any} */ (window).__posted.slice(n), before);
+        check(
+          posted.length === 1 &&
+            posted[0].type === 'modelAction' &&
+            posted[0].action === action &&
+            JSON.stringify(posted[0].ids) === JSON.stringify(ids),
+          `${selector} posted ${JSON.stringify(posted)}, expected ${action} ${JSON.stringify(ids)}`,
+        );
+      }
     }
     // UI state: the range toggle persists through setState; the state survives a re-render.
     if (c.toggle) {

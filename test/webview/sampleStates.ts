@@ -16,6 +16,7 @@ import { MemoryMeter, meteredView, modelAt } from '../unit/accountSupport';
 import type { KeyInfo } from '../../src/core/responses';
 import { DAY, HOUR, MINUTE } from '../../src/shared/time';
 import type { DashboardView, HistoryPoint } from '../../src/shared/dashboardView';
+import type { FallbackStatus, ModelHealthRow } from '../../src/core/fallback/types';
 
 /** 2026-10-01 14:07:30 UTC (16:07:30 in Berlin, where the test browser lives); the reset is 9 h 52 min away. */
 export const NOW = Date.UTC(2026, 9, 1, 14, 7, 30);
@@ -112,6 +113,81 @@ const OLD_EVENTS: RateLimitEvent[] = [
   },
 ];
 
+/** The meter's last hour of free models (GET /quota/history `health`), as the proxy ranks them. */
+const HEALTH: ModelHealthRow[] = [
+  health('deepseek/deepseek-chat-v3.1:free', 'DeepSeek: DeepSeek V3.1 (free)', 14, 13, 0.91, {
+    medianTtftMs: 850,
+    contextLength: 163_840,
+    tools: true,
+  }),
+  health('meta-llama/llama-3.3-70b-instruct:free', 'Meta: Llama 3.3 70B Instruct (free)', 9, 7, 0.66, {
+    upstream429: 2,
+    medianTtftMs: 1_240,
+    contextLength: 131_072,
+    tools: true,
+  }),
+  health('qwen/qwen3-coder:free', 'Qwen: Qwen3 Coder 480B A35B (free)', 6, 1, 0.18, {
+    upstream429: 4,
+    capacity: 1,
+    medianTtftMs: 2_900,
+    contextLength: 262_144,
+  }),
+  health('google/gemma-3-27b-it:free', 'Google: Gemma 3 27B (free)', 0, 0, 0.5, {
+    contextLength: 96_000,
+    imageInput: true,
+  }),
+];
+
+function health(
+  id: string,
+  name: string,
+  requests: number,
+  successes: number,
+  score: number,
+  over: Partial<ModelHealthRow> = {},
+): ModelHealthRow {
+  return {
+    id,
+    name,
+    requests,
+    successes,
+    upstream429: 0,
+    capacity: 0,
+    ended: 0,
+    medianTtftMs: null,
+    contextLength: null,
+    tools: false,
+    imageInput: false,
+    score,
+    lastTroubleAt: null,
+    ...over,
+  };
+}
+
+/** Today's fallbacks while qwen3-coder's provider was rate-limited, newest first. */
+const FALLBACK: FallbackStatus = {
+  enabled: true,
+  recent: [
+    {
+      at: NOW - 2 * MINUTE,
+      from: 'qwen/qwen3-coder:free',
+      to: 'deepseek/deepseek-chat-v3.1:free',
+      reason: 'upstream-rate-limited',
+      paid: false,
+      status: 200,
+    },
+    {
+      at: NOW - 6 * MINUTE,
+      from: 'qwen/qwen3-coder:free',
+      to: 'meta-llama/llama-3.3-70b-instruct:free',
+      reason: 'capacity',
+      paid: false,
+      status: 200,
+    },
+  ],
+  paid: null,
+};
+
 function state(over: Partial<DashboardInput> & Pick<DashboardInput, 'snapshot'>): DashboardView {
   return buildDashboardView({ events: [], now: NOW, ...over });
 }
@@ -142,6 +218,7 @@ export const samples: Record<string, DashboardView> = {
     },
     proxy: PROXY,
     events: OLD_EVENTS,
+    freeModels: { rows: HEALTH, source: 'meter' },
   }),
 
   warning: state({
@@ -217,7 +294,8 @@ export const samples: Record<string, DashboardView> = {
   }),
 
   upstream: state({
-    snapshot: snap(obs(18, 50), local(18, 50, 4)),
+    snapshot: { ...snap(obs(18, 50), local(18, 50, 4)), fallback: FALLBACK },
+    freeModels: { rows: HEALTH, source: 'meter' },
     history: { hourly: hourly([5, 7, 4]), daily: daily(18, 50), models: MODELS },
     proxy: { ...PROXY, pacing: 'reject' },
     events: [

@@ -3,6 +3,7 @@
 import type { HistoryPoint } from '../../shared/dashboardView';
 import type { RateLimitEvent } from '../account/view';
 import type { QuotaSnapshot } from '../quota';
+import type { FreeModelsInput } from './freeModelsCard';
 
 export interface ProxyView {
   /** http://127.0.0.1:PORT/api/v1 */
@@ -28,6 +29,8 @@ export interface DashboardInput {
   proxy?: ProxyView;
   /** Recent 429s, newest first. */
   events: RateLimitEvent[];
+  /** Free models, healthiest first: the meter's last hour, else the catalog's (freeModels.ts freeModelRows). */
+  freeModels?: FreeModelsInput;
   now: number;
 }
 

@@ -5,6 +5,7 @@ import type { CardView, DashboardView, RowView } from '../../shared/dashboardVie
 import { balanceCard, errorCard, headerOf, keyCapCard, loadingCard, noKeyCard, tierCard } from './accountCards';
 import { bannerOf } from './banner';
 import { forecastOf } from './forecast';
+import { fallbacksCard, freeModelsCard } from './freeModelsCard';
 import type { DashboardInput } from './input';
 import { countsCard, eventsCard, historyCard, proxyCard } from './proxyCards';
 import { minuteCard, paceCard, splitCard, todayCard } from './quotaCards';
@@ -28,7 +29,9 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
       { layout: 'three', cards: [tierCard(s.day), keyCapCard(s), balanceCard(s)] },
       wide(historyCard(s, history, proxy, now)),
       { layout: 'two', cards: [countsCard('models', history?.models), countsCard('clients', history?.clients)] },
+      wide(freeModelsCard(input.freeModels, proxy)),
       wide(eventsCard(input.events, proxy, now)),
+      wide(fallbacksCard(s.fallback, proxy, now)),
       wide(proxyCard(proxy)),
     );
   }
