@@ -17,6 +17,7 @@ import { DEFAULT_SETTINGS, type QuotaSettings } from '../../src/core/quota';
 import { accountDir, accountFingerprint } from '../../src/core/state/stateDir';
 import type { Logger } from '../../src/core/logger';
 import type { BodyBudget } from '../../src/core/proxy/bodyBudget';
+import type { FallbackSettings } from '../../src/core/fallback/types';
 import { FakeOpenRouter, TEST_KEY } from '../fixtures/fakeOpenRouter';
 import { observation } from './helpers';
 
@@ -37,7 +38,14 @@ export interface Harness {
   port: number;
   clock: Clock;
   /** Live settings; `upstream` overrides the fake's URL (a dead port, to test an outage). */
-  settings: { pacing: PacingMode; maxWait: number; upstream?: string; extraPaths?: readonly string[] } & QuotaSettings;
+  settings: {
+    pacing: PacingMode;
+    maxWait: number;
+    upstream?: string;
+    extraPaths?: readonly string[];
+    /** Replace the object to change it (the proxy notices a new one). */
+    fallback?: FallbackSettings;
+  } & QuotaSettings;
   finished: Array<{ model?: string; free: boolean; status: number }>;
   /** Feed the account model a reading of OpenRouter's count, as a poll would (at the clock's time). */
   observe(used: number, limit?: number): void;
@@ -55,11 +63,20 @@ export interface HarnessOptions {
   /** The state root to use (another harness's, to test two hosts on one state); a new temp dir by default. */
   root?: string;
   log?: Logger;
+  /** GET /models' body, instead of the recorded MODELS. */
+  models?: unknown;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const clock = opts.clock ?? systemClock;
   const fake = await FakeOpenRouter.start();
+  const models = opts.models;
+  if (models !== undefined)
+    fake.onRoute = ({ path: p, res }) => {
+      if (p !== '/models') return false;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(models));
+      return true;
+    };
   const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orq-proxy-'));
   const dir = accountDir(root, accountFingerprint(TEST_KEY));
   const settings: Harness['settings'] = {
@@ -80,7 +97,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     upstream: () => settings.upstream ?? fake.baseUrl,
     clock,
     log: opts.log ?? { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-    live: () => ({ pacing: settings.pacing, maxWaitSeconds: settings.maxWait, extraPaths: settings.extraPaths }),
+    live: () => ({
+      pacing: settings.pacing,
+      maxWaitSeconds: settings.maxWait,
+      extraPaths: settings.extraPaths,
+      fallback: settings.fallback,
+    }),
     loadModels: (s) => client.getModels(s),
     token: TOKEN,
     dispatcher,

@@ -50,7 +50,7 @@ export class AccountModel {
   private latest?: Observation;
   private readonly outsideTraffic = new OutsideTraffic();
   private meter?: LocalMeter;
-  private fallback?: FallbackStatus;
+  private fallback?: FallbackStatus | ((now: number) => FallbackStatus | undefined);
   private waiting: () => number = () => 0;
   private remote?: { view: RemoteAccount; at: number };
   /** Recent 429s seen by the meter, newest first. */
@@ -98,8 +98,11 @@ export class AccountModel {
     this.remote = view ? { view, at } : undefined;
   }
 
-  /** What the meter's fallbacks did today (the proxy sets it after each change; undefined: none configured). */
-  setFallback(status: FallbackStatus | undefined): void {
+  /**
+   * What the meter's fallbacks did today: a status, or where to read it at each view (the proxy's, whose
+   * paid fallback turns active when the day is spent); undefined: none configured.
+   */
+  setFallback(status: FallbackStatus | ((now: number) => FallbackStatus | undefined) | undefined): void {
     this.changes++;
     this.fallback = status;
   }
@@ -155,6 +158,13 @@ export class AccountModel {
   /** The per-minute limit in force (the pacer reads it for every free request). */
   minuteLimit(): number {
     return minuteLimitOf(this.opts.settings().perMinute, this.learnedPerMinute ?? this.latest?.learnedPerMinute).limit;
+  }
+
+  /** GET /key's usage_daily (USD this key spent today) and when it was read, if read today. */
+  usageDaily(now: number): { usd: number; at: number } | undefined {
+    const o = this.latest;
+    if (!o || o.key.usageDaily === null || utcDayStart(o.fetchedAt) !== utcDayStart(now)) return undefined;
+    return { usd: o.key.usageDaily, at: o.fetchedAt };
   }
 
   /** When today's quota is known to be spent: until when; otherwise undefined. Cheap: on the proxy's path. */
@@ -281,7 +291,7 @@ export class AccountModel {
       lastRateLimit: this.events[0],
       models: this.meter.dayModels(now),
       clients: this.meter.dayClients(now),
-      fallback: this.fallback,
+      fallback: typeof this.fallback === 'function' ? this.fallback(now) : this.fallback,
     };
   }
 

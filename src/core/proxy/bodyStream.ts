@@ -46,7 +46,9 @@ export class RequestBodyStream {
   private ended = false;
   /** The scan is over (the body and its decoding ended): `model` is what JSON.parse of it all would give. */
   private scanned = false;
-  private mode: 'decide' | 'ahead' | 'forward' = 'decide';
+  private mode: 'decide' | 'ahead' | 'collect' | 'forward' = 'decide';
+  /** In 'collect': stop reading past this many bytes (the body is too long to keep whole). */
+  private collectCap = 0;
   private scanner?: ModelScanner;
   private decoder?: BodyDecoder;
   private decoderFull = false;
@@ -123,6 +125,26 @@ export class RequestBodyStream {
     return this.failure ?? this.decided!;
   }
 
+  /**
+   * The whole body as one buffer, read to its end (waiting for budget like a forwarded body) when it is at
+   * most `cap` bytes; undefined when it is longer, encoded (it would have to be re-encoded to change), or
+   * failed. For a request that may have to be sent again, or to another model (the fallbacks).
+   */
+  async whole(cap: number): Promise<Buffer | undefined> {
+    if (this.decoder || this.failure || this.closed || !this.decided) return undefined;
+    if (!(this.ended && this.scanned)) {
+      if (Number(this.req.headers['content-length']) > cap || this.received > cap) return undefined;
+      this.mode = 'collect';
+      this.collectCap = cap;
+      this.pull();
+      while (!(this.ended && this.scanned) && !this.failure && !this.closed && this.received <= cap)
+        await new Promise<void>((r) => (this.wake = r));
+      this.mode = 'ahead';
+    }
+    if (this.failure || this.closed || !this.ended || this.received > cap) return undefined;
+    return this.held.length === 1 ? this.held[0] : Buffer.concat(this.held);
+  }
+
   /** The length to tell the upstream: the client's (the bytes pass unchanged), else all of it if it has ended, else none (chunked). */
   get upstreamLength(): number {
     if (this.ended) return this.received;
@@ -175,6 +197,7 @@ export class RequestBodyStream {
   private readonly pull = (): void => {
     while (!this.closed && !this.failure && !this.waitingBudget && !this.decoderFull) {
       if (this.mode === 'forward' && this.heldBytes >= FORWARD_WINDOW) return;
+      if (this.mode === 'collect' && this.received > this.collectCap) return this.change();
       const n = this.req.readableLength;
       // read() at 0 lets the stream end ('end' comes only from a read) or ask the socket for more.
       if (n === 0) return void this.req.read();

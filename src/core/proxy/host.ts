@@ -2,6 +2,7 @@
 // tests: the account's state directory (lock, ledger, token), the free-model catalog, the proxy itself and
 // the coordinator that decides whether this process hosts or reads, all wired to one AccountModel. After
 // requests go through, GET /key is re-read (debounced) so that OpenRouter's count catches up.
+import * as path from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { AccountModel } from '../account/model';
 import { parseQuotaWire } from '../account/remote';
@@ -18,6 +19,9 @@ import { Ledger } from './ledger';
 import type { PacingMode } from './pacer';
 import type { FallbackSettings } from '../fallback/types';
 import { MeteringProxy, type ProxyHistory } from './server';
+
+/** The paid fallback's spend today, beside the ledger (fallback/paidBudget.ts). */
+const PAID_BUDGET_FILE = 'paid-fallback.json';
 
 export interface ProxyHostOptions {
   account: AccountModel;
@@ -199,6 +203,8 @@ export class ProxyHost {
       pacing: () => o.live().pacing,
       maxWaitSeconds: () => o.live().maxWaitSeconds,
       extraPaths: () => o.live().extraPaths,
+      fallback: () => o.live().fallback,
+      paidBudgetFile: path.join(o.stateDir, PAID_BUDGET_FILE),
       clock: o.clock,
       log: o.log,
       upstreamProxy: o.upstreamProxy,

@@ -10,8 +10,8 @@ import type { HeaderBag } from '../rateLimit';
 import type { CancelSignal } from './pacer';
 import type { ResponseTap } from './sseTap';
 
-/** A 429's body is read whole to learn from it; beyond this it is passed on unread. */
-const MAX_RATE_LIMIT_BODY = 1 << 20;
+/** A 429's (or held answer's) body is read whole to learn from it; beyond this it is passed on unread. */
+const MAX_HELD_BODY = 1 << 20;
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus the ones we set ourselves.
 const HOP_BY_HOP = new Set([
@@ -94,6 +94,19 @@ export interface RelayRequest {
   onRateLimited: (body: Buffer | undefined, headers: HeaderBag) => void;
   /** A watcher of the body of a non-429 answer, if it needs one. */
   tapFor: (status: number, headers: HeaderBag) => ResponseTap | undefined;
+  /**
+   * Answers with these statuses are held whole (up to MAX_HELD_BODY) before anything reaches the client, and
+   * `retry` decides: true ends the relay with { kind: 'retry' } and nothing written, so the caller can send
+   * the request elsewhere (the fallback); false passes the answer on. 429s are always held (to learn from).
+   */
+  hold?: {
+    statuses: ReadonlySet<number>;
+    retry: (status: number, headers: HeaderBag, body: Buffer | undefined) => boolean;
+  };
+  /** Headers added to the answer passed on (the fallback's). */
+  responseHeaders?: Record<string, string>;
+  /** The first byte of the answer's body arrived (or the answer ended without one). */
+  onFirstByte?: () => void;
 }
 
 export type RelayOutcome =
@@ -104,7 +117,9 @@ export type RelayOutcome =
   /** No answer from the upstream; nothing was written: the caller answers. */
   | { kind: 'failed'; error: Error }
   /** The client left first. */
-  | { kind: 'cancelled' };
+  | { kind: 'cancelled' }
+  /** `hold.retry` said so: the held answer, nothing written to the client. */
+  | { kind: 'retry'; status: number; headers: HeaderBag; body: Buffer };
 
 const TIMEOUT_MS = 300_000;
 
@@ -139,17 +154,36 @@ export function relay(r: RelayRequest): Promise<RelayOutcome> {
     gone.addEventListener('abort', onGone);
     res.on('drain', onDrain);
 
+    let firstByte = false;
+    const first = () => {
+      if (firstByte) return;
+      firstByte = true;
+      r.onFirstByte?.();
+    };
     const begin = () => {
       started = true;
-      res.writeHead(status, forwardHeaders(upHeaders));
+      const h = forwardHeaders(upHeaders);
+      if (r.responseHeaders) Object.assign(h, r.responseHeaders);
+      res.writeHead(status, h);
       // Headers go out with the first body bytes when those came in the same read (one write instead of
       // two); when they did not, right after it, so a client waiting on a slow first event sees them.
       queueMicrotask(() => {
         if (!dataSeen && !res.writableEnded && !res.destroyed) res.flushHeaders();
       });
     };
+    /** The held answer, whole: learnt from (a 429), offered for a retry; true when it was passed on. */
+    const decideHeld = (): boolean => {
+      const whole = heldBytes <= MAX_HELD_BODY ? Buffer.concat(held ?? []) : undefined;
+      if (status === 429) r.onRateLimited(whole, upHeaders);
+      if (whole && r.hold?.retry(status, upHeaders, whole)) {
+        held = undefined;
+        settle({ kind: 'retry', status, headers: upHeaders, body: whole });
+        return false;
+      }
+      passHeld();
+      return true;
+    };
     const passHeld = () => {
-      r.onRateLimited(heldBytes <= MAX_RATE_LIMIT_BODY ? Buffer.concat(held ?? []) : undefined, upHeaders);
       const chunks = held ?? [];
       held = undefined;
       begin();
@@ -166,7 +200,7 @@ export function relay(r: RelayRequest): Promise<RelayOutcome> {
         if (statusCode < 200) return; // 1xx: informational, not forwarded
         status = statusCode;
         upHeaders = headers as HeaderBag;
-        if (status === 429) {
+        if (status === 429 || r.hold?.statuses.has(status)) {
           held = [];
           return;
         }
@@ -174,11 +208,12 @@ export function relay(r: RelayRequest): Promise<RelayOutcome> {
         tap = r.tapFor(status, upHeaders);
       },
       onResponseData(c, chunk) {
+        first();
         if (held) {
           held.push(chunk);
           heldBytes += chunk.length;
-          if (heldBytes <= MAX_RATE_LIMIT_BODY) return;
-          passHeld(); // absurdly large for a 429: stop holding it back
+          if (heldBytes <= MAX_HELD_BODY) return;
+          decideHeld(); // absurdly large for an error answer: stop holding it back
           return;
         }
         dataSeen = true;
@@ -186,14 +221,15 @@ export function relay(r: RelayRequest): Promise<RelayOutcome> {
         if (!res.write(chunk)) c.pause();
       },
       onResponseEnd() {
-        if (held) passHeld();
+        first();
+        if (held && !decideHeld()) return;
         res.end();
         tap?.end();
         settle({ kind: 'done', status });
       },
       onResponseError(_c, error) {
         if (gone.aborted) return settle({ kind: 'cancelled' });
-        if (held) r.onRateLimited(undefined, upHeaders); // learn from its headers at least
+        if (held && status === 429) r.onRateLimited(undefined, upHeaders); // learn from its headers at least
         if (started) {
           res.destroy();
           return settle({ kind: 'broken', status, error });

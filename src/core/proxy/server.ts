@@ -11,14 +11,12 @@
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
-import type { AccountModel } from '../account/model';
 import type { QuotaWire } from '../account/view';
 import type { Clock } from '../clock';
-import { errorText, type Logger, nullLogger, redact } from '../logger';
-import type { ModelCatalog } from '../modelCatalog';
+import { type Logger, nullLogger } from '../logger';
 import type { RateLimitInfo } from '../rateLimit';
 import { createDispatcher, type ProxySettings } from '../openRouterClient';
-import { API_PREFIX, credentialsFor, refuseForeign, refuseOutsideApi } from './access';
+import { credentialsFor, refuseForeign, refuseOutsideApi } from './access';
 import { AdmissionControl } from './admission';
 import { BodyBudget } from './bodyBudget';
 import { RequestBodyStream } from './bodyStream';
@@ -31,58 +29,32 @@ import {
   quotaStatus,
   serveControl,
 } from './controlRoutes';
+import { needsOf } from '../fallback/choose';
+import type { ProxyOptions } from './options';
+import { Fallbacks } from './fallbacks';
+import { type Exchange, Forwarder } from './forward';
 import { createProxyServer, HttpError, sendError } from './httpUtil';
-import { learnRateLimit, rateLimitOfAnswer, rateLimitTap } from './learning';
-import type { Ledger, Recorded } from './ledger';
-import type { MinutePacer, PacingMode } from './pacer';
-import { ClientGone, relay } from './relay';
+import { learnRateLimit } from './learning';
+import type { Recorded } from './ledger';
+import type { MinutePacer } from './pacer';
+import { ClientGone } from './relay';
 import { TokenScope } from './scope';
-import { neverReachedUpstream, UpstreamBase, upstreamHeaders } from './upstream';
+import { UpstreamBase } from './upstream';
 
 // The rest of the extension imports the proxy's wire names from here; where they live is this folder's business.
+export type { ProxyOptions } from './options';
 export { ACCOUNT_HEADER, type ProxyHistory } from './controlRoutes';
 
 export { DEFAULT_PROXY_PORT } from '../endpoints';
 const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+/**
+ * With a fallback switched on, a free request's body is kept whole (up to this size) so it can be sent again
+ * to another model; a longer one is streamed as usual and never falls back.
+ */
+const FALLBACK_BODY_LIMIT = 8 * 1024 * 1024;
 const NO_EXTRA_PATHS: readonly string[] = [];
 /** Marks our answers so another window (or the CLI) can tell our proxy from some other program on the port. */
 export const PROXY_ID_HEADER = 'x-openrouter-quota-proxy';
-
-export interface ProxyOptions {
-  port: number;
-  /** OpenRouter's API base, e.g. https://openrouter.ai/api/v1. */
-  upstream: () => string;
-  /** The real key of the account metered, swapped in for the local token. */
-  apiKey: string;
-  /** accountFingerprint() of that key: who this proxy meters (readers of /quota must show the same one). */
-  fingerprint: string;
-  /** The local token clients must send. */
-  token: () => string | undefined;
-  ledger: Ledger;
-  /** The account model: the ledger is its meter; 429s teach it; /quota is its view. */
-  account: AccountModel;
-  catalog: ModelCatalog;
-  pacing: () => PacingMode;
-  maxWaitSeconds: () => number;
-  /** Path prefixes the token opens beyond its scope (scope.ts), read per request: the same array until it changes. */
-  extraPaths?: () => readonly string[] | undefined;
-  maxQueue?: number;
-  maxBodyBytes?: number;
-  /** The cap on request-body bytes held in memory across all requests (bodyBudget.ts; 64 MiB by default). */
-  bodyBudget?: BodyBudget;
-  /** A client must finish sending its request (headers and body) within this many ms (default 120 000). */
-  requestTimeoutMs?: number;
-  clock: Clock;
-  log?: Logger;
-  /** How to reach the upstream; by default from `upstreamProxy` (and HTTPS_PROXY/NO_PROXY). */
-  dispatcher?: Dispatcher;
-  /** An explicit HTTP proxy for the upstream (VS Code's http.proxy); see setUpstreamProxy(). */
-  upstreamProxy?: ProxySettings;
-  /** After each forwarded request (for a debounced GET /key refresh). */
-  onRequestFinished?: (r: { model?: string; free: boolean; status: number }) => void;
-  /** Whenever the counts, the queue or the learned limits change. */
-  onChange?: () => void;
-}
 
 export class PortInUseError extends Error {
   readonly code = 'EADDRINUSE';
@@ -105,6 +77,8 @@ export class MeteringProxy {
   private readonly clients = new ClientNames();
   private readonly control: ControlSource;
   private tokenScope = new TokenScope(NO_EXTRA_PATHS);
+  readonly fallbacks: Fallbacks;
+  private readonly forwarder: Forwarder;
 
   constructor(private readonly opts: ProxyOptions) {
     this.clock = opts.clock;
@@ -124,6 +98,26 @@ export class MeteringProxy {
       onChange: () => opts.onChange?.(),
     });
     this.pacer = this.admission.pacer;
+    this.fallbacks = new Fallbacks({
+      settings: () => opts.fallback?.(),
+      catalog: opts.catalog,
+      account: opts.account,
+      clock: opts.clock,
+      log: this.log,
+      budgetFile: opts.paidBudgetFile,
+      onChange: () => opts.onChange?.(),
+    });
+    this.forwarder = new Forwarder({
+      dispatcher: () => this.dispatcher,
+      base: this.base,
+      clock: this.clock,
+      log: this.log,
+      admission: this.admission,
+      fallbacks: this.fallbacks,
+      learn: (info, model) => this.learn(info, model),
+      finished: (model, free, status) => this.finished(model, free, status),
+      lost: (x, recorded, why) => this.lost(x.res, x.body, recorded, why),
+    });
     this.control = {
       fingerprint: opts.fingerprint,
       token: opts.token,
@@ -169,7 +163,11 @@ export class MeteringProxy {
 
   /** GET /quota/history: hourly (24 h) and daily (30 days) totals, today's models, recent 429s. */
   history(): ProxyHistory {
-    return quotaHistory(this.opts.ledger, this.opts.account, this.clock.now());
+    const now = this.clock.now();
+    const health = this.fallbacks.health.rows(this.opts.catalog.freeModels(), now, (id) =>
+      this.opts.catalog.isFree(id),
+    );
+    return quotaHistory(this.opts.ledger, this.opts.account, now, health);
   }
 
   /**
@@ -178,6 +176,7 @@ export class MeteringProxy {
    */
   async close(): Promise<void> {
     this.pacer.dispose();
+    this.opts.account.setFallback(undefined); // whoever hosts next reports its own
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     this.opts.ledger.close();
@@ -235,15 +234,49 @@ export class MeteringProxy {
     body.onFailure = () => gone.fire();
     if (body.failure) return this.lost(res, body, undefined, '');
 
-    let recorded: Recorded | undefined;
+    const client = this.clients.of(req.headers);
+    const x: Exchange = {
+      req,
+      res,
+      body,
+      authorization: credentials.authorization,
+      gone,
+      client,
+      model,
+      free,
+      recorded: undefined,
+    };
+    if (free && req.method === 'POST') {
+      const s = this.fallbacks.settings();
+      if (s.enabled || s.paid) x.request = await this.wholeRequest(body);
+      if (body.failure) return this.lost(res, body, undefined, '');
+      // The day is spent and a paid fallback is set: straight to the paid model (the free one would be refused).
+      if (x.request && s.paid && this.opts.account.dayExhausted(this.clock.now()) !== undefined) {
+        const plan = this.fallbacks.paidPlan(model, x.request.bytes, x.request.needs);
+        if (plan) return this.forwarder.sendTo(x, plan);
+      }
+    }
     if (free) {
-      const a = await this.admission.admit(model, this.clients.of(req.headers), gone);
+      const a = await this.admission.admit(model, client, gone);
       if (a === 'aborted') return this.lost(res, body, undefined, '');
       if (a instanceof HttpError) return sendError(res, a);
-      recorded = a;
+      x.recorded = a;
     }
-    if (gone.aborted) return this.lost(res, body, recorded, 'the client left before it was sent');
-    await this.forward(req, res, body, credentials.authorization, gone, model, free, recorded);
+    if (gone.aborted) return this.lost(res, body, x.recorded, 'the client left before it was sent');
+    await this.forwarder.forward(x);
+  }
+
+  /** The body whole and parsed, for a request that may be sent again to another model; undefined if it cannot be. */
+  private async wholeRequest(body: RequestBodyStream): Promise<Exchange['request']> {
+    const bytes = await body.whole(FALLBACK_BODY_LIMIT);
+    if (!bytes) return undefined;
+    try {
+      const json: unknown = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+      return { json: json as Record<string, unknown>, bytes: bytes.length, needs: needsOf(json, bytes.length) };
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -254,61 +287,6 @@ export class MeteringProxy {
     if (recorded && !body.sentAll)
       this.admission.takeBack(recorded, body.failure ? 'its body did not arrive in full' : why);
     if (body.failure instanceof HttpError && !res.headersSent && !res.destroyed) sendError(res, body.failure, true);
-  }
-
-  private async forward(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    body: RequestBodyStream,
-    authorization: string,
-    gone: ClientGone,
-    model: string | undefined,
-    free: boolean,
-    recorded: Recorded | undefined,
-  ): Promise<void> {
-    const { origin, basePath } = this.base.get();
-    const outcome = await relay({
-      dispatcher: this.dispatcher,
-      origin,
-      path: basePath + (req.url ?? '').slice(API_PREFIX.length),
-      method: req.method ?? 'GET',
-      headers: upstreamHeaders(req.headers, authorization, body.upstreamLength),
-      body: body.upstream(),
-      gone,
-      res,
-      onRateLimited: (raw, h) => this.learn(rateLimitOfAnswer(raw, h, this.clock.now()), model),
-      tapFor: (status, h) =>
-        rateLimitTap(
-          status,
-          h,
-          () => this.clock.now(),
-          (info) => this.learn(info, model),
-        ),
-    });
-    switch (outcome.kind) {
-      case 'cancelled':
-        return this.lost(res, body, recorded, 'the client left before its request was sent in full');
-      case 'failed':
-        if (body.failure) return this.lost(res, body, recorded, '');
-        this.log.warn(
-          `proxy: upstream ${req.method} ${req.url} failed: ${redact(errorText(outcome.error), [authorization])}`,
-        );
-        if (recorded && neverReachedUpstream(outcome.error))
-          this.admission.takeBack(recorded, 'OpenRouter could not be reached');
-        this.finished(model, free, 502);
-        return sendError(
-          res,
-          new HttpError(
-            502,
-            `The local proxy could not reach OpenRouter: ${redact(outcome.error.message ?? String(outcome.error), [authorization])}`,
-          ),
-        );
-      case 'broken':
-        this.log.warn(`proxy: response from upstream broke off: ${redact(outcome.error.message, [authorization])}`);
-        return this.finished(model, free, outcome.status);
-      case 'done':
-        return this.finished(model, free, outcome.status);
-    }
   }
 
   /** What the token opens, rebuilt when the extraPaths list changes. */

@@ -14,14 +14,20 @@ export interface ResponseTap {
 
 /** For text/event-stream: calls onError with each parsed `data:` JSON that carries an `error`. */
 export function sseErrorTap(onError: (event: unknown) => void): ResponseTap {
+  return sseMemberTap('error', onError);
+}
+
+/** For text/event-stream: calls onEvent with each parsed `data:` JSON object that has the member `name`. */
+export function sseMemberTap(name: string, onEvent: (event: unknown) => void): ResponseTap {
+  const marker = `"${name}"`;
   let pending = '';
   let skipping = false;
   const decoder = new StringDecoder('utf8'); // a character split across two chunks stays whole
   const line = (l: string) => {
-    if (!l.startsWith('data:') || !l.includes('"error"')) return;
+    if (!l.startsWith('data:') || !l.includes(marker)) return;
     try {
       const v: unknown = JSON.parse(l.slice(5).trim());
-      if (typeof v === 'object' && v !== null && 'error' in v) onError(v);
+      if (typeof v === 'object' && v !== null && name in v) onEvent(v);
     } catch {
       // not JSON ([DONE], a partial provider line): not ours to judge
     }
@@ -50,20 +56,21 @@ export function sseErrorTap(onError: (event: unknown) => void): ResponseTap {
   };
 }
 
-/** For a 200 application/json answer: calls onBody with the parsed body if it is small and names an "error". */
-export function jsonBodyTap(onBody: (body: unknown) => void): ResponseTap {
+/** For a 200 application/json answer: calls onBody with the parsed body if it is small and names `member`. */
+export function jsonBodyTap(onBody: (body: unknown) => void, member = 'error', maxBytes = MAX_JSON): ResponseTap {
+  const marker = `"${member}"`;
   const chunks: Buffer[] = [];
   let size = 0;
   return {
     push(chunk) {
       size += chunk.length;
-      if (size <= MAX_JSON) chunks.push(chunk);
+      if (size <= maxBytes) chunks.push(chunk);
     },
     end() {
-      if (size > MAX_JSON) return;
+      if (size > maxBytes) return;
       const body = Buffer.concat(chunks);
-      // Nearly every answer is a plain success: parse only one that names an error.
-      if (body.indexOf('"error"') === -1) return;
+      // Nearly every answer is a plain success: parse only one that names the member looked for.
+      if (body.indexOf(marker) === -1) return;
       try {
         onBody(JSON.parse(body.toString('utf8')));
       } catch {
