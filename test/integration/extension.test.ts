@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AccountModel } from '../../src/core/account/model';
 import { systemClock } from '../../src/core/clock';
+import { escapeMarkdown } from '../../src/core/format';
 import { nullLogger } from '../../src/core/logger';
 import { ProxyHost } from '../../src/core/proxy/host';
 import { DEFAULT_SETTINGS } from '../../src/core/quota';
@@ -266,6 +267,45 @@ describe('OpenRouter Quota in a real VS Code', () => {
       fake.chats.every((c) => c.headers.authorization === `Bearer ${TEST_KEY}`),
       'the proxy sent the real key upstream',
     );
+  });
+
+  it('a free model rate-limited upstream is retried on another free model, and the tooltip lists the fallback', async () => {
+    const copied = (await vscode.commands.executeCommand('openrouterQuota.copyProxySettings')) as string;
+    const port = Number(/127\.0\.0\.1:(\d+)\/api\/v1/.exec(copied)?.[1]);
+    const token = /OPENAI_API_KEY=(\S+)/.exec(copied)?.[1] ?? '';
+    const free = 'meta-llama/llama-3.3-70b-instruct:free';
+    // The extension's own listener was registered at activation, before this one: once this fires, it has run.
+    const changed = new Promise<void>((resolve) => {
+      const d = vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('openrouterQuota.fallback.enabled')) return;
+        d.dispose();
+        resolve();
+      });
+    });
+    await settings().update('fallback.enabled', true, vscode.ConfigurationTarget.Global);
+    await changed;
+    fake.modelTrouble.set(free, 'upstream');
+    const chatsBefore = fake.chats.length;
+    try {
+      assert.equal(await viaProxy(port, token, free), 200, 'served by the fallback');
+      // The catalog's next free model that fits (openrouter/free is never chosen by itself).
+      assert.deepEqual(
+        fake.chats.slice(chatsBefore).map((c) => c.model),
+        [free, 'openrouter/owl-alpha'],
+      );
+      const s = await snapshotWhere((x) => (x.fallback?.recent.length ?? 0) > 0, 'a fallback in the snapshot');
+      assert.deepEqual(
+        { from: s.fallback?.recent[0].from, to: s.fallback?.recent[0].to, reason: s.fallback?.recent[0].reason },
+        { from: free, to: 'openrouter/owl-alpha', reason: 'upstream-rate-limited' },
+      );
+      await snapshotWhere(() => /Fallbacks today/.test(api.statusBar()?.tooltip ?? ''), 'the tooltip listing it');
+      const tooltip = api.statusBar()!.tooltip;
+      assert.ok(tooltip.includes(escapeMarkdown(`${free} → openrouter/owl-alpha`)), tooltip);
+      assert.ok(tooltip.includes('rate\\-limited upstream'), tooltip);
+    } finally {
+      fake.modelTrouble.delete(free);
+      await settings().update('fallback.enabled', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   it("the proxy of another key on the port is never read: this key's own figures, and no proxy", async () => {

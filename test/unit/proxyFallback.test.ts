@@ -85,6 +85,29 @@ describe('proxy: fallback when a free model is in trouble upstream', () => {
     assert.equal(hist.health[0].id, SMALL, 'the model that answered ranks first');
   });
 
+  it('a burst against a model rate-limited upstream: every request served, each counted twice, every fallback listed', async () => {
+    h.settings.fallback = on({ models: [QWEN] });
+    h.fake.modelTrouble.set(FREE, 'upstream');
+    const rs = await Promise.all(
+      Array.from({ length: 10 }, () => call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) })),
+    );
+    assert.deepEqual(
+      rs.map((r) => r.status),
+      Array(10).fill(200),
+    );
+    assert.ok(rs.every((r) => r.headers['x-openrouter-quota-fallback-to'] === QWEN));
+    const models = h.ledger.dayModels(clock.now());
+    assert.deepEqual([models[FREE], models[QWEN]], [10, 10]);
+    assert.equal(
+      h.ledger.minuteCount(Math.floor(clock.now() / 60_000) * 60_000),
+      20,
+      'the minute holds all 20 attempts',
+    );
+    assert.equal(h.fake.chats.length, 20);
+    assert.equal(h.account.view(clock.now()).meter?.fallback?.recent.length, 10);
+    assert.equal(h.account.view(clock.now()).minute.used, 20);
+  });
+
   it('with the fallback off the client gets the upstream 429 as before, one attempt', async () => {
     h.fake.modelTrouble.set(FREE, 'upstream');
     const r = await call(h.port, '/api/v1/chat/completions', { body: chatBody(FREE) });
