@@ -13,6 +13,8 @@ import { AbortedError } from '../core/errors';
 import { errorText } from '../core/logger';
 import { toChatMessages, toChatTools } from './chatMessages';
 import * as config from './config';
+import { fallbackSettings } from '../core/fallback/settings';
+import { fallbackEventText } from '../core/quotaText';
 import type { Services } from './services';
 
 export const CHAT_VENDOR = 'openrouter-quota';
@@ -97,16 +99,25 @@ export class ChatModelsProvider implements vscode.LanguageModelChatProvider<Info
       modelOptions: options.modelOptions as Record<string, unknown> | undefined,
     });
     try {
-      const { Agent, streamChat } = await this.services.network();
+      const { Agent, streamChat, streamChatWithFallback } = await this.services.network();
       const clients = (await this.services.clients()).current;
       this.loopback ??= new Agent({ keepAliveTimeout: 10_000 });
       const dispatcher = target.via === 'proxy' ? this.loopback : clients.dispatcher;
-      for await (const ev of streamChat(target, body, {
-        dispatcher,
-        userAgent: clients.userAgent,
-        signal: abort.signal,
-        now: Date.now,
-      })) {
+      const call = { dispatcher, userAgent: clients.userAgent, signal: abort.signal, now: Date.now };
+      const catalog = this.services.session?.catalog;
+      // Through the proxy, the proxy makes the fallback (and the meter lists it); directly, this does.
+      const events =
+        target.via === 'direct' && catalog
+          ? streamChatWithFallback(target, body, call, {
+              settings: directFallbackSettings(),
+              catalog,
+              onFallback: (e) =>
+                this.services.log.info(
+                  `chat: fallback ${fallbackEventText(e)}, answered ${e.status}; sent directly to OpenRouter (no proxy runs for this key), so the meter did not see it`,
+                ),
+            })
+          : streamChat(target, body, call);
+      for await (const ev of events) {
         if (ev.kind === 'text') progress.report(new vscode.LanguageModelTextPart(ev.text));
         else if (ev.kind === 'toolCall')
           progress.report(new vscode.LanguageModelToolCallPart(ev.callId, ev.name, toolInput(ev.input)));
@@ -196,4 +207,14 @@ function languageModelError(kind: ReturnType<typeof chatFailureOf>, message: str
     default:
       return new vscode.LanguageModelError(message);
   }
+}
+
+/** The free fallback's settings for a chat request sent directly (the paid fallback needs the proxy's budget). */
+function directFallbackSettings() {
+  return fallbackSettings({
+    enabled: config.get('fallback.enabled'),
+    models: config.get('fallback.models'),
+    paidModel: '',
+    paidBudgetUsd: 0,
+  });
 }

@@ -3,6 +3,7 @@
 // dashboard's builder. The bundle makes this a chunk of its own (esbuild.js), imported by Services.network().
 export { buildDashboardView } from '../core/dashboard/view';
 export { streamChat } from '../core/chat/client';
+export { streamChatWithFallback } from '../core/chat/fallback';
 export { Agent } from '../core/http/undici';
 export { exchangeCode } from '../core/oauth/exchange';
 export { ExtensionClients } from './clientFactory';

@@ -8,6 +8,7 @@ import { OpenRouterError, RateLimitError, ServerError } from '../errors';
 import { redact } from '../logger';
 import { errorForStatus, parseJson, readCapped, transportError } from '../openRouterClient';
 import { classifyRateLimit, type HeaderBag } from '../rateLimit';
+import { judgeAnswer, type ModelTrouble } from '../fallback/policy';
 import { ChatStreamError, ChatStreamParser, type StreamEvent } from './stream';
 
 /** Where a chat request goes, and with what credentials. */
@@ -33,6 +34,14 @@ export interface ChatCallOptions {
 }
 
 const MAX_ERROR_BODY = 1 << 20;
+
+/** Errors that were the model's own trouble (fallback/policy.ts), before any byte of an answer. */
+const TROUBLE = new WeakMap<object, ModelTrouble>();
+
+/** The model's trouble a failed streamChat() met (another free model may serve the request), if that was it. */
+export function troubleOf(e: unknown): ModelTrouble | undefined {
+  return typeof e === 'object' && e !== null ? TROUBLE.get(e) : undefined;
+}
 
 /** Streams the answer to `body` (an OpenAI-style chat request with stream: true). */
 export async function* streamChat(
@@ -73,15 +82,19 @@ export async function* streamChat(
     } catch {
       // an error answer we cannot read whole: its status says enough
     }
-    throw errorForStatus(
+    const json = parseJson(text);
+    const error = errorForStatus(
       res.statusCode,
       res.headers as HeaderBag,
-      parseJson(text),
+      json,
       text,
       '/chat/completions',
       o.now(),
       secrets,
     );
+    const trouble = judgeAnswer(res.statusCode, json, res.headers as HeaderBag, o.now()).trouble;
+    if (trouble) TROUBLE.set(error, trouble);
+    throw error;
   }
   const parser = new ChatStreamParser();
   try {
