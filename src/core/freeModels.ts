@@ -3,6 +3,7 @@
 // and the Free Models pick both list them from here. Health rows may come over loopback from another process
 // (a reader window), and whatever holds the port may answer anything: each row is checked field by field and
 // the list is bounded.
+import { ModelHealthBook } from './fallback/health';
 import type { ModelHealthRow } from './fallback/types';
 import type { ModelInfo } from './responses';
 
@@ -11,8 +12,6 @@ export const MAX_HEALTH_ROWS = 200;
 const MAX_NAME = 200;
 /** Printable ASCII without spaces, like the ids a model action may carry (shared/actions.ts isModelIds). */
 const MODEL_ID = /^[\x21-\x7e]{1,200}$/;
-/** Score of a model nobody tried this hour (fallback/types.ts). */
-export const UNTRIED_SCORE = 0.5;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const count = (v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0);
@@ -54,21 +53,8 @@ export function parseHealthRows(v: unknown): ModelHealthRow[] {
 
 /** The catalog's free models as rows nobody tried (no proxy, or it has not said yet). */
 export function catalogHealthRows(models: readonly ModelInfo[]): ModelHealthRow[] {
-  return models.slice(0, MAX_HEALTH_ROWS).map((m) => ({
-    id: m.id,
-    name: m.name,
-    requests: 0,
-    successes: 0,
-    upstream429: 0,
-    capacity: 0,
-    ended: 0,
-    medianTtftMs: null,
-    contextLength: m.contextLength,
-    tools: m.tools,
-    imageInput: m.imageInput,
-    score: UNTRIED_SCORE,
-    lastTroubleAt: null,
-  }));
+  // The meter's own rows with nothing recorded: the same fields, untried, in the catalog's order.
+  return new ModelHealthBook().rows(models.slice(0, MAX_HEALTH_ROWS), 0, () => true);
 }
 
 /**
