@@ -335,6 +335,11 @@ describe('OpenRouter Quota in a real VS Code', () => {
         assert.equal(await viaProxy(port, tokenA, 'meta-llama/llama-3.3-70b-instruct:free'), 200);
       fake.setFreeDaily({ used: 12, limit: 50 });
       await settings().update('proxy.port', port, vscode.ConfigurationTarget.Global);
+      // Our proxy stops metering (A's holds the port, and is never read): the day is OpenRouter's count again.
+      await snapshotWhere((x) => x.proxy === undefined, 'our proxy stopped');
+      // That count is the last poll's, and a port change polls nothing: which poll came last depends on the
+      // debounced re-read after the earlier tests' requests (3 s, cancelled when the proxy stops). Read it now.
+      await vscode.commands.executeCommand('openrouterQuota.refresh');
       const s = await snapshotWhere(
         (x) => x.status === 'ok' && x.proxy === undefined && x.day?.used === 12,
         "this key's own figures, without A's proxy",
