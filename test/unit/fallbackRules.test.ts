@@ -237,6 +237,26 @@ describe('paid budget: never past the budget by more than one request', () => {
     assert.ok(Math.abs(b.spent(NOW) - 0.3) < 1e-12);
   });
 
+  it("paid use of the key before the fallback's first request does not count against its budget", () => {
+    const b = new PaidBudget(undefined, NOW, nullLogger);
+    b.crossCheck(0, NOW);
+    b.crossCheck(3, NOW + 1000); // $3 spent on paid models directly, before the free day ran out
+    assert.equal(b.spent(NOW), 0);
+    assert.equal(b.exhausted(1, NOW), false);
+    b.settle(b.reserve(1, 0.1, NOW)!, 0.05, true, NOW);
+    b.crossCheck(3.2, NOW + 2000); // and $0.20 more since the fallback began: that counts
+    assert.ok(Math.abs(b.spent(NOW) - 0.2) < 1e-12);
+  });
+
+  it('a bound that may be beaten (images, no output cap) goes one at a time; sure bounds go side by side', () => {
+    const b = new PaidBudget(undefined, NOW, nullLogger);
+    const u = b.reserve(1, 0.01, NOW, false)!;
+    assert.equal(b.reserve(1, 0.01, NOW, false), undefined, 'a second unsure one waits its turn (429)');
+    assert.ok(b.reserve(1, 0.01, NOW, true), 'a sure one still goes');
+    b.settle(u, 0.5, true, NOW);
+    assert.ok(b.reserve(1, 0.01, NOW, false), 'the unsure slot is free again');
+  });
+
   it('a new UTC day starts at zero; a reservation from yesterday is not charged today', () => {
     const b = new PaidBudget(undefined, NOW, nullLogger);
     const r = b.reserve(1, 0.2, NOW)!;

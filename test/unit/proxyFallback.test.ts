@@ -5,9 +5,10 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import type { FallbackSettings } from '../../src/core/fallback/types';
 import { FakeClock } from '../fixtures/fakeClock';
-import { RATE_LIMIT_DAY_A, RATE_LIMIT_MINUTE } from '../fixtures/openRouterBodies';
+import { RATE_LIMIT_DAY_A, RATE_LIMIT_MINUTE, RATE_LIMIT_UPSTREAM_POOL } from '../fixtures/openRouterBodies';
 import { call, chatBody, FREE, type Harness, startHarness } from './proxyHarness';
 import { observation } from './helpers';
 
@@ -106,6 +107,34 @@ describe('proxy: fallback when a free model is in trouble upstream', () => {
     assert.equal(h.fake.chats.length, 20);
     assert.equal(h.account.view(clock.now()).meter?.fallback?.recent.length, 10);
     assert.equal(h.account.view(clock.now()).minute.used, 20);
+  });
+
+  it('an error answer that came compressed (the client accepts gzip) is read all the same', async () => {
+    h.settings.fallback = on({ models: [QWEN] });
+    h.fake.onChat = ({ req, res, json }) => {
+      if (json?.model !== FREE) return false;
+      const body = zlib.gzipSync(JSON.stringify(RATE_LIMIT_UPSTREAM_POOL));
+      assert.match(String(req.headers['accept-encoding']), /gzip/);
+      res.writeHead(429, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(body);
+      return true;
+    };
+    const r = await call(h.port, '/api/v1/chat/completions', {
+      body: chatBody(FREE),
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['x-openrouter-quota-fallback-to'], QWEN);
+  });
+
+  it("the retry's body names only the chosen model (OpenRouter's own `models` list and `route` are dropped)", async () => {
+    h.settings.fallback = on({ models: [QWEN] });
+    h.fake.modelTrouble.set(FREE, 'upstream');
+    const r = await call(h.port, '/api/v1/chat/completions', {
+      body: chatBody(FREE, { models: [FREE, GEMMA], route: 'fallback' }),
+    });
+    assert.equal(r.status, 200);
+    const retry = JSON.parse(h.fake.chats[1].body.toString('utf8')) as Record<string, unknown>;
+    assert.deepEqual([retry.model, retry.models, retry.route], [QWEN, undefined, undefined]);
   });
 
   it('with the fallback off the client gets the upstream 429 as before, one attempt', async () => {
@@ -255,6 +284,15 @@ describe('proxy: paid fallback once the day is spent', () => {
     const file = path.join(h.dir, 'paid-fallback.json');
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     assert.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { requests: number }).requests, 5);
+  });
+
+  it('a model id that is not a legal header value is percent-encoded in the fallback header, and the answer arrives', async () => {
+    h.observe(50);
+    const odd = 'evil\u0100x:free';
+    const r = await call(h.port, '/api/v1/chat/completions', { body: chatBody(odd, { max_tokens: 100 }) });
+    assert.equal(r.status, 200);
+    assert.equal(r.json().model, GPT);
+    assert.equal(r.headers['x-openrouter-quota-fallback-from'], encodeURIComponent(odd));
   });
 
   it('stops at 00:00 UTC: the new day is free again, and its budget starts at zero', async () => {

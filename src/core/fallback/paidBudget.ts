@@ -6,7 +6,8 @@
 // - when the answer ends, the reservation becomes the answer's own `usage.cost` (OpenRouter puts usage in
 //   every completion, shared/openrouter-api.md §7 [V-doc]); a success without usage is charged its estimate;
 // - GET /key's `usage_daily` (USD spent by this key today) cross-checks it: growth of usage_daily since the
-//   fallback's first request counts too, so paid use of the same key elsewhere meanwhile only stops it sooner.
+//   fallback's first request counts too, so paid use of the same key elsewhere meanwhile only stops it sooner;
+// - a bound that may be beaten (image input, no output cap known) goes one request at a time.
 // Only a request whose real cost beat its upper bound (an image, a model without a known output cap) can go
 // past the budget, and no request starts once it is reached.
 //
@@ -46,6 +47,7 @@ export function estimatePaidUsd(
 export interface Reservation {
   readonly day: string;
   readonly estimateUsd: number;
+  readonly sure: boolean;
 }
 
 interface DayState {
@@ -53,7 +55,7 @@ interface DayState {
   day: string;
   spentUsd: number;
   requests: number;
-  /** usage_daily minus what the fallback had spent, when GET /key was first seen today (see crossCheck). */
+  /** usage_daily minus what the fallback had spent, at its first request of the day (see reserve). */
   baselineUsd?: number;
 }
 
@@ -65,6 +67,10 @@ export class PaidBudget {
   private reserved = 0;
   /** usage_daily − baseline: what GET /key says the key spent since the fallback began counting. */
   private keySpent = 0;
+  /** Reservations in flight whose bound is not sure (at most one). */
+  private unsure = 0;
+  /** GET /key's latest usage_daily today. */
+  private lastUsage?: number;
   /** The file could not be read: no paid fallback on this day. */
   private unreadableOn?: string;
 
@@ -82,12 +88,23 @@ export class PaidBudget {
     return Math.max(this.state.spentUsd, this.keySpent);
   }
 
-  /** Reserves `estimateUsd` if it fits in `budgetUsd` with what is spent and reserved; undefined if not. */
-  reserve(budgetUsd: number, estimateUsd: number, now: number): Reservation | undefined {
+  /**
+   * Reserves `estimateUsd` if it fits in `budgetUsd` with what is spent and reserved; undefined if not. A bound
+   * that is not `sure` (image input, no output cap known) may be beaten by the real cost: one such request at
+   * a time, so at most one request can take the spend past the budget.
+   */
+  reserve(budgetUsd: number, estimateUsd: number, now: number, sure = true): Reservation | undefined {
     if (this.exhausted(budgetUsd, now)) return undefined;
     if (this.spent(now) + this.reserved + estimateUsd > budgetUsd) return undefined;
+    if (!sure && this.unsure > 0) return undefined;
+    // GET /key's growth counts from the fallback's first request of the day, not from the day's first reading.
+    if (this.state.baselineUsd === undefined && this.lastUsage !== undefined) {
+      this.state.baselineUsd = Math.max(0, this.lastUsage - this.state.spentUsd);
+      this.save();
+    }
     this.reserved += estimateUsd;
-    return { day: this.state.day, estimateUsd };
+    if (!sure) this.unsure++;
+    return { day: this.state.day, estimateUsd, sure };
   }
 
   /**
@@ -98,6 +115,7 @@ export class PaidBudget {
     this.roll(now);
     if (r.day !== this.state.day) return; // reserved before 00:00 UTC: yesterday's budget, already gone
     this.reserved = Math.max(0, this.reserved - r.estimateUsd);
+    if (!r.sure) this.unsure = Math.max(0, this.unsure - 1);
     const cost = usd(costUsd) ? costUsd : charged ? r.estimateUsd : 0;
     this.state.spentUsd += cost;
     this.state.requests++;
@@ -108,11 +126,9 @@ export class PaidBudget {
   crossCheck(usageDailyUsd: number, at: number): void {
     this.roll(at);
     if (!usd(usageDailyUsd)) return;
-    if (this.state.baselineUsd === undefined) {
-      // Everything the key spent today before this point was not the fallback's, except what it recorded.
-      this.state.baselineUsd = Math.max(0, usageDailyUsd - this.state.spentUsd);
-      this.save();
-    }
+    this.lastUsage = usageDailyUsd;
+    // Before the fallback's first request there is nothing to check (the baseline is taken then: reserve()).
+    if (this.state.baselineUsd === undefined) return;
     this.keySpent = Math.max(this.keySpent, usageDailyUsd - this.state.baselineUsd);
   }
 
@@ -140,7 +156,9 @@ export class PaidBudget {
     if (day === this.state.day) return;
     this.state = fresh(day);
     this.reserved = 0;
+    this.unsure = 0;
     this.keySpent = 0;
+    this.lastUsage = undefined;
   }
 
   private load(day: string): DayState {

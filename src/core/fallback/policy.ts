@@ -8,7 +8,8 @@
 // What is sure and what is not (shared/openrouter-api.md §4.3): the upstream 429 body is observed [V-obs];
 // capacity_exhausted's `error.availability.code` is documented [V-doc]; free_variant_ended is documented as
 // a 404 but its body is not, so it is recognised by that code anywhere in the error object, or by its words.
-import { classifyRateLimit, findErrorEnvelope, type HeaderBag, type RateLimitInfo } from '../rateLimit';
+import * as zlib from 'node:zlib';
+import { classifyRateLimit, findErrorEnvelope, header, type HeaderBag, type RateLimitInfo } from '../rateLimit';
 import type { FallbackReason } from './types';
 
 /** The model's own trouble: another free model may serve the request. */
@@ -50,12 +51,37 @@ function endedVariant(error: Record<string, unknown> | undefined, message: strin
   return /free_variant_ended|free (variant|promotion)[^.]{0,40}\bended\b/i.test(message ?? '');
 }
 
-/** Parses a held error body; undefined when it is not JSON. */
-export function parseAnswerBody(body: Buffer | undefined): unknown {
+/** A held error body is at most this large (relay.ts MAX_HELD_BODY); decoded, it may not grow past it either. */
+const MAX_DECODED = 1 << 20;
+
+/**
+ * Parses a held error body, decoded first when it came compressed (a client that accepts gzip or br gets
+ * OpenRouter's error JSON compressed too); undefined when it is not JSON or cannot be decoded within the cap.
+ */
+export function parseAnswerBody(body: Buffer | undefined, headers?: HeaderBag): unknown {
   if (!body || body.length === 0) return undefined;
+  const coding = (header(headers, 'content-encoding') ?? '').trim().toLowerCase();
+  const opts = { maxOutputLength: MAX_DECODED };
   try {
-    return JSON.parse(body.toString('utf8'));
+    const bytes =
+      coding === 'gzip' || coding === 'x-gzip'
+        ? zlib.gunzipSync(body, opts)
+        : coding === 'br'
+          ? zlib.brotliDecompressSync(body, opts)
+          : coding === 'deflate'
+            ? inflate(body, opts)
+            : body;
+    return JSON.parse(bytes.toString('utf8'));
   } catch {
     return undefined;
+  }
+}
+
+/** `deflate` is zlib-wrapped by the RFC, raw in some servers' hands. */
+function inflate(body: Buffer, opts: zlib.ZlibOptions): Buffer {
+  try {
+    return zlib.inflateSync(body, opts);
+  } catch {
+    return zlib.inflateRawSync(body, opts);
   }
 }

@@ -135,7 +135,10 @@ export class Fallbacks {
       );
       return undefined;
     }
-    const reservation = this.budget.reserve(paid.dailyBudgetUsd, estimate, now);
+    // A bound is sure for text with a known output cap; an image, or output with no cap known, may cost more.
+    const info = this.o.catalog.get(paid.model);
+    const sure = !needs.images && (needs.maxTokens !== undefined || (info?.maxOutputTokens ?? null) !== null);
+    const reservation = this.budget.reserve(paid.dailyBudgetUsd, estimate, now, sure);
     if (!reservation) {
       this.o.log.info(
         `paid fallback: no room in today's budget ($${paid.dailyBudgetUsd}) for a request to ${paid.model} from ${from} (spent $${this.budget.spent(now).toFixed(4)}, this one could cost up to $${estimate.toFixed(4)})`,
@@ -175,7 +178,11 @@ export class Fallbacks {
 
   /** The headers that go on the answer of a retried request. */
   headers(from: string, plan: FallbackPlan): Record<string, string> {
-    return { [FALLBACK_FROM_HEADER]: from, [FALLBACK_TO_HEADER]: plan.to, [FALLBACK_REASON_HEADER]: plan.reason };
+    return {
+      [FALLBACK_FROM_HEADER]: headerSafe(from),
+      [FALLBACK_TO_HEADER]: headerSafe(plan.to),
+      [FALLBACK_REASON_HEADER]: plan.reason,
+    };
   }
 
   /** Logs once per UTC day that the budget is spent. */
@@ -206,5 +213,13 @@ export function usageTap(headers: HeaderBag, onCost: (usd: number) => void): Res
 
 /** The request body with `model` replaced, or undefined when it is not a JSON object. */
 export function withModel(parsed: Record<string, unknown>, model: string): Buffer {
-  return Buffer.from(JSON.stringify({ ...parsed, model }), 'utf8');
+  // OpenRouter's own `models` list and `route` would let it route past the chosen model (back to the one in
+  // trouble, or to a paid model the budget's bound did not price).
+  const { models: _models, route: _route, ...rest } = parsed;
+  return Buffer.from(JSON.stringify({ ...rest, model }), 'utf8');
+}
+
+/** A model id comes from the client: printable ASCII goes as it is, anything else percent-encoded (never a bad header). */
+function headerSafe(id: string): string {
+  return /^[\x21-\x7e]{1,200}$/.test(id) ? id : encodeURIComponent(id.slice(0, 200));
 }

@@ -69,7 +69,7 @@ export class Forwarder {
         : {
             statuses: DECIDED_STATUSES,
             retry: (status, headers, bytes) => {
-              const verdict = judgeAnswer(status, parseAnswerBody(bytes), headers, this.d.clock.now());
+              const verdict = judgeAnswer(status, parseAnswerBody(bytes, headers), headers, this.d.clock.now());
               trouble = verdict.trouble;
               if (!x.request || x.model === undefined) return false;
               plan = trouble
@@ -118,7 +118,7 @@ export class Forwarder {
         : {
             statuses: DECIDED_STATUSES,
             retry: (status, h, bytes) => {
-              trouble = judgeAnswer(status, parseAnswerBody(bytes), h, this.d.clock.now()).trouble;
+              trouble = judgeAnswer(status, parseAnswerBody(bytes, h), h, this.d.clock.now()).trouble;
               return false; // once only
             },
           },

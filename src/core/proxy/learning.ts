@@ -2,6 +2,7 @@
 // arrives either as the answer's status (its small body read whole first) or as an error inside a 200,
 // which a stream can carry after its headers went out. Either way the account model learns the limit, and
 // the pacer stops sending into a minute window OpenRouter says is full.
+import { parseAnswerBody } from '../fallback/policy';
 import { blockEnd, PLAUSIBLE_PER_DAY, PLAUSIBLE_PER_MINUTE, plausibleLimit } from '../account/limits';
 import type { AccountModel } from '../account/model';
 import { classifyRateLimit, findErrorEnvelope, type HeaderBag, type RateLimitInfo } from '../rateLimit';
@@ -16,7 +17,7 @@ export interface Learner {
 
 /** A 429 answer: its body is undefined when it was too large or broke off (the headers may still tell). */
 export function rateLimitOfAnswer(body: Buffer | undefined, headers: HeaderBag, now: number): RateLimitInfo {
-  return classifyRateLimit(body ? parseJson(body) : undefined, headers, now);
+  return classifyRateLimit(parseAnswerBody(body, headers), headers, now);
 }
 
 /** An error event of a 200 answer (SSE event or JSON body): only one whose code says 429 is a rate limit. */
@@ -71,11 +72,3 @@ export function learnRateLimit(info: RateLimitInfo, model: string | undefined, n
 }
 
 const iso = (t: number) => new Date(t).toISOString();
-
-function parseJson(b: Buffer): unknown {
-  try {
-    return JSON.parse(b.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
