@@ -6,12 +6,11 @@
 import { ModelHealthBook } from './fallback/health';
 import type { ModelHealthRow } from './fallback/types';
 import type { ModelInfo } from './responses';
+import { isPlainModelId } from '../shared/actions';
 
 /** Rows kept from an answer (the catalog has a few dozen free models; the meter's own list is bounded too). */
 export const MAX_HEALTH_ROWS = 200;
 const MAX_NAME = 200;
-/** Printable ASCII without spaces, like the ids a model action may carry (shared/actions.ts isModelIds). */
-const MODEL_ID = /^[\x21-\x7e]{1,200}$/;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const count = (v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0);
@@ -27,7 +26,7 @@ export function parseHealthRows(v: unknown): ModelHealthRow[] {
   for (const r of v.slice(0, MAX_HEALTH_ROWS)) {
     if (!isObj(r)) continue;
     // An id is used as it is (copied, written to the fallback list): one that is not a plausible id is dropped.
-    const id = typeof r.id === 'string' && MODEL_ID.test(r.id) ? r.id : undefined;
+    const id = isPlainModelId(r.id) ? r.id : undefined;
     if (!id || seen.has(id)) continue;
     seen.add(id);
     const requests = count(r.requests);

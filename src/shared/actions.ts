@@ -71,17 +71,17 @@ export const MODEL_ACTION_LABEL: Record<ModelAction, string> = {
 export const MAX_MODEL_ACTION_IDS = 10;
 const MODEL_ID = /^[\x21-\x7e]{1,200}$/;
 
+/** A plausible model id to pass on as it is (a header value, a setting, the clipboard): printable ASCII, no spaces, ≤ 200. */
+export function isPlainModelId(v: unknown): v is string {
+  return typeof v === 'string' && MODEL_ID.test(v);
+}
+
 export function isModelAction(v: unknown): v is ModelAction {
   return typeof v === 'string' && Object.hasOwn(MODEL_ACTION_LABEL, v);
 }
 
 export function isModelIds(v: unknown): v is string[] {
-  return (
-    Array.isArray(v) &&
-    v.length > 0 &&
-    v.length <= MAX_MODEL_ACTION_IDS &&
-    v.every((id) => typeof id === 'string' && MODEL_ID.test(id))
-  );
+  return Array.isArray(v) && v.length > 0 && v.length <= MAX_MODEL_ACTION_IDS && v.every(isPlainModelId);
 }
 
 const ACTIONS = Object.keys(ACTION_LABEL) as UserAction[];

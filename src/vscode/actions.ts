@@ -6,6 +6,7 @@ import { errorText, type Logger } from '../core/logger';
 import { SECTION } from './config';
 import { ACTION_COMMAND, ACTION_LABEL, MODEL_ACTION_LABEL, type ModelAction, type UserAction } from '../shared/actions';
 import { FREE_MODELS_TEXT, fallbackListSetText } from '../core/quotaText';
+import { MAX_FALLBACK_MODELS } from '../core/fallback/settings';
 
 export async function runAction(action: UserAction, log: Logger, context: { summary?: string } = {}): Promise<void> {
   try {
@@ -48,9 +49,6 @@ export function offerActions(
     (e: unknown) => log.error(`notification: ${errorText(e)}`),
   );
 }
-
-/** The most ids openrouterQuota.fallback.models holds (its maxItems in the manifest). */
-const MAX_FALLBACK_MODELS = 20;
 
 /**
  * Runs a ModelAction (the dashboard's Free models card, the Free Models pick): copy a model's id, add it to

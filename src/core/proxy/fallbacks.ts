@@ -20,7 +20,9 @@ import {
 import type { Logger } from '../logger';
 import type { ModelCatalog } from '../modelCatalog';
 import type { HeaderBag } from '../rateLimit';
+import { isPlainModelId } from '../../shared/actions';
 import { utcDate } from '../../shared/time';
+import { FALLBACK_REASON_LABEL } from '../quotaText';
 import { jsonBodyTap, type ResponseTap, sseMemberTap } from './sseTap';
 
 /** Response headers that tell a client its request was served by another model than it named. */
@@ -30,13 +32,6 @@ export const FALLBACK_REASON_HEADER = 'x-openrouter-quota-fallback-reason';
 
 /** A non-streamed paid answer is read for its usage up to this size (larger ones are charged their estimate). */
 const MAX_USAGE_JSON = 4 * 1024 * 1024;
-
-const REASON_WORDS: Record<FallbackReason, string> = {
-  'upstream-rate-limited': 'rate-limited upstream',
-  capacity: 'at capacity',
-  ended: 'free variant ended',
-  'day-spent': "today's free requests are used up",
-};
 
 export interface FallbacksOptions {
   settings: () => FallbackSettings | undefined;
@@ -114,7 +109,7 @@ export class Fallbacks {
     if (c.model !== undefined) return { to: c.model, reason: trouble, paid: false };
     const why = [...c.passed].map(([id, w]) => `${id} (${w})`).join(', ');
     this.o.log.info(
-      `fallback: ${from} is ${REASON_WORDS[trouble]}; no other free model fits this request${why ? `: passed over ${why}` : ''}`,
+      `fallback: ${from} is ${FALLBACK_REASON_LABEL[trouble]}; no other free model fits this request${why ? `: passed over ${why}` : ''}`,
     );
     return undefined;
   }
@@ -128,7 +123,8 @@ export class Fallbacks {
     if (!paid) return undefined;
     const now = this.o.clock.now();
     this.crossCheck(now);
-    const estimate = estimatePaidUsd(this.o.catalog.get(paid.model), bodyBytes, needs.maxTokens);
+    const info = this.o.catalog.get(paid.model);
+    const estimate = estimatePaidUsd(info, bodyBytes, needs.maxTokens);
     if (estimate === undefined) {
       this.o.log.warn(
         `paid fallback: the prices of ${paid.model} are not known (is the id right? GET /models has no such model), so it is not used: its cost could not be bounded`,
@@ -136,7 +132,6 @@ export class Fallbacks {
       return undefined;
     }
     // A bound is sure for text with a known output cap; an image, or output with no cap known, may cost more.
-    const info = this.o.catalog.get(paid.model);
     const sure = !needs.images && (needs.maxTokens !== undefined || (info?.maxOutputTokens ?? null) !== null);
     const reservation = this.budget.reserve(paid.dailyBudgetUsd, estimate, now, sure);
     if (!reservation) {
@@ -171,7 +166,7 @@ export class Fallbacks {
       MAX_FALLBACK_EVENTS,
     );
     this.o.log.info(
-      `fallback: ${from} → ${plan.to}${plan.paid ? ' (paid)' : ''} because ${REASON_WORDS[plan.reason]}; it answered ${status}`,
+      `fallback: ${from} → ${plan.to}${plan.paid ? ' (paid)' : ''} because ${FALLBACK_REASON_LABEL[plan.reason]}; it answered ${status}`,
     );
     this.o.onChange();
   }
@@ -221,5 +216,6 @@ export function withModel(parsed: Record<string, unknown>, model: string): Buffe
 
 /** A model id comes from the client: printable ASCII goes as it is, anything else percent-encoded (never a bad header). */
 function headerSafe(id: string): string {
-  return /^[\x21-\x7e]{1,200}$/.test(id) ? id : encodeURIComponent(id.slice(0, 200));
+  const cut = id.slice(0, 200);
+  return isPlainModelId(id) ? id : encodeURIComponent(cut);
 }

@@ -32,13 +32,18 @@ export function modelOf(body: Body): string | undefined {
   if (length > PARSE_LIMIT) return scanModel(body);
   const whole = Buffer.isBuffer(body) ? body : body.length === 1 ? body[0] : Buffer.concat(body);
   try {
-    const text = whole.toString('utf8');
-    return pick(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as Fields);
+    return pick(parseBody(whole) as Fields);
   } catch {
     // Not JSON to JSON.parse; the scanner is more lenient (it does not check the insides of other values),
     // so a body that OpenRouter's parser might still accept is counted rather than let through.
     return scanModel(whole);
   }
+}
+
+/** JSON.parse of a whole body, after a UTF-8 BOM if there is one (OpenRouter reads such a body all the same). Throws. */
+export function parseBody(whole: Buffer): unknown {
+  const text = whole.toString('utf8');
+  return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 }
 
 /** scanModel() on a whole body: what a ModelScanner fed with all of it ends with. */

@@ -30,6 +30,7 @@ import {
   serveControl,
 } from './controlRoutes';
 import { needsOf } from '../fallback/choose';
+import { parseBody } from './requestModel';
 import type { ProxyOptions } from './options';
 import { Fallbacks } from './fallbacks';
 import { type Exchange, Forwarder } from './forward';
@@ -271,7 +272,7 @@ export class MeteringProxy {
     const bytes = await body.whole(FALLBACK_BODY_LIMIT);
     if (!bytes) return undefined;
     try {
-      const json: unknown = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+      const json = parseBody(bytes);
       if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
       return { json: json as Record<string, unknown>, bytes: bytes.length, needs: needsOf(json, bytes.length) };
     } catch {
